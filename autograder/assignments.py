@@ -1,0 +1,50 @@
+"""The assignments of the course: names, sources, notebooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from course_utils.errors import CourseError
+
+STEPS = ("download", "data", "model", "loss_opt", "metric", "train", "report")
+
+
+class UnknownAssignmentError(CourseError, KeyError):
+    """An assignment name the course does not have."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    """Short id used on the command line and in notebook metadata, e.g. ``pytorch``."""
+    title: str
+    source: str
+    """Single source of truth, relative to the repository root (``solutions/...``)."""
+    notebook: str
+    """Generated student notebook, relative to the repository root (``assignments/...``)."""
+    framework: str
+    steps: tuple[str, ...] = STEPS
+
+
+ASSIGNMENTS: dict[str, Assignment] = {
+    a.name: a
+    for a in (
+        Assignment(
+            name="pytorch",
+            title="Assignment 1: the deep-learning pipeline in PyTorch",
+            source="solutions/01_pytorch_pipeline.py",
+            notebook="assignments/01_pytorch_pipeline.ipynb",
+            framework="torch",
+        ),
+    )
+}
+
+
+def get_assignment(name: str) -> Assignment:
+    try:
+        return ASSIGNMENTS[name]
+    except KeyError:
+        known = ", ".join(sorted(ASSIGNMENTS))
+        raise UnknownAssignmentError(
+            f"unknown assignment {name!r}; expected one of: {known}"
+        ) from None

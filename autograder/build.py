@@ -1,0 +1,112 @@
+"""``dlcourse build``: student notebooks and sample submissions, generated from ``solutions/``.
+
+A pipeline of small steps: parse the source, then for each target render cells and write the file
+only if its content changed (so ``git diff`` shows real changes only).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograder.assignments import ASSIGNMENTS, Assignment
+from autograder.notebook_source import SolutionSource, keep_solutions, parse_source, strip_solutions
+
+
+@dataclass
+class Mutant:
+    """A reference solution with one typical mistake (or one valid alternative style)."""
+
+    name: str
+    step: str | None
+    """The step whose points the mistake must cost; None for a correct alternative."""
+    misconception: str
+    """Words the feedback must contain (case-insensitive)."""
+    edits: list[tuple[str, str]]
+    """(old, new) replacements; each ``old`` must occur exactly once in the reference code."""
+    example: bool = False
+    """Also written to ``examples/`` for the demo."""
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def notebook(source: SolutionSource, solved: bool) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "dlcourse": {"assignment": source.meta["assignment"], "solved": solved},
+    }
+    for cell in source.cells:
+        if cell.kind == "markdown":
+            nb.cells.append(nbformat.v4.new_markdown_cell(cell.source))
+        else:
+            code = keep_solutions(cell.source) if solved else strip_solutions(cell.source)
+            nb.cells.append(nbformat.v4.new_code_cell(code))
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{source.meta['assignment']}-{i:03d}"
+    return nb
+
+
+def reference_code(source: SolutionSource) -> str:
+    """The code cells of the reference as one script (check and pipeline cells included)."""
+    return "\n\n\n".join(keep_solutions(c.source) for c in source.cells if c.kind == "code") + "\n"
+
+
+def apply_edits(code: str, mutant: Mutant) -> str:
+    for old, new in mutant.edits:
+        count = code.count(old)
+        if count != 1:
+            raise ValueError(f"mutant {mutant.name}: {old!r} occurs {count} times in the reference, expected once")
+        code = code.replace(old, new)
+    return code
+
+
+def load_mutants(assignment: Assignment, root: Path) -> list[Mutant]:
+    """``solutions/mutants_<name>.py`` defines ``MUTANTS``."""
+    path = root / "solutions" / f"mutants_{assignment.name}.py"
+    if not path.exists():
+        return []
+    spec = importlib.util.spec_from_file_location(f"_mutants_{assignment.name}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.MUTANTS)
+
+
+def _write_if_changed(path: Path, text: str, written: list[Path]) -> None:
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    written.append(path)
+
+
+def build_outputs(root: Path | None = None) -> dict[Path, str]:
+    """Every generated file and its content, without writing anything."""
+    root = root or repo_root()
+    outputs: dict[Path, str] = {}
+    for assignment in ASSIGNMENTS.values():
+        source = parse_source(root / assignment.source)
+        outputs[root / assignment.notebook] = nbformat.writes(notebook(source, solved=False)) + "\n"
+        examples = root / "examples" / assignment.name
+        outputs[examples / "reference.ipynb"] = nbformat.writes(notebook(source, solved=True)) + "\n"
+        reference = reference_code(source)
+        for mutant in load_mutants(assignment, root):
+            if mutant.example:
+                header = f"# Sample submission: {mutant.name} ({mutant.misconception}).\n"
+                outputs[examples / f"{mutant.name}.py"] = header + apply_edits(reference, mutant)
+    return outputs
+
+
+def build(root: Path | None = None) -> list[Path]:
+    """Write generated files that changed; returns their paths."""
+    written: list[Path] = []
+    for path, text in build_outputs(root).items():
+        _write_if_changed(path, text, written)
+    return written

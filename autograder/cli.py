@@ -1,0 +1,150 @@
+"""``dlcourse``: build notebooks, grade submissions, run the demo.
+
+Exit codes: 0 every submission has a result (whatever its score); 2 usage error (unknown
+assignment, no files, assignment not given and not in the notebook's metadata); 3 the build found
+generated files out of date (``build --check``); 1 an internal error of the grader itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder.assignments import ASSIGNMENTS, UnknownAssignmentError
+from autograder.results import SubmissionResult, write_result
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_STALE = 0, 1, 2, 3
+SUBMISSION_SUFFIXES = (".ipynb", ".py")
+
+
+def _expand(paths: list[str]) -> list[Path]:
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in SUBMISSION_SUFFIXES and p.is_file()))
+        else:
+            found.append(path)
+    return found
+
+
+def _stems(paths: list[Path]) -> list[str]:
+    """Result file stems: the submission's stem, made unique when two files share one."""
+    seen: dict[str, int] = {}
+    stems = []
+    for path in paths:
+        stem = path.stem
+        if stem in seen:
+            seen[stem] += 1
+            stem = f"{stem}{path.suffix.replace('.', '_')}"
+        else:
+            seen[stem] = 1
+        stems.append(stem)
+    return stems
+
+
+def grade_paths(paths: list[Path], assignment: str | None, out: Path | None, quiet: bool = False) -> list[SubmissionResult]:
+    from autograder.grade import grade_file, resolve_assignment
+    from autograder.hidden import get_suite
+
+    results = []
+    for path, stem in zip(paths, _stems(paths)):
+        name = resolve_assignment(path, assignment)
+        if name is None:
+            raise UnknownAssignmentError(
+                f"{path.name}: no --assignment given and the file names none in its metadata; "
+                f"pass --assignment ({', '.join(ASSIGNMENTS)})"
+            )
+        get_suite(name)
+        result = grade_file(path, name)
+        if out is not None:
+            write_result(result, out, stem)
+        if not quiet:
+            print(f"  graded {path.name}: {result.score:g}/{result.max_score:g} in {result.elapsed_s:.1f} s", file=sys.stderr)
+        results.append(result)
+    return results
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.table import class_table, detail_table
+
+    paths = _expand(args.submissions)
+    if not paths:
+        print("dlcourse grade: no .ipynb or .py submissions found", file=sys.stderr)
+        return EXIT_USAGE
+    out = Path(args.out) if args.out else None
+    results = grade_paths(paths, args.assignment, out)
+    print(class_table(results))
+    if args.details:
+        for r in results:
+            print()
+            print(detail_table(r))
+    if out is not None:
+        print(f"\nresults: {out}/<submission>.json")
+    return EXIT_OK
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from autograder.build import build, build_outputs
+
+    if args.check:
+        stale = [p for p, text in build_outputs().items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+        for path in stale:
+            print(f"out of date: {path}", file=sys.stderr)
+        return EXIT_STALE if stale else EXIT_OK
+    for path in build():
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from autograder.build import repo_root
+    from autograder.table import class_table, detail_table
+
+    root = repo_root()
+    out = Path(args.out)
+    for name, assignment in ASSIGNMENTS.items():
+        examples = root / "examples" / name
+        paths = _expand([str(examples)]) + [root / assignment.notebook]
+        print(f"== {assignment.title}: grading {len(paths)} sample submissions from {examples.relative_to(root)}/")
+        results = grade_paths(paths, name, out / name)
+        print(class_table(results))
+        print()
+        for r in results:
+            if r.score < r.max_score:
+                print(detail_table(r))
+                print()
+        print(f"reports: {out / name}/<submission>.json")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dlcourse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    grade = sub.add_parser("grade", help="grade .ipynb / .py submissions (files or directories)")
+    grade.add_argument("submissions", nargs="+")
+    grade.add_argument("--assignment", choices=sorted(ASSIGNMENTS), help="default: the notebook's metadata")
+    grade.add_argument("--out", help="directory for <submission>.json results")
+    grade.add_argument("--details", action="store_true", help="print every failed test's message")
+    grade.set_defaults(func=_cmd_grade)
+    build = sub.add_parser("build", help="generate assignments/ and examples/ from solutions/")
+    build.add_argument("--check", action="store_true", help="only report generated files that are out of date")
+    build.set_defaults(func=_cmd_build)
+    demo = sub.add_parser("demo", help="grade the bundled examples and print the class table")
+    demo.add_argument("--out", default="build/demo")
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UnknownAssignmentError as exc:
+        print(f"dlcourse: {exc.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Keep what defines the learner's functions; drop statements that run experiments.
+
+From each code cell we keep imports, function and class definitions, and assignments of
+constants, in their original order. Top-level statements with effects (training runs, plots,
+``check()`` calls) are dropped, so grading never pays for the learner's own experiments.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from autograder.reader import Submission
+
+_KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@dataclass
+class Extracted:
+    """The code the worker executes, and what was noticed on the way."""
+
+    code: str
+    line_map: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Line in ``code`` -> (cell index, line in that cell)."""
+    notes: list[str] = field(default_factory=list)
+    """Problems worth telling the learner, e.g. a cell with a syntax error."""
+    defined: list[str] = field(default_factory=list)
+
+    def where(self, line: int | None) -> str:
+        """Human description of a line of ``code``: ``cell 5, line 3``."""
+        if line is None or line not in self.line_map:
+            return ""
+        cell, cell_line = self.line_map[line]
+        return f"cell {cell}, line {cell_line}" if cell >= 0 else f"line {cell_line}"
+
+
+def _strip_magics(source: str) -> str:
+    """IPython magics and shell escapes are not Python: blank them, keeping line numbers."""
+    lines = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        lines.append("" if stripped.startswith(("%", "!")) else line)
+    return "\n".join(lines)
+
+
+def _is_constant_assignment(node: ast.stmt) -> bool:
+    if isinstance(node, ast.Assign):
+        targets, value = node.targets, node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        targets, value = [node.target], node.value
+    else:
+        return False
+    if not all(isinstance(t, ast.Name) for t in targets):
+        return False
+    try:
+        ast.literal_eval(value)
+        return True
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        # aliases such as ``F = torch.nn.functional`` are kept too
+        return isinstance(value, ast.Name | ast.Attribute)
+
+
+def _is_import_guard(node: ast.stmt) -> bool:
+    """``try: import x / except ImportError: ...`` blocks are kept."""
+    return isinstance(node, ast.Try) and all(isinstance(s, ast.Import | ast.ImportFrom) for s in node.body)
+
+
+def _keep(node: ast.stmt) -> bool:
+    return isinstance(node, _KEPT) or _is_constant_assignment(node) or _is_import_guard(node)
+
+
+def extract(submission: Submission) -> Extracted:
+    """The definitions of ``submission`` as one module's source."""
+    out_lines: list[str] = []
+    result = Extracted(code="")
+    for cell in submission.cells:
+        source = _strip_magics(cell.source)
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as exc:
+            place = f"cell {cell.index}" if submission.kind == "notebook" else "the file"
+            result.notes.append(
+                f"{place} has a syntax error at line {exc.lineno}: {exc.msg}; "
+                "its definitions were skipped"
+            )
+            continue
+        cell_lines = source.splitlines()
+        for node in tree.body:
+            if not _keep(node):
+                continue
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            last = node.end_lineno or node.lineno
+            cell_no = cell.index if submission.kind == "notebook" else -1
+            for offset, line in enumerate(cell_lines[first - 1 : last]):
+                out_lines.append(line)
+                result.line_map[len(out_lines)] = (cell_no, first + offset)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                result.defined.append(node.name)
+    result.code = "\n".join(out_lines) + "\n"
+    return result

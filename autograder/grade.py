@@ -1,0 +1,154 @@
+"""Grade one submission end to end: read -> extract -> worker (probes) -> verdicts -> result."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Any
+
+from autograder.extract import Extracted, extract
+from autograder.hidden import get_suite
+from autograder.hidden.base import HiddenTest, Suite, judge
+from autograder.reader import SubmissionReadError, read_submission
+from autograder.results import SubmissionResult, TestResult
+from autograder.sandbox import Limits, Worker, WorkerDied
+
+MAX_WORKER_RESTARTS = 3
+
+
+def _blanket(suite: Suite, status: str, message: str, tests: list[HiddenTest] | None = None) -> list[TestResult]:
+    return [
+        TestResult(name=t.name, step=t.step, score=0.0, max_score=t.points, status=status, message=message)
+        for t in (suite.tests if tests is None else tests)
+    ]
+
+
+def resolve_assignment(path: Path, requested: str | None) -> str | None:
+    """The assignment to grade ``path`` against: the one asked for, else the notebook's metadata."""
+    if requested:
+        return requested
+    try:
+        return read_submission(path).assignment
+    except SubmissionReadError:
+        return None
+
+
+def grade_file(path: str | Path, assignment: str, limits: Limits | None = None) -> SubmissionResult:
+    """Grade one file. Never raises for problems of the submission: they become the result."""
+    path = Path(path)
+    limits = limits or Limits()
+    started = time.monotonic()
+    suite = get_suite(assignment)
+    result = SubmissionResult(submission=path.name, assignment=assignment, suite_version=suite.version)
+    try:
+        result.content_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        submission = read_submission(path)
+    except (OSError, SubmissionReadError) as exc:
+        message = str(exc) if isinstance(exc, SubmissionReadError) else f"cannot read {path.name}: {exc}"
+        result.error = message
+        result.tests = _blanket(suite, "error", f"not graded: {message}")
+        result.elapsed_s = time.monotonic() - started
+        return result
+    if submission.assignment and submission.assignment != assignment:
+        result.notes.append(
+            f"the notebook says it is for assignment {submission.assignment!r}; graded as {assignment!r}"
+        )
+    extracted = extract(submission)
+    result.notes.extend(extracted.notes)
+    result.tests = _run_suite(suite, extracted, limits, result, started)
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+def _run_suite(
+    suite: Suite, extracted: Extracted, limits: Limits, result: SubmissionResult, started: float
+) -> list[TestResult]:
+    by_name: dict[str, TestResult] = {}
+    dynamic = [t for t in suite.tests if t.static is None]
+    replies: dict[str, dict[str, Any]] = {}
+    pending = list(dynamic)
+    restarts = 0
+    while pending:
+        worker = Worker(suite.probes_module, suite.blocked_modules, limits)
+        try:
+            loaded = worker.start(extracted.code)
+        except WorkerDied as exc:
+            worker.close()
+            message = f"your code could not be loaded: {exc.reason}"
+            for test in pending:
+                by_name[test.name] = _blanket(suite, exc.status, message, [test])[0]
+            break
+        try:
+            if not loaded.get("ok"):
+                error = loaded.get("error") or {}
+                where = extracted.where(error.get("line"))
+                note = (
+                    f"running your definitions raised {error.get('type')}: {error.get('message')}"
+                    + (f" at {where}" if where else "")
+                )
+                result.notes.append(note)
+            pending = _run_pending(suite, worker, pending, replies, by_name, extracted, limits, started)
+        except WorkerDied as exc:
+            test = pending.pop(0)
+            by_name[test.name] = _blanket(suite, exc.status, f"while {test.doing}: {exc.reason}", [test])[0]
+            restarts += 1
+            if restarts > MAX_WORKER_RESTARTS:
+                for rest in pending:
+                    by_name[rest.name] = _blanket(
+                        suite, "error", "not run: the grading process kept dying on earlier tests", [rest]
+                    )[0]
+                pending = []
+        finally:
+            result.peak_rss_mb = max(result.peak_rss_mb, worker.peak_rss_mb)
+            worker.close()
+    for test in suite.tests:
+        if test.static is not None:
+            by_name[test.name] = _run_static(suite, test, extracted, by_name)
+    return [by_name[t.name] for t in suite.tests]
+
+
+def _run_static(suite: Suite, test: HiddenTest, extracted: Extracted, by_name: dict[str, TestResult]) -> TestResult:
+    """A source check, scored only once the test it depends on passed."""
+    dependency = by_name.get(test.depends_on or "")
+    if test.depends_on and (dependency is None or dependency.status != "passed"):
+        return TestResult(
+            name=test.name,
+            step=test.step,
+            score=0.0,
+            max_score=test.points,
+            status="failed",
+            message=f"not checked until {test.depends_on} passes",
+        )
+    return judge(test, {"status": "ok", "obs": {"code": extracted.code}}, suite.seed_for(test))
+
+
+def _run_pending(
+    suite: Suite,
+    worker: Worker,
+    pending: list[HiddenTest],
+    replies: dict[str, dict[str, Any]],
+    by_name: dict[str, TestResult],
+    extracted: Extracted,
+    limits: Limits,
+    started: float,
+) -> list[HiddenTest]:
+    """Run tests in order until done; a WorkerDied propagates with ``pending[0]`` as the victim."""
+    while pending:
+        test = pending[0]
+        seed = suite.seed_for(test)
+        if time.monotonic() - started > limits.submission_timeout_s:
+            for rest in pending:
+                by_name[rest.name] = _blanket(
+                    suite,
+                    "timeout",
+                    f"not run: the submission used up its {limits.submission_timeout_s:.0f} s",
+                    [rest],
+                )[0]
+            return []
+        assert test.probe is not None
+        if test.probe not in replies:
+            replies[test.probe] = worker.probe(test.probe, seed, dict(test.params), test.timeout_s)
+        by_name[test.name] = judge(test, replies[test.probe], seed, extracted.where)
+        pending.pop(0)
+    return pending

@@ -1,0 +1,161 @@
+"""The shape of a hidden test and how a worker's reply becomes a scored result."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograder.results import TestResult
+
+# Mixed into every seed. Workers never see it, so learner code cannot predict test instances.
+_SEED_SALT = "dlcourse-hidden-2026-11"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a verdict function concludes from observations."""
+
+    passed: bool
+    message: str = ""
+    fraction: float | None = None
+    """Partial credit in [0, 1]; None means all (passed) or nothing (failed)."""
+
+
+def passed(message: str = "") -> Verdict:
+    return Verdict(True, message)
+
+
+def failed(message: str, fraction: float | None = None) -> Verdict:
+    return Verdict(False, message, fraction)
+
+
+@dataclass(frozen=True)
+class HiddenTest:
+    """One hidden test: a probe run in the worker and a verdict computed in the grader."""
+
+    name: str
+    step: str
+    points: float
+    doing: str
+    """What the test does, phrased for messages: ``"downloading a file:// URL"``."""
+    verdict: Callable[[dict[str, Any], int], Verdict]
+    """Called as ``verdict(observations, seed)`` in the grader process."""
+    probe: str | None = None
+    """Name of the probe in the suite's probes module; None for a static (source) check."""
+    params: dict[str, Any] = field(default_factory=dict)
+    timeout_s: float = 20.0
+    static: Callable[[str], Verdict] | None = None
+    """For source checks: called with the extracted code instead of running a probe."""
+    depends_on: str | None = None
+    """A static check scores only once this (dynamic) test passes: a stub earns nothing."""
+    diagnose: Callable[[dict[str, Any]], str | None] | None = None
+    """Maps an exception raised by learner code to a misconception, when it points to one."""
+
+
+@dataclass(frozen=True)
+class Suite:
+    assignment: str
+    version: str
+    """Bump when tests change: results of another version are not reused."""
+    probes_module: str
+    blocked_modules: list[str]
+    tests: list[HiddenTest]
+
+    def seed_for(self, test: HiddenTest) -> int:
+        """Tests that share a probe share its instance (and one run of it)."""
+        key = test.probe or test.name
+        digest = hashlib.sha256(f"{_SEED_SALT}:{self.version}:{key}".encode()).digest()
+        return int.from_bytes(digest[:4], "big")
+
+
+def _result(test: HiddenTest, status: str, message: str, fraction: float = 0.0) -> TestResult:
+    return TestResult(
+        name=test.name,
+        step=test.step,
+        score=round(test.points * fraction, 4),
+        max_score=test.points,
+        status=status,
+        message=message,
+    )
+
+
+def describe_learner_error(test: HiddenTest, info: dict[str, Any], where: str = "") -> TestResult:
+    """A result for a learner function that was missing, not implemented, or raised."""
+    fn = info.get("function", "?")
+    kind = info.get("kind")
+    if kind == "missing":
+        return _result(
+            test,
+            "error",
+            f"`{fn}` is not defined in your submission (while {test.doing}); check its name and "
+            "that its cell is part of the notebook",
+        )
+    if kind == "not_implemented":
+        return _result(test, "failed", f"`{fn}` is not implemented yet (it raises NotImplementedError)")
+    location = f" at {where}" if where else ""
+    if kind == "exit":
+        return _result(
+            test,
+            "error",
+            f"`{fn}` called exit(){location} while {test.doing}; a function should return or raise",
+        )
+    detail = f"{info.get('type')}: {info.get('message')}".strip()
+    hint = test.diagnose(info) if test.diagnose else None
+    message = f"`{fn}` raised {detail}{location} while {test.doing}"
+    if hint:
+        message += f". Likely cause: {hint}"
+    return _result(test, "error", message)
+
+
+def judge(
+    test: HiddenTest,
+    reply: dict[str, Any],
+    seed: int,
+    where: Callable[[int | None], str] = lambda _: "",
+) -> TestResult:
+    """Turn a worker reply into a TestResult; the only place observations meet verdicts."""
+    status = reply.get("status")
+    elapsed = float(reply.get("elapsed_s", 0.0) or 0.0)
+    if status == "timeout" or "SIGXCPU" in str(reply.get("detail", "")):
+        result = _result(
+            test,
+            "timeout",
+            f"did not finish within {test.timeout_s:.0f} s while {test.doing}: an endless loop, "
+            "or far more work than the task needs?",
+        )
+    elif status != "ok":
+        result = _result(
+            test,
+            "error",
+            f"the process running your code stopped while {test.doing}: "
+            f"{reply.get('detail', 'no detail')}",
+        )
+    else:
+        obs = reply.get("obs")
+        if not isinstance(obs, dict):
+            result = _result(test, "error", f"no usable observation while {test.doing}")
+        elif "learner_error" in obs:
+            info = obs["learner_error"]
+            result = describe_learner_error(test, info, where(info.get("line")))
+        else:
+            result = apply_verdict(test, obs, seed)
+    result.elapsed_s = round(elapsed, 4)
+    return result
+
+
+def apply_verdict(test: HiddenTest, obs: dict[str, Any], seed: int) -> TestResult:
+    """Run the verdict; a verdict that cannot read the observation means the data were malformed."""
+    try:
+        verdict = test.verdict(obs, seed)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        return _result(
+            test,
+            "failed",
+            f"unexpected result while {test.doing}: the returned values do not have the "
+            f"documented types or shapes ({type(exc).__name__}: {str(exc)[:200]})",
+        )
+    if verdict.passed:
+        return _result(test, "passed", verdict.message, 1.0)
+    return _result(test, "failed", verdict.message, verdict.fraction or 0.0)

@@ -1,0 +1,109 @@
+"""Test inputs generated from a seed, shared by probes (worker) and verdicts (grader).
+
+numpy only: the grader regenerates the inputs a probe used instead of trusting the worker's copy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rng(seed: int, salt: int = 0) -> np.random.Generator:
+    return np.random.default_rng([seed, salt])
+
+
+def payload(seed: int) -> bytes:
+    """Bytes of a file to download."""
+    r = rng(seed, 1)
+    return r.bytes(int(r.integers(2_000, 9_000)))
+
+
+def colour_images(seed: int) -> np.ndarray:
+    """uint8 (N, H, W, C) with N, H, W, C all different and channels with different statistics."""
+    r = rng(seed, 2)
+    n, h, w, c = 6, 5, 7, 3
+    scale = np.array([60.0, 120.0, 250.0])
+    return r.uniform(0, 1, size=(n, h, w, c)).__mul__(scale).astype(np.uint8)
+
+
+def grey_images(seed: int) -> np.ndarray:
+    """uint8 (N, H, W) with N, H, W all different."""
+    return rng(seed, 3).integers(0, 256, size=(5, 6, 4), dtype=np.uint8)
+
+
+def labels(seed: int, n: int, classes: int = 10) -> np.ndarray:
+    return rng(seed, 4).integers(0, classes, size=n).astype(np.uint8)
+
+
+COLOUR_MEAN = np.array([0.2, 0.45, 0.6], np.float32)
+COLOUR_STD = np.array([0.1, 0.25, 0.4], np.float32)
+GREY_MEAN = np.array([0.3], np.float32)
+GREY_STD = np.array([0.2], np.float32)
+
+
+def split_dataset(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A small 5-class image set whose samples carry their own id.
+
+    Pixel (0, 0) is 0 and pixel (0, 1) is 255 in every image, pixel (0, 2) holds the sample id.
+    Any per-split affine normalisation keeps the id recoverable: id = 255 * (p2 - p0) / (p1 - p0).
+    Samples have very different brightness, so statistics of different subsets differ.
+    """
+    r = rng(seed, 5)
+    n_per_class, classes = 40, 5
+    n = n_per_class * classes
+    brightness = r.uniform(0.15, 1.0, size=(n, 1, 1))
+    images = (r.uniform(0, 255, size=(n, 8, 8)) * brightness).astype(np.uint8)
+    images[:, 0, 0] = 0
+    images[:, 0, 1] = 255
+    images[:, 0, 2] = np.arange(n)
+    labels_ = np.repeat(np.arange(classes), n_per_class).astype(np.uint8)
+    order = r.permutation(n)
+    images, labels_ = images[order], labels_[order]
+    images[:, 0, 2] = np.arange(n)  # ids in file order
+    return images, labels_
+
+
+def recover_ids(x_nchw: np.ndarray) -> np.ndarray:
+    """Sample ids of normalised (N, 1, 8, 8) images made by :func:`split_dataset`."""
+    p0, p1, p2 = x_nchw[:, 0, 0, 0], x_nchw[:, 0, 0, 1], x_nchw[:, 0, 0, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.rint(255.0 * (p2 - p0) / (p1 - p0)).astype(np.int64)
+
+
+def classification(seed: int, n: int, k: int, salt: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """float32 logits (n, k) and int64 targets (n,)."""
+    r = rng(seed, salt)
+    return (r.normal(0, 2.0, size=(n, k)).astype(np.float32), r.integers(0, k, size=n).astype(np.int64))
+
+
+def linear_problem(seed: int, n: int = 12, c: int = 2, hw: int = 3, k: int = 4):
+    """Inputs (n, c, hw, hw), int64 targets, and initial weights (k, c*hw*hw), bias (k,)."""
+    r = rng(seed, 7)
+    x = r.normal(0, 1, size=(n, c, hw, hw)).astype(np.float32)
+    y = r.integers(0, k, size=n).astype(np.int64)
+    weight = (r.normal(0, 0.5, size=(k, c * hw * hw))).astype(np.float32)
+    bias = r.normal(0, 0.1, size=k).astype(np.float32)
+    return x, y, weight, bias
+
+
+def history(seed: int, epochs: int = 4) -> list[dict]:
+    r = rng(seed, 8)
+    train = np.sort(r.uniform(0.05, 2.0, size=epochs))[::-1]
+    test = np.sort(r.uniform(0.2, 2.2, size=epochs))[::-1]
+    acc = np.sort(r.uniform(0.3, 0.95, size=epochs))
+    return [
+        {
+            "epoch": i + 1,
+            "train_loss": round(float(train[i]), 4),
+            "test_loss": round(float(test[i]), 4),
+            "test_accuracy": round(float(acc[i]), 4),
+        }
+        for i in range(epochs)
+    ]
+
+
+def final_metrics(seed: int) -> tuple[dict, dict]:
+    r = rng(seed, 9)
+    train = {"loss": round(float(r.uniform(0.01, 0.2)), 4), "accuracy": round(float(r.uniform(0.95, 1.0)), 4)}
+    test = {"loss": round(float(r.uniform(0.3, 0.9)), 4), "accuracy": round(float(r.uniform(0.6, 0.9)), 4)}
+    return train, test

@@ -1,0 +1,217 @@
+"""Probes for the ``download`` and ``data`` steps (worker side)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from autograder.hidden.pytorch import instances as inst
+from autograder.hidden.pytorch.spies import describe, to_numpy
+from autograder.worker.probe_api import LearnerError, ProbeContext
+
+
+def _source_file(ctx: ProbeContext) -> tuple[Path, bytes]:
+    data = inst.payload(ctx.seed)
+    src = ctx.subdir("remote") / f"dataset-{ctx.seed % 9973}.bin"
+    src.write_bytes(data)
+    return src, data
+
+
+def _files_in(directory: Path) -> list[str]:
+    if not directory.exists():
+        return []
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
+
+
+def _path_facts(returned: Any, cache: Path) -> dict[str, Any]:
+    facts: dict[str, Any] = {"returned": describe(returned), "is_path": isinstance(returned, Path)}
+    if isinstance(returned, str | Path):
+        path = Path(returned)
+        facts["exists"] = path.is_file()
+        facts["in_cache"] = path.resolve().is_relative_to(cache.resolve())
+        facts["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    return facts
+
+
+def download_fetch(ctx: ProbeContext) -> dict[str, Any]:
+    src, data = _source_file(ctx)
+    cache = ctx.scratch / "cache" / "nested"
+    returned = ctx.call("download", src.as_uri(), str(cache), hashlib.sha256(data).hexdigest())
+    return {**_path_facts(returned, cache), "cache_files": _files_in(cache)}
+
+
+def download_bad_checksum(ctx: ProbeContext) -> dict[str, Any]:
+    src, data = _source_file(ctx)
+    cache = ctx.subdir("cache")
+    wrong = hashlib.sha256(data + b"tampered").hexdigest()
+    try:
+        returned = ctx.call("download", src.as_uri(), str(cache), wrong)
+        raised = None
+    except LearnerError as exc:
+        if exc.info["kind"] in ("missing", "not_implemented"):
+            raise
+        returned, raised = None, exc.info
+    return {
+        "raised": raised,
+        "returned": describe(returned),
+        "target_exists": (cache / src.name).exists(),
+        "cache_files": _files_in(cache),
+    }
+
+
+def download_cache(ctx: ProbeContext) -> dict[str, Any]:
+    src, data = _source_file(ctx)
+    cache = ctx.subdir("cache")
+    digest = hashlib.sha256(data).hexdigest()
+    first = ctx.call("download", src.as_uri(), str(cache), digest)
+    src.unlink()  # the "server" is gone: only the cache can answer now
+    try:
+        second = ctx.call("download", src.as_uri(), str(cache), digest)
+        raised = None
+    except LearnerError as exc:
+        if exc.info["kind"] in ("missing", "not_implemented"):
+            raise
+        second, raised = None, exc.info
+    return {
+        "first": _path_facts(first, cache),
+        "second": _path_facts(second, cache) if raised is None else None,
+        "raised": raised,
+    }
+
+
+def stats(ctx: ProbeContext) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, images in (("colour", inst.colour_images(ctx.seed)), ("grey", inst.grey_images(ctx.seed))):
+        result = ctx.call("normalization_stats", images.copy())
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            out[name] = {"returned": describe(result), "pair": False}
+            continue
+        mean, std = (to_numpy(v) for v in result)
+        out[name] = {
+            "pair": True,
+            "mean": None if mean is None else mean.astype(np.float64).reshape(-1),
+            "std": None if std is None else std.astype(np.float64).reshape(-1),
+        }
+    return out
+
+
+def preprocess(ctx: ProbeContext) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    cases = (
+        ("grey", inst.grey_images(ctx.seed), inst.GREY_MEAN, inst.GREY_STD),
+        ("colour", inst.colour_images(ctx.seed), inst.COLOUR_MEAN, inst.COLOUR_STD),
+    )
+    for name, images, mean, std in cases:
+        labels = inst.labels(ctx.seed, len(images))
+        result = ctx.call("preprocess", images.copy(), labels.copy(), mean.copy(), std.copy())
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            out[name] = {"pair": False, "returned": describe(result)}
+            continue
+        x, y = result
+        out[name] = {
+            "pair": True,
+            "x": describe(x),
+            "y": describe(y),
+            "x_values": to_numpy(x),
+            "y_values": to_numpy(y),
+        }
+    return out
+
+
+def prepare_data(ctx: ProbeContext) -> dict[str, Any]:
+    images, labels = inst.split_dataset(ctx.seed)
+    path = ctx.subdir("data") / "images.npz"
+    np.savez(path, images=images, labels=labels)
+    out: dict[str, Any] = {}
+    for run, seed in (("a", 3), ("b", 3), ("c", 4)):
+        result = ctx.call("prepare_data", str(path), test_size=0.25, seed=seed)
+        if not isinstance(result, dict):
+            return {"returned": describe(result), "is_dict": False}
+        keys = ("x_train", "y_train", "x_test", "y_test")
+        missing = [k for k in keys if k not in result]
+        if missing:
+            return {"is_dict": True, "missing": missing}
+        run_out: dict[str, Any] = {k: to_numpy(result[k]) for k in keys}
+        run_out["x_train_info"] = describe(result["x_train"])
+        out[run] = run_out
+    out["is_dict"] = True
+    return out
+
+
+def _ids(batch_x: Any) -> list[int]:
+    arr = to_numpy(batch_x)
+    if arr is None:
+        return []
+    return [int(round(v)) for v in arr.reshape(arr.shape[0], -1)[:, 0]]
+
+
+def _epoch(loader: Any) -> dict[str, Any]:
+    ids, sizes, dtypes = [], [], set()
+    for batch in loader:
+        x, y = batch[0], batch[1]
+        ids.extend(_ids(x))
+        sizes.append(int(len(y)))
+        dtypes.add((describe(x).get("dtype", "?"), describe(y).get("dtype", "?")))
+    return {"ids": ids, "sizes": sizes, "dtypes": sorted("/".join(d) for d in dtypes)}
+
+
+def loaders(ctx: ProbeContext) -> dict[str, Any]:
+    n_train, n_test, batch = 43, 21, 8
+
+    def tensors() -> tuple[torch.Tensor, ...]:
+        x_train = torch.arange(n_train, dtype=torch.float32).view(-1, 1, 1, 1).expand(-1, 1, 3, 3)
+        x_test = (1000 + torch.arange(n_test, dtype=torch.float32)).view(-1, 1, 1, 1).expand(-1, 1, 3, 3)
+        return (
+            x_train.contiguous(),
+            torch.arange(n_train, dtype=torch.int64) % 10,
+            x_test.contiguous(),
+            torch.arange(n_test, dtype=torch.int64) % 10,
+        )
+
+    def make(seed: int) -> tuple[Any, Any]:
+        result = ctx.call("make_loaders", *tensors(), batch_size=batch, seed=seed)
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            raise LearnerError(
+                {
+                    "function": "make_loaders",
+                    "kind": "raised",
+                    "type": "TypeError",
+                    "message": f"expected (train_loader, test_loader), got {describe(result)['type']}",
+                    "line": None,
+                }
+            )
+        return result
+
+    def run(fn, *args):  # noqa: ANN001, ANN202 - iterating a learner loader runs learner code
+        try:
+            return fn(*args)
+        except LearnerError:
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            from autograder.worker.probe_api import describe_exception
+
+            raise LearnerError(describe_exception(exc, "make_loaders")) from None
+
+    train_a, test_a = make(11)
+    a1, a2 = run(_epoch, train_a), run(_epoch, train_a)
+    train_b, _ = make(11)
+    b1 = run(_epoch, train_b)
+    train_c, _ = make(12)
+    c1 = run(_epoch, train_c)
+    test = run(_epoch, test_a)
+    return {"n_train": n_train, "n_test": n_test, "batch": batch, "a1": a1, "a2": a2, "b1": b1, "c1": c1, "test": test}
+
+
+PROBES = {
+    "download_fetch": download_fetch,
+    "download_bad_checksum": download_bad_checksum,
+    "download_cache": download_cache,
+    "stats": stats,
+    "preprocess": preprocess,
+    "prepare_data": prepare_data,
+    "loaders": loaders,
+}

@@ -1,0 +1,194 @@
+"""Probes for the ``train`` and ``report`` steps (worker side)."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from autograder.hidden.pytorch import instances as inst
+from autograder.hidden.pytorch.probes_nn import placement_run
+from autograder.hidden.pytorch.spies import SpyLinear, as_float, describe, loader, to_numpy
+from autograder.worker.probe_api import ProbeContext
+
+SGD_LR = 0.5
+
+
+def train_sgd(ctx: ProbeContext) -> dict[str, Any]:
+    """One epoch of plain SGD on a linear model: the parameters after it tell how gradients
+    were handled (the grader replays correct and mistaken variants in numpy)."""
+    x, y, weight, bias = inst.linear_problem(ctx.seed)
+    model = SpyLinear(weight, bias)
+    model.eval()  # as evaluate() would have left it
+    opt = torch.optim.SGD(model.parameters(), lr=SGD_LR)
+    returned = ctx.call(
+        "train_one_epoch", model, loader(x, y, batch_size=5), nn.CrossEntropyLoss(), opt, torch.device("cpu")
+    )
+    return {
+        "returned": describe(returned),
+        "value": as_float(returned),
+        "weight": to_numpy(model.linear.weight),
+        "bias": to_numpy(model.linear.bias),
+        "calls": model.calls,
+    }
+
+
+def train_placement(ctx: ProbeContext) -> dict[str, Any]:
+    return placement_run(ctx, "train_one_epoch")
+
+
+def fit_placement(ctx: ProbeContext) -> dict[str, Any]:
+    return placement_run(ctx, "fit")
+
+
+def _trusted_evaluate(log: list[dict[str, Any]], loaders: dict[str, Any]):  # noqa: ANN202
+    """Stands in for the learner's ``evaluate`` so that fit's checks do not depend on it."""
+
+    def evaluate(model, loader, loss_fn, device):  # noqa: ANN001, ANN202
+        name = next((n for n, known in loaders.items() if known is loader), "other")
+        model.eval()
+        total, correct, count = 0.0, 0, 0
+        with torch.no_grad():
+            for xb, yb in loader:
+                xb, yb = xb.to(device), yb.to(device)
+                logits = model(xb)
+                total += float(nn.functional.cross_entropy(logits, yb, reduction="sum"))
+                correct += int((logits.argmax(1) == yb).sum())
+                count += len(yb)
+        result = {"loss": total / count, "accuracy": correct / count}
+        log.append({"loader": name, **result})
+        return result
+
+    return evaluate
+
+
+def _digits_tensors(seed: int) -> tuple[torch.Tensor, ...]:
+    from course_utils.data import digits_path, load_npz, stratified_split
+
+    images, labels = load_npz(digits_path())
+    train_idx, test_idx = stratified_split(labels, 0.2, seed)
+    x = images.astype(np.float32)[:, None] / 255.0  # (N, 8, 8) -> (N, 1, 8, 8)
+    mean, std = x[train_idx].mean(), x[train_idx].std()
+    x = (x - mean) / std
+    y = labels.astype(np.int64)
+    return (
+        torch.from_numpy(x[train_idx]),
+        torch.from_numpy(y[train_idx]),
+        torch.from_numpy(x[test_idx]),
+        torch.from_numpy(y[test_idx]),
+    )
+
+
+def fit_run(ctx: ProbeContext) -> dict[str, Any]:
+    """fit() with a trusted model, loss, optimizer and evaluate, on the digits: does it learn,
+    and does its history say what happened?"""
+    torch.manual_seed(ctx.seed % 2**31)
+    x_train, y_train, x_test, y_test = _digits_tensors(ctx.seed % 1000)
+    gen = torch.Generator().manual_seed(ctx.seed % 2**31)
+    train_loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x_train, y_train), batch_size=32, shuffle=True, generator=gen
+    )
+    test_loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x_test, y_test), batch_size=128
+    )
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    log: list[dict[str, float]] = []
+    loaders = {"train": train_loader, "test": test_loader}
+    ctx.module.evaluate = _trusted_evaluate(log, loaders)  # fit looks the name up at call time
+    history = ctx.call("fit", model, train_loader, test_loader, nn.CrossEntropyLoss(), opt, torch.device("cpu"), 3)
+    model.eval()
+    with torch.no_grad():
+        final_accuracy = float((model(x_test).argmax(1) == y_test).float().mean())
+    entries = []
+    if isinstance(history, list | tuple):
+        for entry in history:
+            if isinstance(entry, dict):
+                entries.append({str(k): as_float(v) for k, v in entry.items()})
+            else:
+                entries.append({"__type__": describe(entry)["type"]})
+    return {
+        "history_type": describe(history)["type"],
+        "entries": entries if isinstance(history, list | tuple) else None,
+        "evaluations": log,
+        "final_accuracy": final_accuracy,
+    }
+
+
+def report(ctx: ProbeContext) -> dict[str, Any]:
+    train, test = inst.final_metrics(ctx.seed)
+    result = ctx.call("report", inst.history(ctx.seed), dict(train), dict(test))
+    if not isinstance(result, dict):
+        return {"is_dict": False, "returned": describe(result)}
+    return {"is_dict": True, "values": {str(k): as_float(v) for k, v in result.items()}}
+
+
+def plot(ctx: ProbeContext) -> dict[str, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = ctx.call("plot_history", inst.history(ctx.seed))
+    if not isinstance(fig, Figure):
+        return {"is_figure": False, "returned": describe(fig)}
+    lines = []
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            lines.append(
+                {
+                    "x": np.asarray(line.get_xdata(), dtype=np.float64),
+                    "y": np.asarray(line.get_ydata(), dtype=np.float64),
+                }
+            )
+    return {"is_figure": True, "n_axes": len(fig.axes), "lines": lines}
+
+
+def _read_records(path: Path):  # noqa: ANN202
+    """TFRecord framing: length (u64), crc (u32), data, crc (u32)."""
+    data = path.read_bytes()
+    pos = 0
+    while pos + 12 <= len(data):
+        (length,) = struct.unpack_from("<Q", data, pos)
+        pos += 12
+        yield data[pos : pos + length]
+        pos += length + 4
+
+
+def _scalars(log_dir: Path) -> dict[str, list[list[float]]]:
+    from tensorboard.compat.proto import event_pb2
+
+    found: dict[str, list[list[float]]] = {}
+    for path in sorted(log_dir.rglob("events.out.tfevents.*")):
+        for record in _read_records(path):
+            event = event_pb2.Event.FromString(record)
+            for value in event.summary.value:
+                if value.HasField("simple_value"):
+                    number = value.simple_value
+                elif value.HasField("tensor") and value.tensor.float_val:
+                    number = value.tensor.float_val[0]
+                else:
+                    continue
+                found.setdefault(value.tag, []).append([float(event.step), float(number)])
+    return found
+
+
+def tensorboard(ctx: ProbeContext) -> dict[str, Any]:
+    log_dir = ctx.scratch / "runs" / "probe"
+    ctx.call("log_to_tensorboard", inst.history(ctx.seed), str(log_dir))
+    return {"scalars": _scalars(log_dir), "n_files": len(list(log_dir.rglob("events.out.tfevents.*")))}
+
+
+PROBES = {
+    "train_sgd": train_sgd,
+    "train_placement": train_placement,
+    "fit_placement": fit_placement,
+    "fit_run": fit_run,
+    "report": report,
+    "plot": plot,
+    "tensorboard": tensorboard,
+}

@@ -1,0 +1,105 @@
+"""Trusted helpers for PyTorch probes: spy models that record how they are called, conversions.
+
+Runs in the worker only (imports torch).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def describe(x: Any) -> dict[str, Any]:
+    """Type, dtype, shape and device of a returned value, as plain data."""
+    info: dict[str, Any] = {"type": f"{type(x).__module__}.{type(x).__qualname__}"}
+    if isinstance(x, torch.Tensor):
+        info.update(
+            kind="tensor",
+            dtype=str(x.dtype).removeprefix("torch."),
+            shape=list(x.shape),
+            device=str(x.device),
+            requires_grad=bool(x.requires_grad),
+            has_graph=x.grad_fn is not None,
+        )
+    elif isinstance(x, np.ndarray):
+        info.update(kind="ndarray", dtype=str(x.dtype), shape=list(x.shape), device="cpu")
+    elif isinstance(x, bool):
+        info.update(kind="bool")
+    elif isinstance(x, int | float | np.number):
+        info.update(kind="number")
+    else:
+        info.update(kind="other")
+    return info
+
+
+def to_numpy(x: Any) -> np.ndarray | None:
+    """A numpy copy of a tensor / array / number, or None if it is not array-like."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy() if x.device.type != "meta" else None
+    if isinstance(x, np.ndarray | np.number | int | float):
+        return np.asarray(x)
+    return None
+
+
+def as_float(x: Any) -> float | None:
+    arr = to_numpy(x)
+    if arr is None or arr.size != 1 or arr.dtype.kind not in "biuf":
+        return None
+    return float(arr.reshape(()))
+
+
+class SpyLinear(nn.Module):
+    """Flatten + Linear that records, for each forward: mode, grad mode and input device.
+
+    ``calls`` is shared with copies made by ``copy.deepcopy`` only by reference, which is fine for
+    probes: they read it from the instance they hold.
+    """
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray):
+        super().__init__()
+        self.linear = nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            self.linear.weight.copy_(torch.from_numpy(weight))
+            self.linear.bias.copy_(torch.from_numpy(bias))
+        self.calls: list[dict[str, Any]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls.append(
+            {
+                "training": bool(self.training),
+                "grad_enabled": bool(torch.is_grad_enabled()),
+                "input_device": str(x.device),
+                "param_device": str(self.linear.weight.device),
+                "input_shape": list(x.shape),
+            }
+        )
+        return self.linear(x.flatten(1))
+
+
+class SpyLoss(nn.Module):
+    """Cross-entropy that records the devices of its arguments."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[dict[str, str]] = []
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        self.calls.append({"logits_device": str(logits.device), "targets_device": str(targets.device)})
+        return nn.functional.cross_entropy(logits, targets)
+
+
+def target_device() -> torch.device:
+    """Where placement probes send work: the GPU if there is one, else the ``meta`` device.
+
+    On ``meta`` nothing is computed, so a correct loop stops at its first ``.item()``; every
+    operation before that still checks devices exactly as it would on a GPU.
+    """
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("meta")
+
+
+def loader(x: np.ndarray, y: np.ndarray, batch_size: int) -> torch.utils.data.DataLoader:
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False)

@@ -1,0 +1,291 @@
+"""Verdicts for the ``model``, ``loss_opt`` and ``metric`` steps (grader side, numpy only)."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import numpy as np
+
+from autograder.hidden.base import Verdict, failed, passed
+from autograder.hidden.pytorch import instances as inst
+from autograder.hidden.pytorch import numerics as num
+
+# -- devices ----------------------------------------------------------------------------------
+
+
+def get_device_real(obs: dict[str, Any], seed: int) -> Verdict:
+    want = "cuda" if obs["cuda_available"] else "cpu"
+    if obs["no_gpu_wanted"] != "cpu":
+        return failed(f"get_device(prefer_gpu=False) should give the CPU, got {obs['no_gpu_wanted']!r}")
+    if obs["default"] != want:
+        situation = "a GPU is available" if want == "cuda" else "no GPU is available"
+        hint = " Is 'cuda' hard-coded? Ask torch.cuda.is_available()." if obs["default"] == "cuda" else ""
+        return failed(f"{situation}, but get_device() gave {obs['default']!r} instead of {want!r}.{hint}")
+    return passed()
+
+
+def get_device_pretend_gpu(obs: dict[str, Any], seed: int) -> Verdict:
+    if obs["default"] != "cuda":
+        return failed(
+            f"on a machine with a GPU, get_device() returned {obs['default']!r}: is 'cpu' hard-coded? "
+            "The same notebook must use the GPU where there is one (torch.cuda.is_available())."
+        )
+    if obs["no_gpu_wanted"] != "cpu":
+        return failed("get_device(prefer_gpu=False) must give the CPU even where a GPU exists")
+    return passed()
+
+
+def to_device(obs: dict[str, Any], seed: int) -> Verdict:
+    target = obs["target"]
+    before = {e["path"]: e for e in obs["before"]}
+    after = {e["path"]: e for e in obs["after"]}
+    if obs["single"] != target and obs["single"].split(":")[0] != target:
+        return failed(f"to_device(tensor, device) should return the tensor on {target!r}, got {obs['single']!r}")
+    if set(before) != set(after):
+        return failed("to_device changed the structure of nested containers (keys or lengths differ)")
+    for path, b in before.items():
+        a = after[path]
+        if a["type"] != b["type"]:
+            return failed(f"{path} was a {b['type']} and came back as a {a['type']}: containers should keep their type")
+        if "device" in b and a.get("device") != target:
+            return failed(f"{path} is still on {a.get('device')!r}: nested tensors must be moved too")
+        if "value" in b and a.get("value") != b["value"]:
+            return failed(f"{path} is not a tensor and should be returned unchanged")
+    return passed()
+
+
+def _is_plain_cuda_device(node: ast.AST) -> bool:
+    """``torch.device("cuda")`` / ``device("cuda")`` / ``"cuda"`` without an index."""
+    if isinstance(node, ast.Constant) and node.value == "cuda":
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and (getattr(node.func, "attr", None) == "device" or getattr(node.func, "id", None) == "device")
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Constant)
+        and node.args[0].value == "cuda"
+    )
+
+
+def device_comparison(code: str) -> Verdict:
+    """Static check: a tensor's device is ``cuda:0``, so ``== torch.device("cuda")`` is never true."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return passed()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        if not any(isinstance(op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot) for op in node.ops):
+            continue
+        operands = [node.left, *node.comparators]
+        device_side = any(isinstance(o, ast.Attribute) and o.attr == "device" for o in operands)
+        if device_side and any(_is_plain_cuda_device(o) for o in operands):
+            return failed(
+                f"line {node.lineno} compares a device with torch.device('cuda'). A tensor on the "
+                "GPU reports cuda:0, and torch.device('cuda:0') == torch.device('cuda') is False, "
+                "so this test never succeeds on a GPU. Compare the type: x.device.type == 'cuda'."
+            )
+    return passed()
+
+
+# -- model ------------------------------------------------------------------------------------
+
+
+def model_shapes(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_module"):
+        return failed(f"build_model should return a torch.nn.Module, got {obs.get('returned', {}).get('type')}")
+    broken = []
+    for n, result in obs["shapes"].items():
+        if "error" in result:
+            broken.append(f"N={n}: {result['error']['type']}: {result['error']['message'][:120]}")
+        elif result["out"].get("shape") != [int(n), 7]:
+            broken.append(f"N={n}: output {result['out'].get('shape')}")
+    if broken:
+        fixed_batch = any("shape '[" in b or "view" in b or "size" in b for b in broken) or any(
+            "error" not in r and r["out"].get("shape", [0])[0] != int(n) for n, r in obs["shapes"].items()
+        )
+        hint = (
+            " The output depends on the batch size: is a batch size hard-coded in view/reshape "
+            "(use x.flatten(1) or x.view(x.size(0), -1))?"
+            if fixed_batch
+            else ""
+        )
+        return failed(
+            "build_model(in_channels=3, num_classes=7) should map (N, 3, 8, 8) to (N, 7) for any N; "
+            f"got {'; '.join(broken[:3])}.{hint}"
+        )
+    default = obs["default"]
+    if "error" in default or default["out"].get("shape") != [6, 10]:
+        return failed("build_model() with its defaults should map (N, 1, 8, 8) to (N, 10)")
+    return passed()
+
+
+def model_logits(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_module") or "error" in obs["batch"]:
+        return failed("the model could not be run on a batch (see the shape test)")
+    values = np.asarray(obs["batch"]["values"], np.float64)
+    if values.ndim == 2 and np.all(values >= 0) and np.allclose(values.sum(axis=1), 1.0, atol=1e-4):
+        return failed(
+            "the model outputs probabilities (each row is >= 0 and sums to 1): it ends with a "
+            "softmax. CrossEntropyLoss applies log-softmax itself and expects raw logits; a second "
+            "softmax flattens the gradients and training stalls."
+        )
+    return passed()
+
+
+def model_batch_independent(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_module") or "error" in obs["batch"] or any("error" in s for s in obs["singles"]):
+        return failed("the model could not be run sample by sample (see the shape test)")
+    batch = np.asarray(obs["batch"]["values"], np.float64)
+    singles = np.concatenate([np.asarray(s["values"], np.float64) for s in obs["singles"]])
+    if batch.shape != singles.shape or not np.allclose(batch, singles, atol=1e-4, rtol=1e-4):
+        return failed(
+            "in eval mode, a sample's logits depend on the other samples in its batch: the "
+            "forward pass mixes samples (a reshape over the batch axis, or normalising over the batch?)"
+        )
+    return passed()
+
+
+def model_gradients(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_module"):
+        return failed("build_model should return a torch.nn.Module")
+    if obs["n_params"] == 0:
+        return failed("the model has no trainable parameters: layers must be nn.Module attributes (or in nn.Sequential)")
+    if obs["without_grad"]:
+        return failed(
+            f"no gradient reaches {obs['without_grad'][:3]}: part of the forward pass is cut from "
+            "the graph (detach(), .numpy(), torch.tensor(...) of an activation?) or the layer is unused"
+        )
+    return passed()
+
+
+# -- loss and optimizer -----------------------------------------------------------------------
+
+
+def loss_value(obs: dict[str, Any], seed: int) -> Verdict:
+    logits, targets = inst.classification(seed, 6, 5)
+    value = obs["value"]
+    if value is None:
+        return failed(f"the loss should return a scalar tensor, got {obs['returned'].get('type')} {obs['returned'].get('shape', '')}")
+    expected = num.cross_entropy(logits, targets)
+    if abs(value - expected) < 1e-4:
+        if obs["grad"] is None:
+            return failed("the loss value is right but carries no gradient: compute it with torch operations", 0.5)
+        if not np.allclose(obs["grad"], num.ce_grad(logits, targets), atol=1e-5):
+            return failed("the loss value is right but its gradient is not that of the mean cross-entropy", 0.5)
+        return passed()
+    if abs(value - num.cross_entropy(num.softmax(logits), targets)) < 1e-4:
+        return failed(
+            "the loss applies a softmax before cross-entropy: CrossEntropyLoss already includes "
+            "log-softmax, so the scores are squashed twice and gradients become tiny."
+        )
+    if abs(value - num.cross_entropy(logits, targets, "sum")) < 1e-3:
+        return failed("the loss is the sum over the batch, not the mean: the step size then grows with the batch size")
+    nll = float(-logits[np.arange(len(targets)), targets].mean())
+    if abs(value - nll) < 1e-4:
+        return failed("NLLLoss on raw logits is not cross-entropy: NLLLoss expects log-probabilities (log_softmax first)")
+    return failed(f"for the test logits, the mean cross-entropy is not what the loss returned (got {value:.4f})")
+
+
+def optimizer_params(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_optimizer"):
+        return failed(f"make_optimizer should return a torch.optim.Optimizer, got {obs.get('returned', {}).get('type')}")
+    run = obs["a"]
+    if run["n_shared"] == 0:
+        return failed(
+            "the optimizer holds none of the given model's parameters: it updates some other "
+            "model's weights (a new build_model() inside make_optimizer?) and yours never change"
+        )
+    if run["n_shared"] < run["n_model"]:
+        return failed(f"the optimizer updates only {run['n_shared']} of the model's {run['n_model']} parameter tensors")
+    if not run["changed"]:
+        return failed("after backward() and optimizer.step() no parameter changed")
+    return passed()
+
+
+def optimizer_lr(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_optimizer"):
+        return failed("make_optimizer should return a torch.optim.Optimizer")
+    for run in (obs["a"], obs["b"]):
+        if not run["lrs"] or not np.allclose(run["lrs"], run["lr_given"]):
+            return failed(
+                f"make_optimizer(model, lr={run['lr_given']}) built an optimizer with lr "
+                f"{sorted(set(run['lrs']))}: the lr argument is ignored (a hard-coded learning rate?)"
+            )
+    return passed()
+
+
+# -- metric -----------------------------------------------------------------------------------
+
+
+def accuracy_value(obs: dict[str, Any], seed: int) -> Verdict:
+    for name, (n, k) in (("wide", (7, 5)), ("square", (6, 6))):
+        got = obs[name]
+        logits, targets = inst.classification(seed, n, k, salt=10 + k)
+        expected = float((logits.argmax(axis=1) == targets).mean())
+        value = got["value"]
+        if value is None:
+            return failed(f"accuracy should return a float, got {got['returned'].get('type')} {got['returned'].get('shape', '')}")
+        if abs(value - expected) > 1e-6:
+            wrong_axis = logits.argmax(axis=0)
+            if n == k and abs(value - float((wrong_axis == targets).mean())) < 1e-6:
+                return failed(
+                    "the arg-max is taken over the batch axis (dim=0): that picks, for each class, "
+                    "the sample with the highest score. Predictions are the arg-max over classes (dim=1)."
+                )
+            if abs(value - expected * n) < 1e-6:
+                return failed("accuracy returned the number of correct predictions, not the fraction")
+            return failed(f"accuracy of {n}x{k} logits is off (got {value:.4f})")
+        if got["returned"].get("kind") == "tensor":
+            return failed("accuracy returned a tensor; the contract is a Python float (use .item())", 0.5)
+    return passed()
+
+
+def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_dict"):
+        return failed(f"evaluate should return a dict {{'loss', 'accuracy'}}, got {obs.get('returned', {}).get('type')}")
+    if obs["loss"] is None or obs["accuracy"] is None:
+        return failed(f"evaluate's dict should hold float 'loss' and 'accuracy', got keys {obs['keys']}")
+    x, y, weight, bias = inst.linear_problem(seed)
+    logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
+    losses = num.cross_entropy(logits, y, "none")
+    correct = (logits.argmax(1) == y).astype(np.float64)
+    loss, acc = float(losses.mean()), float(correct.mean())
+    if abs(obs["loss"] - loss) < 1e-4 and abs(obs["accuracy"] - acc) < 1e-6:
+        return passed()
+    slices = num.batches(len(y), 5)
+    loss_bm = float(np.mean([losses[s].mean() for s in slices]))
+    acc_bm = float(np.mean([correct[s].mean() for s in slices]))
+    if abs(obs["loss"] - loss_bm) < 1e-4 or abs(obs["accuracy"] - acc_bm) < 1e-6:
+        return failed(
+            "evaluate averages the per-batch means: with batches of 5, 5 and 2 samples, the 2 samples "
+            "of the last batch count as much as 5. Sum per-sample values (batch mean x batch size) "
+            "and divide by the number of samples."
+        )
+    return failed(
+        f"evaluate's numbers are off for a model with known outputs (loss {obs['loss']:.4f}, accuracy {obs['accuracy']:.4f})"
+    )
+
+
+def evaluate_eval_mode(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_dict") or not obs.get("calls"):
+        return failed("evaluate did not run the model on the loader's batches")
+    if any(c["training"] for c in obs["calls"]):
+        return failed(
+            "evaluate ran the model in training mode: dropout stays on and batch norm updates its "
+            "statistics with test data. Call model.eval() before evaluating."
+        )
+    return passed()
+
+
+def evaluate_no_grad(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_dict") or not obs.get("calls"):
+        return failed("evaluate did not run the model on the loader's batches")
+    if any(c["grad_enabled"] for c in obs["calls"]):
+        return failed(
+            "evaluate records a graph for every batch: wrap the loop in torch.no_grad() (or "
+            "torch.inference_mode()); without it evaluation is slower and keeps memory for nothing."
+        )
+    return passed()

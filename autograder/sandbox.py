@@ -1,0 +1,241 @@
+"""Start and watch a worker process for one submission.
+
+The worker is a separate Python process in its own session (process group), in a private
+scratch directory, with a minimal environment and resource limits. The grader talks to it over
+two pipes; stdout and stderr go to a capped log file that never reaches a score.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from autograder import channel
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one worker (per submission) and of each probe (per test)."""
+
+    load_timeout_s: float = 60.0
+    """Starting the worker, importing the framework and executing the learner's definitions."""
+    submission_timeout_s: float = 300.0
+    """All tests of one submission together."""
+    memory_mb: int = 2048
+    """Resident memory of the worker and its children together (not address space)."""
+    file_size_mb: int = 64
+    """Largest file the worker may write."""
+    open_files: int = 256
+    grace_s: float = 5.0
+    """Extra time the grader waits beyond a probe's own limit before it kills the worker."""
+
+
+class WorkerDied(Exception):
+    """The worker process ended or stopped answering; ``reason`` says how."""
+
+    def __init__(self, reason: str, status: str = "error"):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def _worker_env(scratch: Path) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(scratch / ".mpl"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    for key in ("CUDA_VISIBLE_DEVICES", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "VIRTUAL_ENV"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+class Worker:
+    """One sandboxed worker process; use as a context manager."""
+
+    def __init__(self, probes_module: str, blocked_modules: list[str], limits: Limits):
+        self.probes_module = probes_module
+        self.blocked_modules = blocked_modules
+        self.limits = limits
+        self.scratch = Path(tempfile.mkdtemp(prefix="dlcourse-worker-"))
+        self.log_path = self.scratch / ".worker.log"
+        self.peak_rss_mb = 0.0
+        self._proc: subprocess.Popen | None = None
+        self._killed_for: str | None = None
+        self._watch_stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self, code: str) -> dict[str, Any]:
+        """Start the process and load the learner's code; returns the worker's ``loaded`` reply."""
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        limits = self.limits
+        log = open(self.log_path, "wb")  # noqa: SIM115 - handed to the child
+
+        def _preexec() -> None:
+            fsize = limits.file_size_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-m", "autograder.worker", str(req_r), str(resp_w)],
+                cwd=self.scratch,
+                env=_worker_env(self.scratch),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                pass_fds=(req_r, resp_w),
+                start_new_session=True,
+                preexec_fn=_preexec,  # noqa: PLW1509 - no threads in the grader at this point
+            )
+        finally:
+            log.close()
+            os.close(req_r)
+            os.close(resp_w)
+        self._req, self._resp = req_w, resp_r
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self._watcher.start()
+        channel.send(
+            self._req,
+            {
+                "op": "load",
+                "code": code,
+                "probes": self.probes_module,
+                "blocked_modules": self.blocked_modules,
+            },
+        )
+        return self._receive(time.monotonic() + limits.load_timeout_s, "loading your code")
+
+    def probe(self, name: str, seed: int, params: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Run one probe; returns the worker's reply or raises WorkerDied."""
+        try:
+            channel.send(
+                self._req,
+                {"op": "probe", "name": name, "seed": seed, "params": params, "timeout": timeout},
+            )
+        except channel.ChannelClosed:
+            raise WorkerDied(self._death_reason("before the test started")) from None
+        deadline = time.monotonic() + timeout + self.limits.grace_s
+        return self._receive(deadline, f"test {name}")
+
+    def close(self) -> None:
+        """Stop the worker and everything it started; remove the scratch directory."""
+        self._watch_stop.set()
+        for fd in (getattr(self, "_req", None), getattr(self, "_resp", None)):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        if self._proc is not None:
+            self._kill_group()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=5)
+        if self._watcher is not None:
+            self._watcher.join(timeout=2)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def output_tail(self, limit: int = 2000) -> str:
+        """The end of what the worker printed (capped), for diagnostics only."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                size = f.tell()
+                f.seek(max(0, size - limit))
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    # -- internals ---------------------------------------------------------------------------
+    def _receive(self, deadline: float, doing: str) -> dict[str, Any]:
+        try:
+            reply = channel.receive(self._resp, deadline)
+        except channel.ChannelTimeout:
+            self._killed_for = self._killed_for or "timeout"
+            self._kill_group()
+            raise WorkerDied(f"no answer while {doing} before the time limit", "timeout") from None
+        except channel.ChannelClosed:
+            raise WorkerDied(self._death_reason(f"while {doing}")) from None
+        except Exception as exc:  # noqa: BLE001 - corrupt frame
+            self._kill_group()
+            raise WorkerDied(f"unreadable answer while {doing}: {exc}"[:300]) from None
+        if not isinstance(reply, dict):
+            self._kill_group()
+            raise WorkerDied(f"malformed answer while {doing}")
+        return reply
+
+    def _death_reason(self, when: str) -> str:
+        if self._killed_for == "memory":
+            return (
+                f"the grading process was stopped {when}: it used more than "
+                f"{self.limits.memory_mb} MB of memory"
+            )
+        assert self._proc is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=2)
+        code = self._proc.returncode
+        if code is None:
+            self._kill_group()
+            return f"the grading process closed its channel {when}"
+        if code < 0:
+            return f"the grading process was killed by signal {signal.Signals(-code).name} {when}"
+        return f"the grading process exited with code {code} {when}"
+
+    def _kill_group(self) -> None:
+        if self._proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+
+    def _watch(self) -> None:
+        """Poll resident memory of the worker and its children; kill the group above the cap."""
+        assert self._proc is not None
+        try:
+            root = psutil.Process(self._proc.pid)
+        except psutil.Error:
+            return
+        while not self._watch_stop.wait(0.1):
+            try:
+                procs = [root, *root.children(recursive=True)]
+                rss = 0
+                for p in procs:
+                    with contextlib.suppress(psutil.Error):
+                        rss += p.memory_info().rss
+            except psutil.Error:
+                return
+            rss_mb = rss / 2**20
+            self.peak_rss_mb = max(self.peak_rss_mb, rss_mb)
+            if rss_mb > self.limits.memory_mb:
+                self._killed_for = "memory"
+                self._kill_group()
+                return

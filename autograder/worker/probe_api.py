@@ -1,0 +1,81 @@
+"""What a probe gets: the learner's module, a seeded RNG, and calls that turn learner exceptions
+into plain data. Runs inside the worker, next to untrusted code; holds no expected values."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+SUBMISSION_FILENAME = "<submission>"
+
+
+class LearnerError(Exception):
+    """A learner function was missing, not implemented, or raised; ``info`` is plain data."""
+
+    def __init__(self, info: dict[str, Any]):
+        super().__init__(info.get("message", ""))
+        self.info = info
+
+
+def describe_exception(exc: BaseException, function: str) -> dict[str, Any]:
+    """Plain-data description of an exception raised by learner code."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == SUBMISSION_FILENAME:
+            line = frame.lineno
+    if isinstance(exc, NotImplementedError):
+        kind = "not_implemented"
+    elif isinstance(exc, SystemExit):
+        kind = "exit"
+    else:
+        kind = "raised"
+    return {
+        "function": function,
+        "kind": kind,
+        "type": type(exc).__name__,
+        "message": str(exc)[:400],
+        "line": line,
+    }
+
+
+@dataclass
+class ProbeContext:
+    """Handed to every probe."""
+
+    module: ModuleType
+    """The learner's code, executed as a module."""
+    seed: int
+    """This test's seed, chosen by the grader."""
+    scratch: Path
+    """A private directory for files the probe makes."""
+    rng: np.random.Generator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+
+    def fn(self, name: str) -> Any:
+        """The learner's function ``name``, or LearnerError(kind="missing")."""
+        obj = getattr(self.module, name, None)
+        if not callable(obj):
+            raise LearnerError(
+                {"function": name, "kind": "missing", "type": "", "message": "", "line": None}
+            )
+        return obj
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the learner's function ``name``; any exception becomes a LearnerError."""
+        func = self.fn(name)
+        try:
+            return func(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
+            raise LearnerError(describe_exception(exc, name)) from None
+
+    def subdir(self, name: str) -> Path:
+        path = self.scratch / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path

@@ -1,0 +1,137 @@
+"""Run a step's public checks against the learner's namespace and show the outcome."""
+
+from __future__ import annotations
+
+import html
+import importlib
+import inspect
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+STEPS = ("download", "data", "model", "loss_opt", "metric", "train", "report")
+_CHECK_MODULES = {"pytorch": "course_utils.checks.pytorch"}
+
+
+class CheckFailed(Exception):
+    """Raised inside a public check: the message is the teaching feedback."""
+
+
+@dataclass
+class CheckResult:
+    name: str
+    passed: bool
+    message: str = ""
+    status: str = "passed"
+    """``passed``, ``failed``, ``not implemented``, ``missing`` or ``error``."""
+
+
+@dataclass
+class StepReport:
+    step: str
+    results: list[CheckResult] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.results) and all(r.passed for r in self.results)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(r.name)}</td>"
+            f"<td style='color:{'#1a7f37' if r.passed else '#cf222e'};font-weight:bold'>"
+            f"{'pass' if r.passed else html.escape(r.status)}</td>"
+            f"<td>{html.escape(r.message)}</td></tr>"
+            for r in self.results
+        )
+        verdict = "all checks pass" if self.passed else "some checks fail"
+        return (
+            f"<div><b>check('{html.escape(self.step)}')</b>: {verdict} "
+            f"<small>({self.elapsed_s:.2f} s)</small>"
+            "<table><tr><th>check</th><th>result</th><th>what it means</th></tr>"
+            f"{rows}</table></div>"
+        )
+
+    def __repr__(self) -> str:
+        lines = [f"check({self.step!r}): {'all checks pass' if self.passed else 'some checks fail'}"]
+        for r in self.results:
+            mark = "PASS" if r.passed else r.status.upper()
+            lines.append(f"  [{mark}] {r.name}" + (f": {r.message}" if r.message else ""))
+        return "\n".join(lines)
+
+
+@dataclass
+class Progress:
+    reports: list[StepReport]
+
+    def _repr_html_(self) -> str:
+        return "".join(r._repr_html_() for r in self.reports)
+
+    def __repr__(self) -> str:
+        done = sum(r.passed for r in self.reports)
+        head = f"progress: {done}/{len(self.reports)} steps pass their checks"
+        return head + "\n" + "\n".join(
+            f"  {'[x]' if r.passed else '[ ]'} {r.step}: "
+            f"{sum(x.passed for x in r.results)}/{len(r.results)} checks" for r in self.reports
+        )
+
+
+PublicCheck = Callable[[dict[str, Any]], str | None]
+
+
+def run_check(name: str, func: PublicCheck, namespace: dict[str, Any]) -> CheckResult:
+    """Run one public check; learner exceptions become teaching results, never tracebacks."""
+    try:
+        message = func(namespace) or ""
+        return CheckResult(name, True, message)
+    except CheckFailed as exc:
+        return CheckResult(name, False, str(exc), "failed")
+    except NotImplementedError:
+        return CheckResult(name, False, "not implemented yet", "not implemented")
+    except MissingFunction as exc:
+        return CheckResult(name, False, f"`{exc.args[0]}` is not defined: run its cell first", "missing")
+    except Exception as exc:  # noqa: BLE001 - learner code may raise anything
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        return CheckResult(name, False, f"{type(exc).__name__}: {exc} (line {frame.lineno} of {frame.name})", "error")
+
+
+class MissingFunction(Exception):
+    pass
+
+
+def need(namespace: dict[str, Any], name: str) -> Callable[..., Any]:
+    """The learner's function ``name`` from the notebook namespace."""
+    obj = namespace.get(name)
+    if not callable(obj):
+        raise MissingFunction(name)
+    return obj
+
+
+class Checker:
+    """``check = Checker("pytorch")``; then ``check("data")`` or ``check()`` for all steps."""
+
+    def __init__(self, assignment: str, namespace: dict[str, Any] | None = None):
+        if assignment not in _CHECK_MODULES:
+            raise ValueError(f"no public checks for assignment {assignment!r}; known: {sorted(_CHECK_MODULES)}")
+        self.assignment = assignment
+        self._module = importlib.import_module(_CHECK_MODULES[assignment])
+        if namespace is None:
+            frame = inspect.currentframe()
+            namespace = frame.f_back.f_globals if frame and frame.f_back else {}
+        self.namespace = namespace
+
+    def __call__(self, step: str | None = None) -> StepReport | Progress:
+        if step is None:
+            return Progress([self._run(s) for s in STEPS])
+        if step not in STEPS:
+            raise ValueError(f"unknown step {step!r}; expected one of {', '.join(STEPS)}")
+        return self._run(step)
+
+    def _run(self, step: str) -> StepReport:
+        started = time.perf_counter()
+        checks: dict[str, PublicCheck] = self._module.CHECKS[step]
+        report = StepReport(step, [run_check(name, func, self.namespace) for name, func in checks.items()])
+        report.elapsed_s = time.perf_counter() - started
+        return report
