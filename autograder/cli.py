@@ -13,6 +13,7 @@ from pathlib import Path
 
 from autograder.assignments import ASSIGNMENTS, UnknownAssignmentError
 from autograder.results import SubmissionResult, write_result
+from autograder.sandbox import GraderInternalError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_STALE = 0, 1, 2, 3
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
@@ -144,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     except UnknownAssignmentError as exc:
         print(f"dlcourse: {exc.args[0]}", file=sys.stderr)
         return EXIT_USAGE
+    except GraderInternalError as exc:
+        print(f"dlcourse: internal error of the grader (not of any submission): {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

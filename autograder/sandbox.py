@@ -43,6 +43,10 @@ class Limits:
     """Extra time the grader waits beyond a probe's own limit before it kills the worker."""
 
 
+class GraderInternalError(RuntimeError):
+    """The grader's own code failed inside the worker (never the learner's fault)."""
+
+
 class WorkerDied(Exception):
     """The worker process ended or stopped answering; ``reason`` says how."""
 
@@ -71,6 +75,20 @@ def _worker_env(scratch: Path) -> dict[str, str]:
         if key in os.environ:
             env[key] = os.environ[key]
     return env
+
+
+def _resident(proc: psutil.Process) -> int:
+    """Proportional set size where Linux gives it: forked children share pages with their parent,
+    and plain RSS would count those pages once per process."""
+    try:
+        info = proc.memory_full_info()
+        return int(getattr(info, "pss", info.rss))
+    except psutil.AccessDenied:
+        with contextlib.suppress(psutil.Error):
+            return int(proc.memory_info().rss)
+    except psutil.Error:
+        pass
+    return 0
 
 
 class Worker:
@@ -130,7 +148,10 @@ class Worker:
                 "blocked_modules": self.blocked_modules,
             },
         )
-        return self._receive(time.monotonic() + limits.load_timeout_s, "loading your code")
+        reply = self._receive(time.monotonic() + limits.load_timeout_s, "loading your code")
+        if reply.get("op") == "internal_error":
+            raise GraderInternalError(f"the grader's probes failed to load:\n{reply.get('detail')}")
+        return reply
 
     def probe(self, name: str, seed: int, params: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Run one probe; returns the worker's reply or raises WorkerDied."""
@@ -227,10 +248,7 @@ class Worker:
         while not self._watch_stop.wait(0.1):
             try:
                 procs = [root, *root.children(recursive=True)]
-                rss = 0
-                for p in procs:
-                    with contextlib.suppress(psutil.Error):
-                        rss += p.memory_info().rss
+                rss = sum(_resident(p) for p in procs)
             except psutil.Error:
                 return
             rss_mb = rss / 2**20

@@ -103,6 +103,8 @@ def describe_learner_error(test: HiddenTest, info: dict[str, Any], where: str = 
         )
     detail = f"{info.get('type')}: {info.get('message')}".strip()
     hint = test.diagnose(info) if test.diagnose else None
+    if info.get("type") == "ModuleNotFoundError" and "None in sys.modules" in str(info.get("message")):
+        hint = "it imports a framework that is not available while grading this assignment"
     message = f"`{fn}` raised {detail}{location} while {test.doing}"
     if hint:
         message += f". Likely cause: {hint}"

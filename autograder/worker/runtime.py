@@ -14,6 +14,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 import types
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,12 @@ def serve(request_fd: int, response_fd: int) -> None:
     send, receive = channel.send, channel.receive
     load = receive(request_fd)
     _block_imports(load.get("blocked_modules", []))
-    probes = importlib.import_module(load["probes"])
-    probes.prepare_worker()
+    try:
+        probes = importlib.import_module(load["probes"])
+        probes.prepare_worker()
+    except Exception:  # noqa: BLE001 - a bug of ours, not of the learner: say so
+        send(response_fd, {"op": "internal_error", "detail": traceback.format_exc()[-2000:]})
+        return
     module, error = _load_submission(load["code"])
     names = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("__"))
     send(response_fd, {"op": "loaded", "ok": error is None, "error": error, "names": names})

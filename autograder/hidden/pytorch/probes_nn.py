@@ -169,7 +169,19 @@ def loss(ctx: ProbeContext) -> dict[str, Any]:
     if isinstance(value, torch.Tensor) and value.requires_grad and value.numel() == 1:
         value.backward()
         grad = to_numpy(logits.grad)
-    return {"value": as_float(value), "returned": info, "grad": grad}
+    return {"value": as_float(value), "returned": info, "grad": grad, "model_log_probs": _model_log_probs(ctx)}
+
+
+def _model_log_probs(ctx: ProbeContext) -> bool:
+    """Does the learner's model end in log_softmax (rows of exp(output) sum to 1, outputs <= 0)?"""
+    try:
+        model = ctx.fn("build_model")()
+        model.eval()
+        with torch.no_grad():
+            out = model(torch.randn(4, 1, 8, 8, generator=torch.Generator().manual_seed(ctx.seed)))
+        return bool(torch.all(out <= 0) and torch.allclose(out.exp().sum(1), torch.ones(4), atol=1e-4))
+    except BaseException:  # noqa: BLE001 - a broken model is judged by the model step
+        return False
 
 
 def _small_net() -> nn.Module:
@@ -210,7 +222,13 @@ def accuracy(ctx: ProbeContext) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, (n, k) in (("wide", (7, 5)), ("square", (6, 6))):
         logits, targets = inst.classification(ctx.seed, n, k, salt=10 + k)
-        value = ctx.call("accuracy", torch.from_numpy(logits), torch.from_numpy(targets))
+        try:
+            value = ctx.call("accuracy", torch.from_numpy(logits), torch.from_numpy(targets))
+        except LearnerError as exc:
+            if exc.info["kind"] == "missing":
+                raise
+            out[name] = {"error": exc.info}
+            continue
         out[name] = {"value": as_float(value), "returned": describe(value)}
     return out
 

@@ -64,7 +64,11 @@ def placement(obs: dict[str, Any], function: str) -> Verdict:
             f"{where}"
         )
     if losses and _kind(losses[0]["targets_device"]) != target:
-        return failed(f"the labels reached the loss on {losses[0]['targets_device']!r}: move y to the device too {where}")
+        return failed(
+            f"the targets reached the loss on {losses[0]['targets_device']!r}: move y to the device, "
+            "and create tensors made from it (one-hot targets, masks...) with device=..., not on "
+            f"the default device {where}"
+        )
     if ended and any(s in message for s in _MISMATCH):
         return failed(
             "after the forward pass, a tensor on the default device met one on the target device: "
