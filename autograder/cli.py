@@ -1,8 +1,10 @@
 """``dlcourse``: build notebooks, grade submissions, run the demo.
 
-Exit codes: 0 every submission has a result (whatever its score); 2 usage error (unknown
-assignment, no files, assignment not given and not in the notebook's metadata); 3 the build found
-generated files out of date (``build --check``); 1 an internal error of the grader itself.
+Exit codes: 0 every submission was graded (whatever its score, including unreadable files, which
+get an error record); 2 usage error: unknown assignment, no files, or a file whose assignment was
+neither given (--assignment) nor in its metadata (the others are still graded and every file
+still gets a record); 3 ``build --check`` found generated files out of date; 1 an internal error
+of the grader itself.
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ def _stems(paths: list[Path]) -> list[str]:
     return stems
 
 
-def grade_paths(paths: list[Path], assignment: str | None, out: Path | None, quiet: bool = False) -> list[SubmissionResult]:
+def grade_paths(
+    paths: list[Path], assignment: str | None, out: Path | None, quiet: bool = False
+) -> list[SubmissionResult]:
+    """Grade each file; a file whose assignment cannot be told still gets a result record."""
     from autograder.grade import grade_file, resolve_assignment
     from autograder.hidden import get_suite
 
@@ -53,16 +58,24 @@ def grade_paths(paths: list[Path], assignment: str | None, out: Path | None, qui
     for path, stem in zip(paths, _stems(paths)):
         name = resolve_assignment(path, assignment)
         if name is None:
-            raise UnknownAssignmentError(
-                f"{path.name}: no --assignment given and the file names none in its metadata; "
-                f"pass --assignment ({', '.join(ASSIGNMENTS)})"
+            result = SubmissionResult(
+                submission=path.name,
+                assignment="unknown",
+                error=(
+                    f"{path.name}: no --assignment given and the file names none in its metadata; "
+                    f"pass --assignment ({', '.join(ASSIGNMENTS)})"
+                ),
             )
-        get_suite(name)
-        result = grade_file(path, name)
+        else:
+            get_suite(name)
+            result = grade_file(path, name)
         if out is not None:
             write_result(result, out, stem)
         if not quiet:
-            print(f"  graded {path.name}: {result.score:g}/{result.max_score:g} in {result.elapsed_s:.1f} s", file=sys.stderr)
+            print(
+                f"  graded {path.name}: {result.score:g}/{result.max_score:g} in {result.elapsed_s:.1f} s",
+                file=sys.stderr,
+            )
         results.append(result)
     return results
 
@@ -83,7 +96,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             print(detail_table(r))
     if out is not None:
         print(f"\nresults: {out}/<submission>.json")
-    return EXIT_OK
+    unmatched = [r for r in results if r.assignment == "unknown"]
+    for r in unmatched:
+        print(f"dlcourse: {r.error}", file=sys.stderr)
+    return EXIT_USAGE if unmatched else EXIT_OK
 
 
 def _cmd_build(args: argparse.Namespace) -> int:

@@ -16,6 +16,8 @@ STATUSES = ("passed", "failed", "error", "timeout")
 class TestResult:
     """The outcome of one hidden test."""
 
+    __test__ = False  # not a pytest test class
+
     name: str
     step: str
     score: float
@@ -50,11 +52,11 @@ class SubmissionResult:
 
     @property
     def score(self) -> float:
-        return round(sum(t.score for t in self.tests), 4)
+        return round(float(sum(t.score for t in self.tests)), 4)
 
     @property
     def max_score(self) -> float:
-        return round(sum(t.max_score for t in self.tests), 4)
+        return round(float(sum(t.max_score for t in self.tests)), 4)
 
     @property
     def steps(self) -> dict[str, StepScore]:
@@ -62,7 +64,7 @@ class SubmissionResult:
         for t in self.tests:
             step = steps.setdefault(t.step, StepScore())
             step.score = round(step.score + t.score, 4)
-            step.max_score = round(step.max_score + t.max_score, 4)
+            step.max_score = round(float(step.max_score + t.max_score), 4)
         return steps
 
     def to_dict(self) -> dict[str, Any]:

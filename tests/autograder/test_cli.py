@@ -1,0 +1,79 @@
+"""The `dlcourse` command line: results files, the class table, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from autograder.cli import EXIT_OK, EXIT_USAGE, main
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.torch
+
+RESULT_KEYS = {"submission", "assignment", "score", "max_score", "steps", "tests", "elapsed_s"}
+TEST_KEYS = {"name", "step", "score", "max_score", "status", "message"}
+
+
+def test_grade_writes_one_json_per_submission_and_prints_a_table(tmp_path, capsys):
+    """Does `dlcourse grade` write <stem>.json per submission with the documented schema?"""
+    bad = tmp_path / "broken.ipynb"
+    bad.write_text("{")
+    ref = ROOT / "examples" / "pytorch" / "reference.ipynb"
+    code = main(["grade", str(ref), str(bad), "--assignment", "pytorch", "--out", str(tmp_path / "out")])
+    assert code == EXIT_OK
+    table = capsys.readouterr().out
+    assert "reference.ipynb" in table and "broken.ipynb" in table and "total" in table
+    good = json.loads((tmp_path / "out" / "reference.json").read_text())
+    broken = json.loads((tmp_path / "out" / "broken.json").read_text())
+    for record in (good, broken):
+        assert RESULT_KEYS <= set(record)
+        assert all(TEST_KEYS <= set(t) for t in record["tests"])
+        assert all(t["status"] in ("passed", "failed", "error", "timeout") for t in record["tests"])
+        assert set(record["steps"]) == {"download", "data", "model", "loss_opt", "metric", "train", "report"}
+    assert good["score"] == good["max_score"] > 0
+    assert broken["score"] == 0 and "not valid notebook JSON" in broken["error"]
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+
+
+def test_a_file_without_assignment_gets_a_record_and_the_batch_goes_on(tmp_path, capsys):
+    """Without --assignment, is a script (no metadata) recorded as an error while notebooks that
+    name their assignment are still graded, and does the exit code flag it?"""
+    script = tmp_path / "s.py"
+    script.write_text("x = 1\n")
+    ref = ROOT / "examples" / "pytorch" / "reference.ipynb"
+    assert main(["grade", str(script), str(ref), "--out", str(tmp_path / "out")]) == EXIT_USAGE
+    assert "pass --assignment" in capsys.readouterr().err
+    record = json.loads((tmp_path / "out" / "s.json").read_text())
+    assert record["assignment"] == "unknown" and "pass --assignment" in record["error"]
+    graded = json.loads((tmp_path / "out" / "reference.json").read_text())
+    assert graded["score"] == graded["max_score"]
+
+
+def test_no_submissions_is_a_usage_error(tmp_path):
+    """Is an empty directory a usage error rather than a silent success?"""
+    assert main(["grade", str(tmp_path), "--assignment", "pytorch"]) == EXIT_USAGE
+
+
+def test_unknown_assignment_is_rejected_by_the_parser():
+    """Is an unknown --assignment refused with exit code 2?"""
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder.cli", "grade", "x.py", "--assignment", "nope"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == EXIT_USAGE and "invalid choice" in proc.stderr
+
+
+def test_the_grader_process_never_imports_a_framework(tmp_path):
+    """Do verdicts run without torch in the grader (learner code only in the worker)?"""
+    ref = ROOT / "examples" / "pytorch" / "reference.ipynb"
+    probe = (
+        "import sys\nfrom autograder.grade import grade_file\n"
+        f"r = grade_file({str(ref)!r}, 'pytorch')\n"
+        "print(r.score, r.max_score, 'torch' in sys.modules, 'tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == out[1] and out[2:] == ["False", "False"]
