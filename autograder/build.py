@@ -10,8 +10,6 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
 from autograder.assignments import ASSIGNMENTS, Assignment
 from autograder.notebook_source import SolutionSource, keep_solutions, parse_source, strip_solutions
 
@@ -35,7 +33,9 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def notebook(source: SolutionSource, solved: bool) -> nbformat.NotebookNode:
+def notebook(source: SolutionSource, solved: bool):  # noqa: ANN201 - nbformat.NotebookNode
+    import nbformat
+
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -89,6 +89,8 @@ def _write_if_changed(path: Path, text: str, written: list[Path]) -> None:
 
 def build_outputs(root: Path | None = None) -> dict[Path, str]:
     """Every generated file and its content, without writing anything."""
+    import nbformat
+
     root = root or repo_root()
     outputs: dict[Path, str] = {}
     for assignment in ASSIGNMENTS.values():

@@ -71,10 +71,21 @@ def _worker_env(scratch: Path) -> dict[str, str]:
         "MPLCONFIGDIR": str(scratch / ".mpl"),
         "TF_CPP_MIN_LOG_LEVEL": "3",
     }
-    for key in ("CUDA_VISIBLE_DEVICES", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "VIRTUAL_ENV"):
-        if key in os.environ:
-            env[key] = os.environ[key]
+    env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"  # asking "is there a GPU?" must not initialise CUDA
+    passed = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "VIRTUAL_ENV", "LD_LIBRARY_PATH")
+    for key, value in os.environ.items():
+        if key in passed or key.startswith(("CUDA_", "NVIDIA_")):
+            env[key] = value
     return env
+
+
+# The worker imports the grader's own packages from where this copy of them lives, whatever
+# the working directory or PYTHONPATH (it runs with -I, which ignores both).
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+_WORKER_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from autograder.worker.runtime import serve; serve(int(sys.argv[2]), int(sys.argv[3]))"
+)
 
 
 def _resident(proc: psutil.Process) -> int:
@@ -122,7 +133,7 @@ class Worker:
 
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-m", "autograder.worker", str(req_r), str(resp_w)],
+                [sys.executable, "-I", "-c", _WORKER_BOOT, _PACKAGE_ROOT, str(req_r), str(resp_w)],
                 cwd=self.scratch,
                 env=_worker_env(self.scratch),
                 stdin=subprocess.DEVNULL,

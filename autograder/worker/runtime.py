@@ -108,6 +108,8 @@ def _child(probes: Any, module: types.ModuleType, request: dict[str, Any], fd: i
     scratch = Path(tempfile.mkdtemp(prefix="probe-", dir=os.getcwd()))
     ctx = ProbeContext(module=module, seed=int(request["seed"]), scratch=scratch)
     try:
+        if hasattr(probes, "seed_child"):
+            probes.seed_child(ctx.seed)
         obs = probes.PROBES[request["name"]](ctx, **request.get("params", {}))
         reply = {"status": "ok", "obs": obs}
     except LearnerError as exc:

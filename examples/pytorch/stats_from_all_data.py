@@ -362,8 +362,6 @@ model = build_model(in_channels=1, num_classes=10)
 loss_fn = make_loss()
 optimizer = make_optimizer(model, lr=3e-3)
 history = fit(model, train_loader, test_loader, loss_fn, optimizer, device, epochs=12)
-
-
 summary = report(
     history,
     evaluate(model, train_loader, loss_fn, device),

@@ -1,0 +1,79 @@
+"""Public checks in the learner's kernel: pass on the reference, teach on the stub, reveal nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from autograder.extract import extract
+from autograder.hidden import get_suite
+from autograder.reader import read_submission
+from course_utils.checks import Checker
+from course_utils.checks.runner import STEPS
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.torch
+
+
+def _namespace(path):
+    namespace: dict = {"__name__": "__main__"}
+    exec(compile(extract(read_submission(path)).code, str(path), "exec"), namespace)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def reference_ns():
+    return _namespace(ROOT / "examples" / "pytorch" / "reference.ipynb")
+
+
+@pytest.fixture(scope="module")
+def stub_ns():
+    return _namespace(ROOT / "assignments" / "01_pytorch_pipeline.ipynb")
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_reference_passes_every_public_check(reference_ns, step):
+    """Does the reference pass the public checks of each step?"""
+    report = Checker("pytorch", reference_ns)(step)
+    assert report.passed, repr(report)
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_stub_checks_say_not_implemented(stub_ns, step):
+    """Does the untouched notebook get 'not implemented yet', not a traceback?"""
+    report = Checker("pytorch", stub_ns)(step)
+    assert not report.passed
+    assert all(r.status == "not implemented" for r in report.results), repr(report)
+
+
+def test_check_without_step_shows_progress(reference_ns, stub_ns):
+    """Does check() summarise all steps, in text and as an HTML table?"""
+    progress = Checker("pytorch", {**stub_ns, "accuracy": reference_ns["accuracy"]})()
+    text = repr(progress)
+    assert text.startswith("progress: 0/7 steps") and "[ ] metric: 1/2 checks" in text
+    assert "<table>" in progress._repr_html_()
+
+
+def test_checker_finds_the_callers_namespace(reference_ns):
+    """Does Checker('pytorch') with no namespace look at the notebook's globals?"""
+    globals().update(accuracy=reference_ns["accuracy"])
+    assert Checker("pytorch")("metric").results[0].passed
+
+
+def test_public_checks_reveal_no_hidden_test():
+    """Do public checks run without importing autograder, and print no hidden test's name?"""
+    code = (
+        "import sys\n"
+        "from course_utils.checks import Checker\n"
+        "ns = {}\n"
+        "print(repr(Checker('pytorch', ns)()))\n"
+        "print('autograder' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("False")
+    for test in get_suite("pytorch").tests:
+        assert test.name not in out
+    source = (ROOT / "course_utils" / "checks" / "pytorch.py").read_text()
+    assert "autograder" not in source
