@@ -19,12 +19,13 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/dlcourse demo --out $(OUT)
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check autograder course_utils tests benchmarks solutions
 	$(BIN)/ruff format --check autograder course_utils tests benchmarks
+	$(BIN)/mypy autograder course_utils
 
 build: install
 	$(BIN)/dlcourse build

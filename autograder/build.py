@@ -62,7 +62,10 @@ def apply_edits(code: str, mutant: Mutant) -> str:
     for old, new in mutant.edits:
         count = code.count(old)
         if count != 1:
-            raise ValueError(f"mutant {mutant.name}: {old!r} occurs {count} times in the reference, expected once")
+            raise ValueError(
+                f"mutant {mutant.name}: {old!r} occurs {count} times in the reference, "
+                "expected once"
+            )
         code = code.replace(old, new)
     return code
 
@@ -97,7 +100,9 @@ def build_outputs(root: Path | None = None) -> dict[Path, str]:
         source = parse_source(root / assignment.source)
         outputs[root / assignment.notebook] = nbformat.writes(notebook(source, solved=False)) + "\n"
         examples = root / "examples" / assignment.name
-        outputs[examples / "reference.ipynb"] = nbformat.writes(notebook(source, solved=True)) + "\n"
+        outputs[examples / "reference.ipynb"] = (
+            nbformat.writes(notebook(source, solved=True)) + "\n"
+        )
         reference = reference_code(source)
         for mutant in load_mutants(assignment, root):
             if mutant.example:

@@ -26,7 +26,9 @@ def _expand(paths: list[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix in SUBMISSION_SUFFIXES and p.is_file()))
+            found.extend(
+                sorted(p for p in path.iterdir() if p.suffix in SUBMISSION_SUFFIXES and p.is_file())
+            )
         else:
             found.append(path)
     return found
@@ -73,7 +75,8 @@ def grade_paths(
             write_result(result, out, stem)
         if not quiet:
             print(
-                f"  graded {path.name}: {result.score:g}/{result.max_score:g} in {result.elapsed_s:.1f} s",
+                f"  graded {path.name}: {result.score:g}/{result.max_score:g} "
+                f"in {result.elapsed_s:.1f} s",
                 file=sys.stderr,
             )
         results.append(result)
@@ -106,7 +109,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from autograder.build import build, build_outputs
 
     if args.check:
-        stale = [p for p, text in build_outputs().items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+        stale = [
+            p
+            for p, text in build_outputs().items()
+            if not p.exists() or p.read_text(encoding="utf-8") != text
+        ]
         for path in stale:
             print(f"out of date: {path}", file=sys.stderr)
         return EXIT_STALE if stale else EXIT_OK
@@ -124,7 +131,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     for name, assignment in ASSIGNMENTS.items():
         examples = root / "examples" / name
         paths = _expand([str(examples)]) + [root / assignment.notebook]
-        print(f"== {assignment.title}: grading {len(paths)} sample submissions from {examples.relative_to(root)}/")
+        print(
+            f"== {assignment.title}: grading {len(paths)} sample submissions "
+            f"from {examples.relative_to(root)}/"
+        )
         results = grade_paths(paths, name, out / name)
         print(class_table(results))
         print()
@@ -137,16 +147,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dlcourse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="dlcourse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     grade = sub.add_parser("grade", help="grade .ipynb / .py submissions (files or directories)")
     grade.add_argument("submissions", nargs="+")
-    grade.add_argument("--assignment", choices=sorted(ASSIGNMENTS), help="default: the notebook's metadata")
+    grade.add_argument(
+        "--assignment", choices=sorted(ASSIGNMENTS), help="default: the notebook's metadata"
+    )
     grade.add_argument("--out", help="directory for <submission>.json results")
     grade.add_argument("--details", action="store_true", help="print every failed test's message")
     grade.set_defaults(func=_cmd_grade)
     build = sub.add_parser("build", help="generate assignments/ and examples/ from solutions/")
-    build.add_argument("--check", action="store_true", help="only report generated files that are out of date")
+    build.add_argument(
+        "--check", action="store_true", help="only report generated files that are out of date"
+    )
     build.set_defaults(func=_cmd_build)
     demo = sub.add_parser("demo", help="grade the bundled examples and print the class table")
     demo.add_argument("--out", default="build/demo")
@@ -162,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dlcourse: {exc.args[0]}", file=sys.stderr)
         return EXIT_USAGE
     except GraderInternalError as exc:
-        print(f"dlcourse: internal error of the grader (not of any submission): {exc}", file=sys.stderr)
+        print(
+            f"dlcourse: internal error of the grader (not of any submission): {exc}",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

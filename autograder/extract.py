@@ -62,7 +62,9 @@ def _is_constant_assignment(node: ast.stmt) -> bool:
 
 def _is_import_guard(node: ast.stmt) -> bool:
     """``try: import x / except ImportError: ...`` blocks are kept."""
-    return isinstance(node, ast.Try) and all(isinstance(s, ast.Import | ast.ImportFrom) for s in node.body)
+    return isinstance(node, ast.Try) and all(
+        isinstance(s, ast.Import | ast.ImportFrom) for s in node.body
+    )
 
 
 def _keep(node: ast.stmt) -> bool:

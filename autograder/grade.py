@@ -17,9 +17,13 @@ from autograder.sandbox import Limits, Worker, WorkerDied
 MAX_WORKER_RESTARTS = 3
 
 
-def _blanket(suite: Suite, status: str, message: str, tests: list[HiddenTest] | None = None) -> list[TestResult]:
+def _blanket(
+    suite: Suite, status: str, message: str, tests: list[HiddenTest] | None = None
+) -> list[TestResult]:
     return [
-        TestResult(name=t.name, step=t.step, score=0.0, max_score=t.points, status=status, message=message)
+        TestResult(
+            name=t.name, step=t.step, score=0.0, max_score=t.points, status=status, message=message
+        )
         for t in (suite.tests if tests is None else tests)
     ]
 
@@ -40,19 +44,24 @@ def grade_file(path: str | Path, assignment: str, limits: Limits | None = None) 
     limits = limits or Limits()
     started = time.monotonic()
     suite = get_suite(assignment)
-    result = SubmissionResult(submission=path.name, assignment=assignment, suite_version=suite.version)
+    result = SubmissionResult(
+        submission=path.name, assignment=assignment, suite_version=suite.version
+    )
     try:
         result.content_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         submission = read_submission(path)
     except (OSError, SubmissionReadError) as exc:
-        message = str(exc) if isinstance(exc, SubmissionReadError) else f"cannot read {path.name}: {exc}"
+        message = (
+            str(exc) if isinstance(exc, SubmissionReadError) else f"cannot read {path.name}: {exc}"
+        )
         result.error = message
         result.tests = _blanket(suite, "error", f"not graded: {message}")
         result.elapsed_s = time.monotonic() - started
         return result
     if submission.assignment and submission.assignment != assignment:
         result.notes.append(
-            f"the notebook says it is for assignment {submission.assignment!r}; graded as {assignment!r}"
+            f"the notebook says it is for assignment {submission.assignment!r}; "
+            f"graded as {assignment!r}"
         )
     extracted = extract(submission)
     result.notes.extend(extracted.notes)
@@ -88,15 +97,22 @@ def _run_suite(
                     + (f" at {where}" if where else "")
                 )
                 result.notes.append(note)
-            pending = _run_pending(suite, worker, pending, replies, by_name, extracted, limits, started)
+            pending = _run_pending(
+                suite, worker, pending, replies, by_name, extracted, limits, started
+            )
         except WorkerDied as exc:
             test = pending.pop(0)
-            by_name[test.name] = _blanket(suite, exc.status, f"while {test.doing}: {exc.reason}", [test])[0]
+            by_name[test.name] = _blanket(
+                suite, exc.status, f"while {test.doing}: {exc.reason}", [test]
+            )[0]
             restarts += 1
             if restarts > MAX_WORKER_RESTARTS:
                 for rest in pending:
                     by_name[rest.name] = _blanket(
-                        suite, "error", "not run: the grading process kept dying on earlier tests", [rest]
+                        suite,
+                        "error",
+                        "not run: the grading process kept dying on earlier tests",
+                        [rest],
                     )[0]
                 pending = []
         finally:
@@ -108,7 +124,9 @@ def _run_suite(
     return [by_name[t.name] for t in suite.tests]
 
 
-def _run_static(suite: Suite, test: HiddenTest, extracted: Extracted, by_name: dict[str, TestResult]) -> TestResult:
+def _run_static(
+    suite: Suite, test: HiddenTest, extracted: Extracted, by_name: dict[str, TestResult]
+) -> TestResult:
     """A source check, scored only once the test it depends on passed."""
     dependency = by_name.get(test.depends_on or "")
     if test.depends_on and (dependency is None or dependency.status != "passed"):

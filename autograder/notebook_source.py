@@ -82,7 +82,9 @@ def _finish(kind: str, lines: list[str], path: Path) -> SourceCell:
         return SourceCell("markdown", text)
     text = "\n".join(lines)
     if text.count(BEGIN) != text.count(END):
-        raise SourceFormatError(f"{path}: unbalanced solution markers in a cell starting {lines[:1]}")
+        raise SourceFormatError(
+            f"{path}: unbalanced solution markers in a cell starting {lines[:1]}"
+        )
     return SourceCell("code", text)
 
 

@@ -33,7 +33,7 @@ class Submission:
     """``"notebook"`` or ``"script"``."""
     cells: list[CodeCell]
     assignment: str | None = None
-    """The assignment named in the notebook's metadata (``metadata.dlcourse.assignment``), if any."""
+    """The assignment in the notebook's metadata (``metadata.dlcourse.assignment``), if any."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -71,10 +71,13 @@ def _read_notebook(path: Path, text: str) -> Submission:
             f"{exc.msg}); was it saved completely, or edited by hand?"
         ) from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise SubmissionReadError(f"{path.name} has no 'cells' list: expected an nbformat 4 notebook")
+        raise SubmissionReadError(
+            f"{path.name} has no 'cells' list: expected an nbformat 4 notebook"
+        )
     if nb.get("nbformat") != 4:
         raise SubmissionReadError(
-            f"{path.name} has nbformat {nb.get('nbformat')!r}; expected 4 (re-save it in JupyterLab)"
+            f"{path.name} has nbformat {nb.get('nbformat')!r}; expected 4 "
+            "(re-save it in JupyterLab)"
         )
     cells = []
     for index, cell in enumerate(nb["cells"]):
@@ -88,9 +91,9 @@ def _read_notebook(path: Path, text: str) -> Submission:
         cells.append(CodeCell(index, source))
     if not cells:
         raise SubmissionReadError(f"{path.name} has no code cells: nothing to grade")
-    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
-    course_meta = meta.get("dlcourse") if isinstance(meta.get("dlcourse"), dict) else {}
-    assignment = course_meta.get("assignment")
+    meta = nb.get("metadata")
+    course_meta = meta.get("dlcourse") if isinstance(meta, dict) else None
+    assignment = course_meta.get("assignment") if isinstance(course_meta, dict) else None
     return Submission(
         path=path,
         kind="notebook",

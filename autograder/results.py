@@ -88,10 +88,19 @@ class SubmissionResult:
         tests = [TestResult(**t) for t in data.get("tests", [])]
         keep = {
             k: data[k]
-            for k in ("error", "notes", "suite_version", "content_sha256", "peak_rss_mb", "elapsed_s")
+            for k in (
+                "error",
+                "notes",
+                "suite_version",
+                "content_sha256",
+                "peak_rss_mb",
+                "elapsed_s",
+            )
             if k in data
         }
-        return cls(submission=data["submission"], assignment=data["assignment"], tests=tests, **keep)
+        return cls(
+            submission=data["submission"], assignment=data["assignment"], tests=tests, **keep
+        )
 
 
 def write_json_atomic(path: str | Path, data: Any) -> Path:

@@ -37,5 +37,8 @@ def detail_table(result: SubmissionResult, failures_only: bool = True) -> str:
     for t in result.tests:
         if failures_only and t.status == "passed":
             continue
-        lines.append(f"  [{t.status:>7}] {t.step}/{t.name} ({_fmt(t.score)}/{_fmt(t.max_score)}): {t.message}")
+        lines.append(
+            f"  [{t.status:>7}] {t.step}/{t.name} "
+            f"({_fmt(t.score)}/{_fmt(t.max_score)}): {t.message}"
+        )
     return "\n".join(lines)

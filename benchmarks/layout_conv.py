@@ -25,7 +25,9 @@ def conv_stack(channels: int = 64) -> nn.Module:
 
 def time_once(model: nn.Module, x: torch.Tensor, iters: int, autocast_dtype, device: str) -> float:
     def step() -> None:
-        with torch.autocast(device_type=device, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+        with torch.autocast(
+            device_type=device, dtype=autocast_dtype, enabled=autocast_dtype is not None
+        ):
             out = model(x)
         out.float().sum().backward()
 
@@ -51,21 +53,41 @@ def main() -> None:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     modes = [("fp32", None, False)]
     if device == "cuda":
-        modes += [("tf32", None, True), ("bf16 autocast", torch.bfloat16, True), ("fp16 autocast", torch.float16, True)]
+        modes += [
+            ("tf32", None, True),
+            ("bf16 autocast", torch.bfloat16, True),
+            ("fp16 autocast", torch.float16, True),
+        ]
     rows = []
     for name, dtype, tf32 in modes:
         torch.backends.cuda.matmul.allow_tf32 = tf32
         torch.backends.cudnn.allow_tf32 = tf32
         times = {}
-        for layout, fmt in (("NCHW", torch.contiguous_format), ("channels_last", torch.channels_last)):
+        for layout, fmt in (
+            ("NCHW", torch.contiguous_format),
+            ("channels_last", torch.channels_last),
+        ):
             torch.manual_seed(0)
             model = conv_stack().to(device).to(memory_format=fmt)
-            x = torch.randn(args.batch, 3, args.size, args.size, device=device).to(memory_format=fmt)
-            times[layout] = time_once(model, x, args.iters if device == "cuda" else max(3, args.iters // 10), dtype, device)
+            x = torch.randn(args.batch, 3, args.size, args.size, device=device).to(
+                memory_format=fmt
+            )
+            times[layout] = time_once(
+                model,
+                x,
+                args.iters if device == "cuda" else max(3, args.iters // 10),
+                dtype,
+                device,
+            )
         rows.append({"mode": name, **{k: round(v, 2) for k, v in times.items()}})
-        print(f"{name:>14}: NCHW {times['NCHW']:.2f} ms   channels_last {times['channels_last']:.2f} ms")
+        print(
+            f"{name:>14}: NCHW {times['NCHW']:.2f} ms   "
+            f"channels_last {times['channels_last']:.2f} ms"
+        )
     info = {
-        "device": torch.cuda.get_device_name(0) if device == "cuda" else platform.processor() or "cpu",
+        "device": torch.cuda.get_device_name(0)
+        if device == "cuda"
+        else platform.processor() or "cpu",
         "torch": torch.__version__,
         "batch": args.batch,
         "size": args.size,

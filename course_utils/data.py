@@ -1,7 +1,7 @@
 """Datasets the course knows: the bundled digits file and real dataset URLs for online classrooms.
 
-The digits data (scikit-learn's 1,797 8x8 handwritten digits, grey levels scaled to 0..255) ship inside
-the package, so the learner's real download code runs offline through a ``file://`` URL.
+The digits data (scikit-learn's 1,797 8x8 handwritten digits, grey levels scaled to 0..255)
+ship inside the package, so the learner's real download code runs offline through a ``file://`` URL.
 """
 
 from __future__ import annotations

@@ -136,7 +136,8 @@ check("download")
 # (`x.permute(0, 3, 1, 2)`). `reshape`/`view` to the same shape would keep the bytes in place and
 # scramble pixels and channels together; the shape looks right and the model silently learns from
 # noise. Inputs are `float32` (numpy gives `float64` by default: it is slower and clashes with
-# the float32 weights); class labels are `int64` (`CrossEntropyLoss` wants class indices, not floats).
+# the float32 weights); class labels are `int64` (`CrossEntropyLoss` wants class indices, not
+# floats).
 #
 # **Batching.** A `DataLoader` cuts a dataset into batches. Shuffle the *training* loader, so each
 # epoch sees the samples in a new order (with a seeded `torch.Generator`, the order is

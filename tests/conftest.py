@@ -1,4 +1,4 @@
-"""Shared fixtures: the reference, the stub notebook, and graded mutants (graded once per session)."""
+"""Shared fixtures: the reference and its graded mutants (graded once per session)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ def has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def grade_sources(sources: dict[str, str], tmp: Path, assignment: str) -> dict[str, SubmissionResult]:
+def grade_sources(
+    sources: dict[str, str], tmp: Path, assignment: str
+) -> dict[str, SubmissionResult]:
     """Write each source to ``tmp/<name>.py`` and grade them two at a time."""
     paths = {}
     for name, code in sources.items():
@@ -42,7 +44,9 @@ def pytorch_reference_code() -> str:
 
 
 @pytest.fixture(scope="session")
-def pytorch_graded(tmp_path_factory: pytest.TempPathFactory, pytorch_reference_code: str) -> dict[str, SubmissionResult]:
+def pytorch_graded(
+    tmp_path_factory: pytest.TempPathFactory, pytorch_reference_code: str
+) -> dict[str, SubmissionResult]:
     """The reference, and every mutant of solutions/mutants_pytorch.py, graded once."""
     assignment = get_assignment("pytorch")
     sources = {"reference": pytorch_reference_code}

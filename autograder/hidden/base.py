@@ -93,7 +93,9 @@ def describe_learner_error(test: HiddenTest, info: dict[str, Any], where: str = 
             "that its cell is part of the notebook",
         )
     if kind == "not_implemented":
-        return _result(test, "failed", f"`{fn}` is not implemented yet (it raises NotImplementedError)")
+        return _result(
+            test, "failed", f"`{fn}` is not implemented yet (it raises NotImplementedError)"
+        )
     location = f" at {where}" if where else ""
     if kind == "exit":
         return _result(
@@ -103,7 +105,9 @@ def describe_learner_error(test: HiddenTest, info: dict[str, Any], where: str = 
         )
     detail = f"{info.get('type')}: {info.get('message')}".strip()
     hint = test.diagnose(info) if test.diagnose else None
-    if info.get("type") == "ModuleNotFoundError" and "None in sys.modules" in str(info.get("message")):
+    if info.get("type") == "ModuleNotFoundError" and "None in sys.modules" in str(
+        info.get("message")
+    ):
         hint = "it imports a framework that is not available while grading this assignment"
     message = f"`{fn}` raised {detail}{location} while {test.doing}"
     if hint:

@@ -1,4 +1,4 @@
-"""``python -I -m autograder.worker REQUEST_FD RESPONSE_FD``: started by :mod:`autograder.sandbox`."""
+"""``python -I -m autograder.worker REQUEST_FD RESPONSE_FD`` (the sandbox boots it the same way)."""
 
 import sys
 

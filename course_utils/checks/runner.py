@@ -55,7 +55,9 @@ class StepReport:
         )
 
     def __repr__(self) -> str:
-        lines = [f"check({self.step!r}): {'all checks pass' if self.passed else 'some checks fail'}"]
+        lines = [
+            f"check({self.step!r}): {'all checks pass' if self.passed else 'some checks fail'}"
+        ]
         for r in self.results:
             mark = "PASS" if r.passed else r.status.upper()
             lines.append(f"  [{mark}] {r.name}" + (f": {r.message}" if r.message else ""))
@@ -72,9 +74,14 @@ class Progress:
     def __repr__(self) -> str:
         done = sum(r.passed for r in self.reports)
         head = f"progress: {done}/{len(self.reports)} steps pass their checks"
-        return head + "\n" + "\n".join(
-            f"  {'[x]' if r.passed else '[ ]'} {r.step}: "
-            f"{sum(x.passed for x in r.results)}/{len(r.results)} checks" for r in self.reports
+        return (
+            head
+            + "\n"
+            + "\n".join(
+                f"  {'[x]' if r.passed else '[ ]'} {r.step}: "
+                f"{sum(x.passed for x in r.results)}/{len(r.results)} checks"
+                for r in self.reports
+            )
         )
 
 
@@ -91,10 +98,17 @@ def run_check(name: str, func: PublicCheck, namespace: dict[str, Any]) -> CheckR
     except NotImplementedError:
         return CheckResult(name, False, "not implemented yet", "not implemented")
     except MissingFunction as exc:
-        return CheckResult(name, False, f"`{exc.args[0]}` is not defined: run its cell first", "missing")
+        return CheckResult(
+            name, False, f"`{exc.args[0]}` is not defined: run its cell first", "missing"
+        )
     except Exception as exc:  # noqa: BLE001 - learner code may raise anything
         frame = traceback.extract_tb(exc.__traceback__)[-1]
-        return CheckResult(name, False, f"{type(exc).__name__}: {exc} (line {frame.lineno} of {frame.name})", "error")
+        return CheckResult(
+            name,
+            False,
+            f"{type(exc).__name__}: {exc} (line {frame.lineno} of {frame.name})",
+            "error",
+        )
 
 
 class MissingFunction(Exception):
@@ -114,7 +128,9 @@ class Checker:
 
     def __init__(self, assignment: str, namespace: dict[str, Any] | None = None):
         if assignment not in _CHECK_MODULES:
-            raise ValueError(f"no public checks for assignment {assignment!r}; known: {sorted(_CHECK_MODULES)}")
+            raise ValueError(
+                f"no public checks for assignment {assignment!r}; known: {sorted(_CHECK_MODULES)}"
+            )
         self.assignment = assignment
         self._module = importlib.import_module(_CHECK_MODULES[assignment])
         if namespace is None:
@@ -132,6 +148,8 @@ class Checker:
     def _run(self, step: str) -> StepReport:
         started = time.perf_counter()
         checks: dict[str, PublicCheck] = self._module.CHECKS[step]
-        report = StepReport(step, [run_check(name, func, self.namespace) for name, func in checks.items()])
+        report = StepReport(
+            step, [run_check(name, func, self.namespace) for name, func in checks.items()]
+        )
         report.elapsed_s = time.perf_counter() - started
         return report

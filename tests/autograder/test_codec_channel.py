@@ -14,7 +14,12 @@ from autograder.codec import CodecError, decode, encode
 
 def test_roundtrip_of_plain_data_and_arrays():
     """Do nested dicts, NaN/inf and numeric arrays survive the trip unchanged?"""
-    obj = {"a": [1, 2.5, None, True, "x"], "arr": np.arange(6, dtype=np.float32).reshape(2, 3), "nan": float("nan"), "inf": float("-inf")}
+    obj = {
+        "a": [1, 2.5, None, True, "x"],
+        "arr": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "nan": float("nan"),
+        "inf": float("-inf"),
+    }
     back = decode(encode(obj))
     assert back["a"] == [1, 2.5, None, True, "x"]
     assert back["arr"].dtype == np.float32 and back["arr"].shape == (2, 3)

@@ -1,4 +1,4 @@
-"""On a machine with CUDA, placement checks run for real on the GPU (skipped where there is none)."""
+"""With CUDA present, placement checks run for real on the GPU (skipped where there is none)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ def graded_on_gpu(tmp_path_factory, pytorch_reference_code):
     sources = {"reference": pytorch_reference_code}
     for name in (*PLACEMENT_MISTAKES, "device_equals_cuda", "alt_subclassed_mlp"):
         sources[name] = apply_edits(pytorch_reference_code, mutants[name])
-    sources["other_style"] = (ROOT / "tests/autograder/submissions/pytorch_other_style.py").read_text()
+    sources["other_style"] = (
+        ROOT / "tests/autograder/submissions/pytorch_other_style.py"
+    ).read_text()
     return grade_sources(sources, tmp_path_factory.mktemp("gpu"), "pytorch")
 
 

@@ -35,7 +35,12 @@ def test_invalid_json_notebook_is_an_error_record(tmp_path):
 
 def test_notebook_without_code_cells_is_an_error_record(tmp_path):
     """Is a notebook with only markdown reported as having nothing to grade?"""
-    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "markdown", "source": "hi", "metadata": {}}]}
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [{"cell_type": "markdown", "source": "hi", "metadata": {}}],
+    }
     result = _grade(tmp_path, "empty.ipynb", json.dumps(nb))
     assert "no code cells" in result.error
 
@@ -51,10 +56,35 @@ def test_not_a_notebook_suffix_is_an_error_record(tmp_path):
 def test_syntax_error_cell_is_reported_and_other_cells_still_graded(tmp_path):
     """Does a syntax error in one cell cost only the functions of that cell?"""
     cells = [
-        {"cell_type": "code", "source": IMPORTS, "metadata": {}, "outputs": [], "execution_count": None},
-        {"cell_type": "code", "source": "def get_device(prefer_gpu=True)\n    return 1", "metadata": {}, "outputs": [], "execution_count": None},
-        {"cell_type": "code", "source": "def accuracy(logits, targets):\n    return (logits.argmax(1) == targets).float().mean().item()", "metadata": {}, "outputs": [], "execution_count": None},
-        {"cell_type": "code", "source": "%matplotlib inline\n!pip list\nx = undefined_name()", "metadata": {}, "outputs": [], "execution_count": None},
+        {
+            "cell_type": "code",
+            "source": IMPORTS,
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        },
+        {
+            "cell_type": "code",
+            "source": "def get_device(prefer_gpu=True)\n    return 1",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        },
+        {
+            "cell_type": "code",
+            "source": "def accuracy(logits, targets):\n"
+            "    return (logits.argmax(1) == targets).float().mean().item()",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        },
+        {
+            "cell_type": "code",
+            "source": "%matplotlib inline\n!pip list\nx = undefined_name()",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        },
     ]
     nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
     result = _grade(tmp_path, "partial.ipynb", json.dumps(nb))
@@ -67,7 +97,9 @@ def test_syntax_error_cell_is_reported_and_other_cells_still_graded(tmp_path):
 
 def test_function_that_raises_is_an_error_with_its_message(tmp_path):
     """Does an exception in learner code become an 'error' that quotes it and says where?"""
-    result = _grade(tmp_path, "raises.py", "def make_loss():\n    raise ValueError('oops, bad idea')\n")
+    result = _grade(
+        tmp_path, "raises.py", "def make_loss():\n    raise ValueError('oops, bad idea')\n"
+    )
     test = _by_name(result)["loss_is_mean_cross_entropy"]
     assert test.status == "error"
     assert "ValueError: oops, bad idea" in test.message and "line 5" in test.message
@@ -145,7 +177,10 @@ def test_submission_time_budget_marks_the_rest_as_timeout(tmp_path):
 
 def test_memory_cap_stops_a_memory_hog(tmp_path):
     """Does a submission that allocates far too much end as an error naming the memory cap?"""
-    code = "def make_loss():\n    block = bytearray(1500 * 2**20)\n    block[::4096] = b'x' * len(block[::4096])\n    return block\n"
+    code = (
+        "def make_loss():\n    block = bytearray(1500 * 2**20)\n"
+        "    block[::4096] = b'x' * len(block[::4096])\n    return block\n"
+    )
     result = _grade(tmp_path, "hog.py", code, Limits(memory_mb=900))
     test = _by_name(result)["loss_is_mean_cross_entropy"]
     assert test.status == "error" and "more than 900 MB" in test.message

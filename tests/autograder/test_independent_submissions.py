@@ -1,4 +1,4 @@
-"""Submissions written independently of the reference: correct ones in other styles get full marks."""
+"""Submissions written apart from the reference: correct ones in other styles get full marks."""
 
 from __future__ import annotations
 
@@ -23,4 +23,6 @@ def test_grading_twice_gives_the_same_result():
     """Is grading deterministic: same submission, same scores and messages?"""
     first = grade_file(HERE / "pytorch_other_style.py", "pytorch")
     second = grade_file(HERE / "pytorch_other_style.py", "pytorch")
-    assert [(t.name, t.score, t.message) for t in first.tests] == [(t.name, t.score, t.message) for t in second.tests]
+    assert [(t.name, t.score, t.message) for t in first.tests] == [
+        (t.name, t.score, t.message) for t in second.tests
+    ]

@@ -30,7 +30,9 @@ def test_mistake_costs_its_step_only(pytorch_graded, mutant):
     """Does this typical mistake lose points in its own step, and only there?"""
     result = pytorch_graded[mutant.name]
     lost = {step for step, s in result.steps.items() if s.score < s.max_score}
-    assert lost == {mutant.step}, [(t.name, t.message) for t in result.tests if t.status != "passed"]
+    assert lost == {mutant.step}, [
+        (t.name, t.message) for t in result.tests if t.status != "passed"
+    ]
 
 
 @pytest.mark.parametrize("mutant", MISTAKES, ids=[m.name for m in MISTAKES])

@@ -14,7 +14,10 @@ def _result():
     return SubmissionResult(
         submission="a.ipynb",
         assignment="pytorch",
-        tests=[TestResult("t1", "data", 1.0, 2.0, "failed", "half"), TestResult("t2", "model", 3.0, 3.0, "passed")],
+        tests=[
+            TestResult("t1", "data", 1.0, 2.0, "failed", "half"),
+            TestResult("t2", "model", 3.0, 3.0, "passed"),
+        ],
     )
 
 
@@ -22,7 +25,10 @@ def test_steps_and_totals_are_derived_from_tests():
     """Are step totals and the score computed from the tests (one source of truth)?"""
     data = _result().to_dict()
     assert data["score"] == 4.0 and data["max_score"] == 5.0
-    assert data["steps"] == {"data": {"score": 1.0, "max_score": 2.0}, "model": {"score": 3.0, "max_score": 3.0}}
+    assert data["steps"] == {
+        "data": {"score": 1.0, "max_score": 2.0},
+        "model": {"score": 3.0, "max_score": 3.0},
+    }
     assert SubmissionResult.from_dict(data).to_dict() == data
 
 

@@ -26,5 +26,7 @@ def test_stub_scores_zero(stub_result):
 def test_stub_messages_say_not_implemented(stub_result):
     """Does every dynamic test tell the learner the function is not implemented yet?"""
     dynamic = [t for t in stub_result.tests if t.name != "device_compared_by_type"]
-    assert all(t.status == "failed" for t in dynamic), [(t.name, t.status, t.message) for t in dynamic]
+    assert all(t.status == "failed" for t in dynamic), [
+        (t.name, t.status, t.message) for t in dynamic
+    ]
     assert all("not implemented yet" in t.message for t in dynamic)

@@ -1,4 +1,4 @@
-"""Public checks in the learner's kernel: pass on the reference, teach on the stub, reveal nothing."""
+"""Public checks in the learner's kernel: pass on the reference, teach on stubs, reveal nothing."""
 
 from __future__ import annotations
 
@@ -71,7 +71,9 @@ def test_public_checks_reveal_no_hidden_test():
         "print(repr(Checker('pytorch', ns)()))\n"
         "print('autograder' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip().endswith("False")
     for test in get_suite("pytorch").tests:
         assert test.name not in out

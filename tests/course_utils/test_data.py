@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 import course_utils.data as data
-from course_utils.data import DIGITS, digits_path, get_dataset, load_npz, sha256_of, stratified_split
+from course_utils.data import (
+    DIGITS,
+    digits_path,
+    get_dataset,
+    load_npz,
+    sha256_of,
+    stratified_split,
+)
 from course_utils.errors import UnknownDatasetError
 
 

@@ -34,7 +34,11 @@ def test_device_types_compare_without_index():
 
 
 def test_seeding_does_not_import_frameworks():
-    """Does seed_everything leave torch and tensorflow unimported when the caller did not import them?"""
-    code = "import sys, course_utils; print(course_utils.seed_everything(1), 'torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    """Does seed_everything leave torch and tensorflow unimported when the caller did not?"""
+    code = (
+        "import sys, course_utils; print(course_utils.seed_everything(1), 'torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "['random', 'numpy'] False"

@@ -73,7 +73,10 @@ def recover_ids(x_nchw: np.ndarray) -> np.ndarray:
 def classification(seed: int, n: int, k: int, salt: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """float32 logits (n, k) and int64 targets (n,)."""
     r = rng(seed, salt)
-    return (r.normal(0, 2.0, size=(n, k)).astype(np.float32), r.integers(0, k, size=n).astype(np.int64))
+    return (
+        r.normal(0, 2.0, size=(n, k)).astype(np.float32),
+        r.integers(0, k, size=n).astype(np.int64),
+    )
 
 
 def linear_problem(seed: int, n: int = 12, c: int = 2, hw: int = 3, k: int = 4):
@@ -104,6 +107,12 @@ def history(seed: int, epochs: int = 4) -> list[dict]:
 
 def final_metrics(seed: int) -> tuple[dict, dict]:
     r = rng(seed, 9)
-    train = {"loss": round(float(r.uniform(0.01, 0.2)), 4), "accuracy": round(float(r.uniform(0.95, 1.0)), 4)}
-    test = {"loss": round(float(r.uniform(0.3, 0.9)), 4), "accuracy": round(float(r.uniform(0.6, 0.9)), 4)}
+    train = {
+        "loss": round(float(r.uniform(0.01, 0.2)), 4),
+        "accuracy": round(float(r.uniform(0.95, 1.0)), 4),
+    }
+    test = {
+        "loss": round(float(r.uniform(0.3, 0.9)), 4),
+        "accuracy": round(float(r.uniform(0.6, 0.9)), 4),
+    }
     return train, test

@@ -15,10 +15,12 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return np.exp(log_softmax(logits))
 
 
-def cross_entropy(logits: np.ndarray, targets: np.ndarray, reduction: str = "mean") -> np.ndarray | float:
-    per_sample = -log_softmax(logits)[np.arange(len(targets)), targets]
-    if reduction == "none":
-        return per_sample
+def per_sample_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    return -log_softmax(logits)[np.arange(len(targets)), targets]
+
+
+def cross_entropy(logits: np.ndarray, targets: np.ndarray, reduction: str = "mean") -> float:
+    per_sample = per_sample_cross_entropy(logits, targets)
     return float(per_sample.sum() if reduction == "sum" else per_sample.mean())
 
 

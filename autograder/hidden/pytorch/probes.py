@@ -25,7 +25,11 @@ def prepare_worker() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    for name in ("matplotlib.pyplot", "torch.utils.tensorboard", "tensorboard.compat.proto.event_pb2"):
+    for name in (
+        "matplotlib.pyplot",
+        "torch.utils.tensorboard",
+        "tensorboard.compat.proto.event_pb2",
+    ):
         importlib.import_module(name)
 
 

@@ -85,7 +85,10 @@ def download_cache(ctx: ProbeContext) -> dict[str, Any]:
 
 def stats(ctx: ProbeContext) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, images in (("colour", inst.colour_images(ctx.seed)), ("grey", inst.grey_images(ctx.seed))):
+    for name, images in (
+        ("colour", inst.colour_images(ctx.seed)),
+        ("grey", inst.grey_images(ctx.seed)),
+    ):
         result = ctx.call("normalization_stats", images.copy())
         if not isinstance(result, tuple | list) or len(result) != 2:
             out[name] = {"returned": describe(result), "pair": False}
@@ -164,7 +167,9 @@ def loaders(ctx: ProbeContext) -> dict[str, Any]:
 
     def tensors() -> tuple[torch.Tensor, ...]:
         x_train = torch.arange(n_train, dtype=torch.float32).view(-1, 1, 1, 1).expand(-1, 1, 3, 3)
-        x_test = (1000 + torch.arange(n_test, dtype=torch.float32)).view(-1, 1, 1, 1).expand(-1, 1, 3, 3)
+        x_test = (
+            (1000 + torch.arange(n_test, dtype=torch.float32)).view(-1, 1, 1, 1).expand(-1, 1, 3, 3)
+        )
         return (
             x_train.contiguous(),
             torch.arange(n_train, dtype=torch.int64) % 10,
@@ -180,11 +185,12 @@ def loaders(ctx: ProbeContext) -> dict[str, Any]:
                     "function": "make_loaders",
                     "kind": "raised",
                     "type": "TypeError",
-                    "message": f"expected (train_loader, test_loader), got {describe(result)['type']}",
+                    "message": "expected (train_loader, test_loader), got "
+                    + describe(result)["type"],
                     "line": None,
                 }
             )
-        return result
+        return result[0], result[1]
 
     def run(fn, *args):  # noqa: ANN001, ANN202 - iterating a learner loader runs learner code
         try:
@@ -203,7 +209,16 @@ def loaders(ctx: ProbeContext) -> dict[str, Any]:
     train_c, _ = make(12)
     c1 = run(_epoch, train_c)
     test = run(_epoch, test_a)
-    return {"n_train": n_train, "n_test": n_test, "batch": batch, "a1": a1, "a2": a2, "b1": b1, "c1": c1, "test": test}
+    return {
+        "n_train": n_train,
+        "n_test": n_test,
+        "batch": batch,
+        "a1": a1,
+        "a2": a2,
+        "b1": b1,
+        "c1": c1,
+        "test": test,
+    }
 
 
 PROBES = {

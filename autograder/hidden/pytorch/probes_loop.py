@@ -26,7 +26,12 @@ def train_sgd(ctx: ProbeContext) -> dict[str, Any]:
     model.eval()  # as evaluate() would have left it
     opt = torch.optim.SGD(model.parameters(), lr=SGD_LR)
     returned = ctx.call(
-        "train_one_epoch", model, loader(x, y, batch_size=5), nn.CrossEntropyLoss(), opt, torch.device("cpu")
+        "train_one_epoch",
+        model,
+        loader(x, y, batch_size=5),
+        nn.CrossEntropyLoss(),
+        opt,
+        torch.device("cpu"),
     )
     return {
         "returned": describe(returned),
@@ -99,8 +104,11 @@ def fit_run(ctx: ProbeContext) -> dict[str, Any]:
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     log: list[dict[str, float]] = []
     loaders = {"train": train_loader, "test": test_loader}
-    ctx.module.evaluate = _trusted_evaluate(log, loaders)  # fit looks the name up at call time
-    history = ctx.call("fit", model, train_loader, test_loader, nn.CrossEntropyLoss(), opt, torch.device("cpu"), 3)
+    # fit looks `evaluate` up in its module at call time: the trusted one stands in
+    setattr(ctx.module, "evaluate", _trusted_evaluate(log, loaders))  # noqa: B010
+    history = ctx.call(
+        "fit", model, train_loader, test_loader, nn.CrossEntropyLoss(), opt, torch.device("cpu"), 3
+    )
     model.eval()
     with torch.no_grad():
         final_accuracy = float((model(x_test).argmax(1) == y_test).float().mean())
@@ -180,7 +188,10 @@ def _scalars(log_dir: Path) -> dict[str, list[list[float]]]:
 def tensorboard(ctx: ProbeContext) -> dict[str, Any]:
     log_dir = ctx.scratch / "runs" / "probe"
     ctx.call("log_to_tensorboard", inst.history(ctx.seed), str(log_dir))
-    return {"scalars": _scalars(log_dir), "n_files": len(list(log_dir.rglob("events.out.tfevents.*")))}
+    return {
+        "scalars": _scalars(log_dir),
+        "n_files": len(list(log_dir.rglob("events.out.tfevents.*"))),
+    }
 
 
 PROBES = {

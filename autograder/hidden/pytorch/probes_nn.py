@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -42,7 +41,7 @@ def get_device_real(ctx: ProbeContext) -> dict[str, Any]:
 @contextlib.contextmanager
 def _pretend_gpu() -> Iterator[None]:
     """Make every usual "is there a GPU?" question answer yes, without touching a GPU."""
-    patches = [
+    patches: list[Any] = [
         mock.patch.object(torch.cuda, "is_available", lambda: True),
         mock.patch.object(torch.cuda, "device_count", lambda: 1),
     ]
@@ -52,7 +51,9 @@ def _pretend_gpu() -> Iterator[None]:
             patches.append(mock.patch.object(accel, "is_available", lambda: True))
         if hasattr(accel, "current_accelerator"):
             patches.append(
-                mock.patch.object(accel, "current_accelerator", lambda *a, **k: torch.device("cuda"))
+                mock.patch.object(
+                    accel, "current_accelerator", lambda *a, **k: torch.device("cuda")
+                )
             )
     with contextlib.ExitStack() as stack:
         for patch in patches:
@@ -108,7 +109,10 @@ def _forward(model: nn.Module, x: torch.Tensor) -> dict[str, Any]:
         out = model(x)
     except BaseException as exc:  # noqa: BLE001 - learner forward may raise anything
         return {"error": describe_exception(exc, "forward")}
-    return {"out": describe(out), "values": to_numpy(out) if isinstance(out, torch.Tensor) else None}
+    return {
+        "out": describe(out),
+        "values": to_numpy(out) if isinstance(out, torch.Tensor) else None,
+    }
 
 
 def model_forward(ctx: ProbeContext) -> dict[str, Any]:
@@ -169,7 +173,12 @@ def loss(ctx: ProbeContext) -> dict[str, Any]:
     if isinstance(value, torch.Tensor) and value.requires_grad and value.numel() == 1:
         value.backward()
         grad = to_numpy(logits.grad)
-    return {"value": as_float(value), "returned": info, "grad": grad, "model_log_probs": _model_log_probs(ctx)}
+    return {
+        "value": as_float(value),
+        "returned": info,
+        "grad": grad,
+        "model_log_probs": _model_log_probs(ctx),
+    }
 
 
 def _model_log_probs(ctx: ProbeContext) -> bool:
@@ -179,7 +188,9 @@ def _model_log_probs(ctx: ProbeContext) -> bool:
         model.eval()
         with torch.no_grad():
             out = model(torch.randn(4, 1, 8, 8, generator=torch.Generator().manual_seed(ctx.seed)))
-        return bool(torch.all(out <= 0) and torch.allclose(out.exp().sum(1), torch.ones(4), atol=1e-4))
+        return bool(
+            torch.all(out <= 0) and torch.allclose(out.exp().sum(1), torch.ones(4), atol=1e-4)
+        )
     except BaseException:  # noqa: BLE001 - a broken model is judged by the model step
         return False
 

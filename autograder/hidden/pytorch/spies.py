@@ -87,7 +87,9 @@ class SpyLoss(nn.Module):
         self.calls: list[dict[str, str]] = []
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        self.calls.append({"logits_device": str(logits.device), "targets_device": str(targets.device)})
+        self.calls.append(
+            {"logits_device": str(logits.device), "targets_device": str(targets.device)}
+        )
         return nn.functional.cross_entropy(logits, targets)
 
 

@@ -21,14 +21,21 @@ def download_fetch(obs: dict[str, Any], seed: int) -> Verdict:
     returned = obs["returned"]
     if not obs.get("is_path"):
         if returned.get("type") == "builtins.str" and obs.get("sha256") == _expected_sha(seed):
-            return failed("download returned a str; the contract is a pathlib.Path (wrap it in Path(...))", 0.5)
+            return failed(
+                "download returned a str; the contract is a pathlib.Path (wrap it in Path(...))",
+                0.5,
+            )
         return failed(f"download should return a pathlib.Path, got {returned.get('type')}")
     if not obs.get("exists"):
         return failed("the returned path does not exist after download")
     if not obs.get("in_cache"):
-        return failed("the file was not saved inside cache_dir (was the directory created and used?)")
+        return failed(
+            "the file was not saved inside cache_dir (was the directory created and used?)"
+        )
     if obs.get("sha256") != _expected_sha(seed):
-        return failed("the downloaded file's bytes differ from the source: was it written in text mode, or cut short?")
+        return failed(
+            "the downloaded file's bytes differ from the source: was it written in text mode, or cut short?"
+        )
     leftovers = [f for f in obs.get("cache_files", []) if f != "nested" and not f.endswith(".bin")]
     if leftovers:
         return failed(f"temporary files were left in the cache: {leftovers[:3]}", 0.5)
@@ -48,7 +55,9 @@ def download_bad_checksum(obs: dict[str, Any], seed: int) -> Verdict:
             0.5,
         )
     if obs.get("cache_files"):
-        return failed(f"the failed download left files behind in the cache: {obs['cache_files'][:3]}", 0.5)
+        return failed(
+            f"the failed download left files behind in the cache: {obs['cache_files'][:3]}", 0.5
+        )
     return passed()
 
 
@@ -72,7 +81,11 @@ def _channel_stats(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     x = images.astype(np.float64) / 255.0
     if x.ndim == 3:
         x = x[..., None]
-    return x.mean(axis=(0, 1, 2)), x.std(axis=(0, 1, 2)), x.reshape(-1, x.shape[-1]).std(axis=0, ddof=1)
+    return (
+        x.mean(axis=(0, 1, 2)),
+        x.std(axis=(0, 1, 2)),
+        x.reshape(-1, x.shape[-1]).std(axis=0, ddof=1),
+    )
 
 
 def stats(obs: dict[str, Any], seed: int) -> Verdict:
@@ -93,11 +106,17 @@ def stats(obs: dict[str, Any], seed: int) -> Verdict:
                 "averaged over samples, height and width"
             )
         if np.allclose(g_mean, mean * 255, rtol=1e-3) or np.allclose(g_std, std * 255, rtol=1e-3):
-            return failed("the statistics are on the 0..255 scale; the contract is images scaled to [0, 1]")
+            return failed(
+                "the statistics are on the 0..255 scale; the contract is images scaled to [0, 1]"
+            )
         if not np.allclose(g_mean, mean, atol=1e-4):
-            return failed(f"per-channel means of the {name} images are off (got {np.round(g_mean, 4).tolist()})")
+            return failed(
+                f"per-channel means of the {name} images are off (got {np.round(g_mean, 4).tolist()})"
+            )
         if not (np.allclose(g_std, std, atol=1e-4) or np.allclose(g_std, std1, atol=1e-4)):
-            return failed(f"per-channel standard deviations of the {name} images are off (got {np.round(g_std, 4).tolist()})")
+            return failed(
+                f"per-channel standard deviations of the {name} images are off (got {np.round(g_std, 4).tolist()})"
+            )
     return passed()
 
 
@@ -111,7 +130,9 @@ def _expected_x(images: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.nda
 def _preprocess_case(obs: dict[str, Any], name: str) -> dict[str, Any]:
     got = obs[name]
     if not got.get("pair"):
-        raise ValueError(f"preprocess should return a pair (x, y), got {got.get('returned', {}).get('type')}")
+        raise ValueError(
+            f"preprocess should return a pair (x, y), got {got.get('returned', {}).get('type')}"
+        )
     return got
 
 
@@ -126,9 +147,13 @@ def preprocess_channel_axis(obs: dict[str, Any], seed: int) -> Verdict:
             "missing. Convolutions expect (N, C, H, W), here with C = 1."
         )
     if shape == (n, h, w, 1):
-        return failed(f"grey images came out as {shape}: that is NHWC; PyTorch expects (N, 1, H, W)")
+        return failed(
+            f"grey images came out as {shape}: that is NHWC; PyTorch expects (N, 1, H, W)"
+        )
     if shape != (n, 1, h, w):
-        return failed(f"grey images of shape {images.shape} should become (N, 1, H, W) = {(n, 1, h, w)}, got {shape}")
+        return failed(
+            f"grey images of shape {images.shape} should become (N, 1, H, W) = {(n, 1, h, w)}, got {shape}"
+        )
     expected = _expected_x(images, inst.GREY_MEAN, inst.GREY_STD)
     if not np.allclose(got["x_values"], expected, atol=1e-4):
         return failed("values are not (images / 255 - mean) / std with the given mean and std")
@@ -141,9 +166,13 @@ def preprocess_permute(obs: dict[str, Any], seed: int) -> Verdict:
     n, h, w, c = images.shape
     shape = tuple(got["x"].get("shape", ()))
     if shape == (n, h, w, c):
-        return failed(f"colour images (N, H, W, C) = {images.shape} kept the NHWC layout; PyTorch expects (N, C, H, W)")
+        return failed(
+            f"colour images (N, H, W, C) = {images.shape} kept the NHWC layout; PyTorch expects (N, C, H, W)"
+        )
     if shape != (n, c, h, w):
-        return failed(f"colour images of shape {images.shape} should become (N, C, H, W) = {(n, c, h, w)}, got {shape}")
+        return failed(
+            f"colour images of shape {images.shape} should become (N, C, H, W) = {(n, c, h, w)}, got {shape}"
+        )
     expected = _expected_x(images, inst.COLOUR_MEAN, inst.COLOUR_STD)
     values = got["x_values"]
     if np.allclose(values, expected, atol=1e-4):
@@ -158,10 +187,16 @@ def preprocess_permute(obs: dict[str, Any], seed: int) -> Verdict:
             "with reshape/view, which keeps the memory order. Moving an axis is a permutation "
             "(permute / transpose), not a reshape."
         )
-    scrambled_stats = ((x01.reshape(n, c, h, w).transpose(0, 2, 3, 1) - inst.COLOUR_MEAN) / inst.COLOUR_STD).reshape(n, c, h, w)
+    scrambled_stats = (
+        (x01.reshape(n, c, h, w).transpose(0, 2, 3, 1) - inst.COLOUR_MEAN) / inst.COLOUR_STD
+    ).reshape(n, c, h, w)
     if np.allclose(values, scrambled_stats, atol=1e-4):
-        return failed("the pixels were reshaped into (N, C, H, W) before normalising: a reshape is not a permutation of axes")
-    return failed("values are not (images / 255 - mean) / std, channel by channel, moved to (N, C, H, W)")
+        return failed(
+            "the pixels were reshaped into (N, C, H, W) before normalising: a reshape is not a permutation of axes"
+        )
+    return failed(
+        "values are not (images / 255 - mean) / std, channel by channel, moved to (N, C, H, W)"
+    )
 
 
 def preprocess_dtypes(obs: dict[str, Any], seed: int) -> Verdict:
@@ -170,10 +205,18 @@ def preprocess_dtypes(obs: dict[str, Any], seed: int) -> Verdict:
         got = _preprocess_case(obs, name)
         x, y = got["x"], got["y"]
         if x.get("dtype") != "float32":
-            hint = " (numpy computes in float64 by default; the model's weights are float32)" if x.get("dtype") == "float64" else ""
+            hint = (
+                " (numpy computes in float64 by default; the model's weights are float32)"
+                if x.get("dtype") == "float64"
+                else ""
+            )
             problems.append(f"images are {x.get('dtype')}, expected float32{hint}")
         if y.get("dtype") != "int64":
-            hint = " (CrossEntropyLoss wants int64 class indices, not floats)" if str(y.get("dtype", "")).startswith("float") else ""
+            hint = (
+                " (CrossEntropyLoss wants int64 class indices, not floats)"
+                if str(y.get("dtype", "")).startswith("float")
+                else ""
+            )
             problems.append(f"labels are {y.get('dtype')}, expected int64{hint}")
         if x.get("kind") != "tensor" or y.get("kind") != "tensor":
             problems.append(f"expected torch tensors, got {x.get('type')} and {y.get('type')}")
@@ -184,7 +227,9 @@ def preprocess_dtypes(obs: dict[str, Any], seed: int) -> Verdict:
 
 def prepare_data_split(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs.get("is_dict"):
-        return failed("prepare_data should return a dict with x_train, y_train, x_test, y_test, mean, std")
+        return failed(
+            "prepare_data should return a dict with x_train, y_train, x_test, y_test, mean, std"
+        )
     if obs.get("missing"):
         return failed(f"prepare_data's dict lacks {obs['missing']}")
     images, labels = inst.split_dataset(seed)
@@ -199,12 +244,16 @@ def prepare_data_split(obs: dict[str, Any], seed: int) -> Verdict:
             f"the splits should hold every one of the {len(labels)} samples exactly once; got "
             f"{len(train_ids)} + {len(test_ids)} with {len(all_ids) - len(set(all_ids.tolist()))} repeated"
         )
-    if not np.array_equal(np.asarray(a["y_train"]), labels[train_ids]) or not np.array_equal(np.asarray(a["y_test"]), labels[test_ids]):
+    if not np.array_equal(np.asarray(a["y_train"]), labels[train_ids]) or not np.array_equal(
+        np.asarray(a["y_test"]), labels[test_ids]
+    ):
         return failed("labels no longer line up with their images after the split")
     per_class = np.bincount(labels[test_ids], minlength=5)
     expected = np.bincount(labels, minlength=5) * 0.25
     if np.any(np.abs(per_class - expected) > 1):
-        return failed(f"the test split is not stratified: {per_class.tolist()} test samples per class, expected about {expected.tolist()}")
+        return failed(
+            f"the test split is not stratified: {per_class.tolist()} test samples per class, expected about {expected.tolist()}"
+        )
     if not np.array_equal(np.sort(inst.recover_ids(b["x_test"])), np.sort(test_ids)):
         return failed("the same seed gave a different split: pass the seed to the split")
     if np.array_equal(np.sort(inst.recover_ids(c["x_test"])), np.sort(test_ids)):
@@ -214,7 +263,9 @@ def prepare_data_split(obs: dict[str, Any], seed: int) -> Verdict:
 
 def prepare_data_stats(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs.get("is_dict") or obs.get("missing"):
-        return failed("prepare_data should return a dict with x_train, y_train, x_test, y_test, mean, std")
+        return failed(
+            "prepare_data should return a dict with x_train, y_train, x_test, y_test, mean, std"
+        )
     a = obs["a"]
     x_train, x_test = np.asarray(a["x_train"], np.float64), np.asarray(a["x_test"], np.float64)
     # the training split as a whole must come out standardised (id pixels included)
@@ -251,16 +302,23 @@ def loaders_train(obs: dict[str, Any], seed: int) -> Verdict:
     n, batch = obs["n_train"], obs["batch"]
     a1, a2, b1, c1 = (_flat(obs[k]) for k in ("a1", "a2", "b1", "c1"))
     if len(a1) > n or len(set(a1)) != len(a1) or len(a1) < n - batch + 1:
-        return failed(f"one training epoch should visit each of the {n} samples once; it visited {len(a1)} ({len(set(a1))} distinct)")
+        return failed(
+            f"one training epoch should visit each of the {n} samples once; it visited {len(a1)} ({len(set(a1))} distinct)"
+        )
     if any(s > batch for s in obs["a1"]["sizes"]) or obs["a1"]["sizes"][0] != batch:
-        return failed(f"training batches should hold batch_size={batch} samples, got sizes {obs['a1']['sizes']}")
+        return failed(
+            f"training batches should hold batch_size={batch} samples, got sizes {obs['a1']['sizes']}"
+        )
     if a1 == sorted(a1):
         return failed(
             "the training loader is not shuffled: every epoch sees the samples in file order, so "
             "batches are correlated (often sorted by class) and SGD zig-zags. Use shuffle=True."
         )
     if a1 == a2:
-        return failed("the training order is the same in every epoch: reshuffle each epoch (shuffle=True does)", 0.5)
+        return failed(
+            "the training order is the same in every epoch: reshuffle each epoch (shuffle=True does)",
+            0.5,
+        )
     if a1 != b1:
         return failed(
             "two loaders built with the same seed give different training orders: the order is not "
@@ -268,9 +326,13 @@ def loaders_train(obs: dict[str, Any], seed: int) -> Verdict:
             0.5,
         )
     if a1 == c1:
-        return failed("a different seed gives the same training order: the seed argument is ignored", 0.5)
+        return failed(
+            "a different seed gives the same training order: the seed argument is ignored", 0.5
+        )
     if obs["a1"]["dtypes"] != ["float32/int64"]:
-        return failed(f"batches should keep float32 images and int64 labels, got {obs['a1']['dtypes']}")
+        return failed(
+            f"batches should keep float32 images and int64 labels, got {obs['a1']['dtypes']}"
+        )
     return passed()
 
 
@@ -279,12 +341,16 @@ def loaders_test(obs: dict[str, Any], seed: int) -> Verdict:
     ids = _flat(obs["test"])
     expected = list(range(1000, 1000 + n))
     if sorted(ids) != expected:
-        return failed(f"the test loader should yield each of the {n} test samples exactly once, got {len(ids)} (drop_last?)")
+        return failed(
+            f"the test loader should yield each of the {n} test samples exactly once, got {len(ids)} (drop_last?)"
+        )
     if ids != expected:
         return failed(
             "the test loader is shuffled: evaluation order then changes between runs and "
             "predictions no longer line up with the stored labels. Use shuffle=False for test data."
         )
     if obs["test"]["sizes"][0] != batch:
-        return failed(f"test batches should hold batch_size={batch} samples, got {obs['test']['sizes']}")
+        return failed(
+            f"test batches should hold batch_size={batch} samples, got {obs['test']['sizes']}"
+        )
     return passed()

@@ -11,7 +11,13 @@ from autograder.hidden.pytorch import instances as inst
 from autograder.hidden.pytorch import numerics as num
 
 SGD_LR = 0.5  # must match probes_loop.SGD_LR
-_MISMATCH = ("same device", "expected device", "two devices", "Expected object of device", "device type")
+_MISMATCH = (
+    "same device",
+    "expected device",
+    "two devices",
+    "Expected object of device",
+    "device type",
+)
 _CUDA = ("CUDA", "cuda", "NVIDIA")
 
 
@@ -44,7 +50,9 @@ def placement(obs: dict[str, Any], function: str) -> Verdict:
     )
     message = str((ended or {}).get("message", ""))
     if ended and any(s in message for s in _CUDA) and target != "cuda":
-        return failed(f"{function} used CUDA although it was given device={target!r}: a hard-coded 'cuda'? {where}")
+        return failed(
+            f"{function} used CUDA although it was given device={target!r}: a hard-coded 'cuda'? {where}"
+        )
     forwards, losses = obs["forwards"], obs["losses"]
     if not forwards:
         if ended:
@@ -141,16 +149,23 @@ def train_mean_loss(obs: dict[str, Any], seed: int) -> Verdict:
             "epoch. Accumulate loss.item() instead."
         )
     if obs["value"] is None:
-        return failed(f"train_one_epoch should return the mean loss as a float, got {returned.get('type')}")
+        return failed(
+            f"train_one_epoch should return the mean loss as a float, got {returned.get('type')}"
+        )
     variant = _matching_variant(obs, seed) or "correct"
     _, _, losses, sizes = _replays(seed)[variant]
     by_sample = float((losses * sizes).sum() / sizes.sum())
     by_batch = float(losses.mean())
     if min(abs(obs["value"] - by_sample), abs(obs["value"] - by_batch)) < 1e-4:
         return passed()
-    if abs(obs["value"] - float((losses * sizes).sum())) < 1e-3 or abs(obs["value"] - float(losses.sum())) < 1e-4:
+    if (
+        abs(obs["value"] - float((losses * sizes).sum())) < 1e-3
+        or abs(obs["value"] - float(losses.sum())) < 1e-4
+    ):
         return failed("train_one_epoch returned the sum of the losses, not their mean")
-    return failed(f"the returned mean training loss {obs['value']:.4f} is not the mean of the losses of the epoch's batches")
+    return failed(
+        f"the returned mean training loss {obs['value']:.4f} is not the mean of the losses of the epoch's batches"
+    )
 
 
 def train_mode(obs: dict[str, Any], seed: int) -> Verdict:
@@ -189,7 +204,9 @@ def fit_history(obs: dict[str, Any], seed: int) -> Verdict:
     tests = [e for e in obs["evaluations"] if e["loader"] == "test"]
     trains = [e for e in obs["evaluations"] if e["loader"] == "train"]
     if len(tests) < 3:
-        return failed(f"fit should evaluate on the test loader after every epoch; it did {len(tests)} time(s) in 3 epochs")
+        return failed(
+            f"fit should evaluate on the test loader after every epoch; it did {len(tests)} time(s) in 3 epochs"
+        )
     position = -1
     for epoch, entry in enumerate(entries, start=1):
         matches = [
@@ -201,11 +218,17 @@ def fit_history(obs: dict[str, Any], seed: int) -> Verdict:
         ]
         if not matches:
             if any(abs(entry["test_loss"] - t["loss"]) < 1e-6 for t in trains):
-                return failed("the history's test metrics are those of the training loader: train and test are swapped")
-            return failed(f"epoch {epoch}: the history's test_loss/test_accuracy are not a test evaluation made after that epoch")
+                return failed(
+                    "the history's test metrics are those of the training loader: train and test are swapped"
+                )
+            return failed(
+                f"epoch {epoch}: the history's test_loss/test_accuracy are not a test evaluation made after that epoch"
+            )
         position = matches[0]
     if not all(np.isfinite(e["train_loss"]) and e["train_loss"] > 0 for e in entries):
-        return failed("train_loss in the history should be the positive mean training loss of the epoch")
+        return failed(
+            "train_loss in the history should be the positive mean training loss of the epoch"
+        )
     return passed()
 
 
@@ -222,7 +245,14 @@ def fit_learns(obs: dict[str, Any], seed: int) -> Verdict:
 
 # -- report -----------------------------------------------------------------------------------
 
-REPORT_KEYS = ("epochs", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "generalization_gap")
+REPORT_KEYS = (
+    "epochs",
+    "train_loss",
+    "train_accuracy",
+    "test_loss",
+    "test_accuracy",
+    "generalization_gap",
+)
 
 
 def report_values(obs: dict[str, Any], seed: int) -> Verdict:
@@ -233,7 +263,10 @@ def report_values(obs: dict[str, Any], seed: int) -> Verdict:
     if missing:
         return failed(f"report's dict lacks numeric {missing}")
     train, test = inst.final_metrics(seed)
-    if abs(values["train_accuracy"] - test["accuracy"]) < 1e-9 and abs(values["test_accuracy"] - train["accuracy"]) < 1e-9:
+    if (
+        abs(values["train_accuracy"] - test["accuracy"]) < 1e-9
+        and abs(values["test_accuracy"] - train["accuracy"]) < 1e-9
+    ):
         return failed(
             "train and test are swapped in the report: the training numbers are reported as test "
             "numbers. The test numbers are the ones that say how the model does on unseen data."
@@ -241,10 +274,14 @@ def report_values(obs: dict[str, Any], seed: int) -> Verdict:
     for split, metrics in (("train", train), ("test", test)):
         for key in ("loss", "accuracy"):
             if abs(values[f"{split}_{key}"] - metrics[key]) > 1e-9:
-                return failed(f"report's {split}_{key} is not the {key} of the {split} metrics it was given")
+                return failed(
+                    f"report's {split}_{key} is not the {key} of the {split} metrics it was given"
+                )
     gap = train["accuracy"] - test["accuracy"]
     if abs(values["generalization_gap"] + gap) < 1e-9:
-        return failed("the generalization gap has the wrong sign: it is train accuracy minus test accuracy")
+        return failed(
+            "the generalization gap has the wrong sign: it is train accuracy minus test accuracy"
+        )
     if abs(values["generalization_gap"] - gap) > 1e-9:
         return failed("generalization_gap should be train accuracy minus test accuracy")
     if values["epochs"] != len(inst.history(seed)):
@@ -254,26 +291,38 @@ def report_values(obs: dict[str, Any], seed: int) -> Verdict:
 
 def _series(seed: int) -> dict[str, np.ndarray]:
     history = inst.history(seed)
-    return {k: np.array([h[k] for h in history]) for k in ("train_loss", "test_loss", "test_accuracy")}
+    return {
+        k: np.array([h[k] for h in history]) for k in ("train_loss", "test_loss", "test_accuracy")
+    }
 
 
 def plot_curves(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs.get("is_figure"):
-        return failed(f"plot_history should return a matplotlib Figure, got {obs.get('returned', {}).get('type')}")
+        return failed(
+            f"plot_history should return a matplotlib Figure, got {obs.get('returned', {}).get('type')}"
+        )
     ys = [np.asarray(line["y"]) for line in obs["lines"]]
     missing = []
     for name, series in _series(seed).items():
         scales = (1.0, 100.0) if name == "test_accuracy" else (1.0,)
-        if not any(y.shape == series.shape and np.allclose(y, series * s, atol=1e-6) for y in ys for s in scales):
+        if not any(
+            y.shape == series.shape and np.allclose(y, series * s, atol=1e-6)
+            for y in ys
+            for s in scales
+        ):
             missing.append(name)
     if missing:
-        return failed(f"the figure has no curve with the history's {', '.join(missing)} (one point per epoch)")
+        return failed(
+            f"the figure has no curve with the history's {', '.join(missing)} (one point per epoch)"
+        )
     return passed()
 
 
 def tensorboard_scalars(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs["n_files"]:
-        return failed("no TensorBoard event file was written under log_dir (use SummaryWriter(log_dir) and close it)")
+        return failed(
+            "no TensorBoard event file was written under log_dir (use SummaryWriter(log_dir) and close it)"
+        )
     scalars = {tag: np.asarray(points, np.float64) for tag, points in obs["scalars"].items()}
     missing = []
     for name, series in _series(seed).items():
@@ -284,7 +333,8 @@ def tensorboard_scalars(obs: dict[str, Any], seed: int) -> Verdict:
             order = np.argsort(points[:, 0], kind="stable")
             steps, values = points[order, 0], points[order, 1]
             if np.allclose(values, series, atol=1e-5) and (
-                np.array_equal(steps, np.arange(1, len(series) + 1)) or np.array_equal(steps, np.arange(len(series)))
+                np.array_equal(steps, np.arange(1, len(series) + 1))
+                or np.array_equal(steps, np.arange(len(series)))
             ):
                 found = True
         if not found:

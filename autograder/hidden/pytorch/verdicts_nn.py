@@ -23,9 +23,13 @@ def get_device_real(obs: dict[str, Any], seed: int) -> Verdict:
             if obs["default"] == "cuda"
             else " Is 'cpu' hard-coded?"
         )
-        return failed(f"{situation}, but get_device() gave {obs['default']!r} instead of {want!r}.{hint}")
+        return failed(
+            f"{situation}, but get_device() gave {obs['default']!r} instead of {want!r}.{hint}"
+        )
     if obs["no_gpu_wanted"] != "cpu":
-        return failed(f"get_device(prefer_gpu=False) should give the CPU, got {obs['no_gpu_wanted']!r}")
+        return failed(
+            f"get_device(prefer_gpu=False) should give the CPU, got {obs['no_gpu_wanted']!r}"
+        )
     return passed()
 
 
@@ -45,15 +49,23 @@ def to_device(obs: dict[str, Any], seed: int) -> Verdict:
     before = {e["path"]: e for e in obs["before"]}
     after = {e["path"]: e for e in obs["after"]}
     if obs["single"] != target and obs["single"].split(":")[0] != target:
-        return failed(f"to_device(tensor, device) should return the tensor on {target!r}, got {obs['single']!r}")
+        return failed(
+            f"to_device(tensor, device) should return the tensor on {target!r}, got {obs['single']!r}"
+        )
     if set(before) != set(after):
-        return failed("to_device changed the structure of nested containers (keys or lengths differ)")
+        return failed(
+            "to_device changed the structure of nested containers (keys or lengths differ)"
+        )
     for path, b in before.items():
         a = after[path]
         if a["type"] != b["type"]:
-            return failed(f"{path} was a {b['type']} and came back as a {a['type']}: containers should keep their type")
+            return failed(
+                f"{path} was a {b['type']} and came back as a {a['type']}: containers should keep their type"
+            )
         if "device" in b and a.get("device") != target:
-            return failed(f"{path} is still on {a.get('device')!r}: nested tensors must be moved too")
+            return failed(
+                f"{path} is still on {a.get('device')!r}: nested tensors must be moved too"
+            )
         if "value" in b and a.get("value") != b["value"]:
             return failed(f"{path} is not a tensor and should be returned unchanged")
     return passed()
@@ -65,7 +77,10 @@ def _is_plain_cuda_device(node: ast.AST) -> bool:
         return True
     return (
         isinstance(node, ast.Call)
-        and (getattr(node.func, "attr", None) == "device" or getattr(node.func, "id", None) == "device")
+        and (
+            getattr(node.func, "attr", None) == "device"
+            or getattr(node.func, "id", None) == "device"
+        )
         and len(node.args) == 1
         and isinstance(node.args[0], ast.Constant)
         and node.args[0].value == "cuda"
@@ -99,7 +114,9 @@ def device_comparison(code: str) -> Verdict:
 
 def model_shapes(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs.get("is_module"):
-        return failed(f"build_model should return a torch.nn.Module, got {obs.get('returned', {}).get('type')}")
+        return failed(
+            f"build_model should return a torch.nn.Module, got {obs.get('returned', {}).get('type')}"
+        )
     broken, working = [], []
     for n, result in obs["shapes"].items():
         if "error" in result:
@@ -139,7 +156,11 @@ def model_logits(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def model_batch_independent(obs: dict[str, Any], seed: int) -> Verdict:
-    if not obs.get("is_module") or "error" in obs["batch"] or any("error" in s for s in obs["singles"]):
+    if (
+        not obs.get("is_module")
+        or "error" in obs["batch"]
+        or any("error" in s for s in obs["singles"])
+    ):
         return failed("the model could not be run sample by sample (see the shape test)")
     batch = np.asarray(obs["batch"]["values"], np.float64)
     singles = np.concatenate([np.asarray(s["values"], np.float64) for s in obs["singles"]])
@@ -155,7 +176,9 @@ def model_gradients(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs.get("is_module"):
         return failed("build_model should return a torch.nn.Module")
     if obs["n_params"] == 0:
-        return failed("the model has no trainable parameters: layers must be nn.Module attributes (or in nn.Sequential)")
+        return failed(
+            "the model has no trainable parameters: layers must be nn.Module attributes (or in nn.Sequential)"
+        )
     if obs["without_grad"]:
         return failed(
             f"no gradient reaches {obs['without_grad'][:3]}: part of the forward pass is cut from "
@@ -171,13 +194,21 @@ def loss_value(obs: dict[str, Any], seed: int) -> Verdict:
     logits, targets = inst.classification(seed, 6, 5)
     value = obs["value"]
     if value is None:
-        return failed(f"the loss should return a scalar tensor, got {obs['returned'].get('type')} {obs['returned'].get('shape', '')}")
+        return failed(
+            f"the loss should return a scalar tensor, got {obs['returned'].get('type')} {obs['returned'].get('shape', '')}"
+        )
     expected = num.cross_entropy(logits, targets)
     if abs(value - expected) < 1e-4:
         if obs["grad"] is None:
-            return failed("the loss value is right but carries no gradient: compute it with torch operations", 0.5)
+            return failed(
+                "the loss value is right but carries no gradient: compute it with torch operations",
+                0.5,
+            )
         if not np.allclose(obs["grad"], num.ce_grad(logits, targets), atol=1e-5):
-            return failed("the loss value is right but its gradient is not that of the mean cross-entropy", 0.5)
+            return failed(
+                "the loss value is right but its gradient is not that of the mean cross-entropy",
+                0.5,
+            )
         return passed()
     if abs(value - num.cross_entropy(num.softmax(logits), targets)) < 1e-4:
         return failed(
@@ -185,21 +216,29 @@ def loss_value(obs: dict[str, Any], seed: int) -> Verdict:
             "log-softmax, so the scores are squashed twice and gradients become tiny."
         )
     if abs(value - num.cross_entropy(logits, targets, "sum")) < 1e-3:
-        return failed("the loss is the sum over the batch, not the mean: the step size then grows with the batch size")
+        return failed(
+            "the loss is the sum over the batch, not the mean: the step size then grows with the batch size"
+        )
     nll = float(-logits[np.arange(len(targets)), targets].mean())
     if abs(value - nll) < 1e-4:
         if obs.get("model_log_probs"):
-            return passed("NLLLoss after a model that ends in log_softmax: the same as cross-entropy on logits")
+            return passed(
+                "NLLLoss after a model that ends in log_softmax: the same as cross-entropy on logits"
+            )
         return failed(
             "NLLLoss on raw logits is not cross-entropy: NLLLoss expects log-probabilities, and "
             "your model does not end in log_softmax. Use CrossEntropyLoss on logits."
         )
-    return failed(f"for the test logits, the mean cross-entropy is not what the loss returned (got {value:.4f})")
+    return failed(
+        f"for the test logits, the mean cross-entropy is not what the loss returned (got {value:.4f})"
+    )
 
 
 def optimizer_params(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs.get("is_optimizer"):
-        return failed(f"make_optimizer should return a torch.optim.Optimizer, got {obs.get('returned', {}).get('type')}")
+        return failed(
+            f"make_optimizer should return a torch.optim.Optimizer, got {obs.get('returned', {}).get('type')}"
+        )
     run = obs["a"]
     if run["n_shared"] == 0:
         return failed(
@@ -207,7 +246,9 @@ def optimizer_params(obs: dict[str, Any], seed: int) -> Verdict:
             "model's weights (a new build_model() inside make_optimizer?) and yours never change"
         )
     if run["n_shared"] < run["n_model"]:
-        return failed(f"the optimizer updates only {run['n_shared']} of the model's {run['n_model']} parameter tensors")
+        return failed(
+            f"the optimizer updates only {run['n_shared']} of the model's {run['n_model']} parameter tensors"
+        )
     if not run["changed"]:
         return failed("after backward() and optimizer.step() no parameter changed")
     return passed()
@@ -242,31 +283,43 @@ def accuracy_value(obs: dict[str, Any], seed: int) -> Verdict:
                 return failed("`accuracy` is not implemented yet (it raises NotImplementedError)")
             shape_clash = "size of tensor" in error["message"] or "shape" in error["message"]
             if shape_clash and n != k:
-                return failed(f"for {n} samples and {k} classes accuracy raised a shape error: {batch_axis}")
+                return failed(
+                    f"for {n} samples and {k} classes accuracy raised a shape error: {batch_axis}"
+                )
             return failed(f"accuracy raised {error['type']}: {error['message'][:160]}")
         expected = float((logits.argmax(axis=1) == targets).mean())
         value = got["value"]
         if value is None:
-            return failed(f"accuracy should return a float, got {got['returned'].get('type')} {got['returned'].get('shape', '')}")
+            return failed(
+                f"accuracy should return a float, got {got['returned'].get('type')} {got['returned'].get('shape', '')}"
+            )
         if abs(value - expected) > 1e-6:
             if n == k and abs(value - float((logits.argmax(axis=0) == targets).mean())) < 1e-6:
                 return failed(batch_axis)
             if abs(value - expected * n) < 1e-6:
-                return failed("accuracy returned the number of correct predictions, not the fraction")
+                return failed(
+                    "accuracy returned the number of correct predictions, not the fraction"
+                )
             return failed(f"accuracy of {n}x{k} logits is off (got {value:.4f})")
         if got["returned"].get("kind") == "tensor":
-            return failed("accuracy returned a tensor; the contract is a Python float (use .item())", 0.5)
+            return failed(
+                "accuracy returned a tensor; the contract is a Python float (use .item())", 0.5
+            )
     return passed()
 
 
 def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs.get("is_dict"):
-        return failed(f"evaluate should return a dict {{'loss', 'accuracy'}}, got {obs.get('returned', {}).get('type')}")
+        return failed(
+            f"evaluate should return a dict {{'loss', 'accuracy'}}, got {obs.get('returned', {}).get('type')}"
+        )
     if obs["loss"] is None or obs["accuracy"] is None:
-        return failed(f"evaluate's dict should hold float 'loss' and 'accuracy', got keys {obs['keys']}")
+        return failed(
+            f"evaluate's dict should hold float 'loss' and 'accuracy', got keys {obs['keys']}"
+        )
     x, y, weight, bias = inst.linear_problem(seed)
     logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
-    losses = num.cross_entropy(logits, y, "none")
+    losses = num.per_sample_cross_entropy(logits, y)
     correct = (logits.argmax(1) == y).astype(np.float64)
     loss, acc = float(losses.mean()), float(correct.mean())
     if abs(obs["loss"] - loss) < 1e-4 and abs(obs["accuracy"] - acc) < 1e-6:

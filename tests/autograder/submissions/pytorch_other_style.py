@@ -169,12 +169,18 @@ def fit(model, train_loader, test_loader, loss_fn, optimizer, device, epochs):
     for e in range(epochs):
         tl = train_one_epoch(model, train_loader, loss_fn, optimizer, device)
         ev = evaluate(model, test_loader, loss_fn, device)
-        out.append(dict(epoch=e + 1, train_loss=tl, test_loss=ev["loss"], test_accuracy=ev["accuracy"]))
+        out.append(
+            dict(epoch=e + 1, train_loss=tl, test_loss=ev["loss"], test_accuracy=ev["accuracy"])
+        )
     return out
 
 
 def report(history, train_metrics, test_metrics):
-    summary = {f"{split}_{key}": float(m[key]) for split, m in (("train", train_metrics), ("test", test_metrics)) for key in ("loss", "accuracy")}
+    summary = {
+        f"{split}_{key}": float(m[key])
+        for split, m in (("train", train_metrics), ("test", test_metrics))
+        for key in ("loss", "accuracy")
+    }
     summary["epochs"] = len(history)
     summary["generalization_gap"] = summary["train_accuracy"] - summary["test_accuracy"]
     return summary
@@ -207,4 +213,13 @@ def log_to_tensorboard(history, log_dir):
 
 # The learner's own experiments: graded runs must not pay for them.
 if __name__ == "__main__":
-    print(fit(build_model(), *make_loaders(*[torch.zeros(8, 1, 8, 8)] * 4, 4, 0), make_loss(), None, "cpu", 100))
+    print(
+        fit(
+            build_model(),
+            *make_loaders(*[torch.zeros(8, 1, 8, 8)] * 4, 4, 0),
+            make_loss(),
+            None,
+            "cpu",
+            100,
+        )
+    )
