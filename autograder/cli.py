@@ -10,6 +10,8 @@ of the grader itself.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -49,16 +51,53 @@ def _stems(paths: list[Path]) -> list[str]:
     return stems
 
 
+def _previous(out: Path | None, stem: str, path: Path, assignment: str) -> SubmissionResult | None:
+    """A result already written for this exact file and this version of the hidden tests."""
+    from autograder.suites import get_suite
+
+    if out is None or not (out / f"{stem}.json").is_file():
+        return None
+    try:
+        data = json.loads((out / f"{stem}.json").read_text(encoding="utf-8"))
+        previous = SubmissionResult.from_dict(data)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable or from an interrupted writer: grade again
+    same = (
+        previous.assignment == assignment
+        and previous.content_sha256 == digest
+        and previous.suite_version == get_suite(assignment).version
+    )
+    return previous if same else None
+
+
 def grade_paths(
-    paths: list[Path], assignment: str | None, out: Path | None, quiet: bool = False
+    paths: list[Path],
+    assignment: str | None,
+    out: Path | None,
+    quiet: bool = False,
+    resume: bool = True,
 ) -> list[SubmissionResult]:
-    """Grade each file; a file whose assignment cannot be told still gets a result record."""
+    """Grade each file; a file whose assignment cannot be told still gets a result record.
+
+    With ``resume``, a file whose result in ``out`` was made from the same bytes by the same
+    version of the hidden tests is not graded again (an interrupted batch continues where it
+    stopped)."""
     from autograder.grade import grade_file, resolve_assignment
-    from autograder.hidden import get_suite
+    from autograder.suites import get_suite
 
     results = []
     for path, stem in zip(paths, _stems(paths)):
         name = resolve_assignment(path, assignment)
+        previous = _previous(out, stem, path, name) if resume and name else None
+        if previous is not None:
+            if not quiet:
+                print(
+                    f"  unchanged {path.name}: {previous.score:g}/{previous.max_score:g} (kept)",
+                    file=sys.stderr,
+                )
+            results.append(previous)
+            continue
         if name is None:
             result = SubmissionResult(
                 submission=path.name,
@@ -70,7 +109,7 @@ def grade_paths(
             )
         else:
             get_suite(name)
-            result = grade_file(path, name)
+            result = grade_file(path, name, private_dirs=[out] if out is not None else None)
         if out is not None:
             write_result(result, out, stem)
         if not quiet:
@@ -91,7 +130,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         print("dlcourse grade: no .ipynb or .py submissions found", file=sys.stderr)
         return EXIT_USAGE
     out = Path(args.out) if args.out else None
-    results = grade_paths(paths, args.assignment, out)
+    results = grade_paths(paths, args.assignment, out, resume=not args.force)
     print(class_table(results))
     if args.details:
         for r in results:
@@ -135,7 +174,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"== {assignment.title}: grading {len(paths)} sample submissions "
             f"from {examples.relative_to(root)}/"
         )
-        results = grade_paths(paths, name, out / name)
+        results = grade_paths(paths, name, out / name, resume=False)
         print(class_table(results))
         print()
         for r in results:
@@ -158,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--out", help="directory for <submission>.json results")
     grade.add_argument("--details", action="store_true", help="print every failed test's message")
+    grade.add_argument(
+        "--force", action="store_true", help="grade again even where an up-to-date result exists"
+    )
     grade.set_defaults(func=_cmd_grade)
     build = sub.add_parser("build", help="generate assignments/ and examples/ from solutions/")
     build.add_argument(

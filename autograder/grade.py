@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from autograder.extract import Extracted, extract
-from autograder.hidden import get_suite
 from autograder.hidden.base import HiddenTest, Suite, judge
 from autograder.reader import SubmissionReadError, read_submission
 from autograder.results import SubmissionResult, TestResult
 from autograder.sandbox import Limits, Worker, WorkerDied
+from autograder.suites import get_suite
 
 MAX_WORKER_RESTARTS = 3
 
@@ -38,8 +38,17 @@ def resolve_assignment(path: Path, requested: str | None) -> str | None:
         return None
 
 
-def grade_file(path: str | Path, assignment: str, limits: Limits | None = None) -> SubmissionResult:
-    """Grade one file. Never raises for problems of the submission: they become the result."""
+def grade_file(
+    path: str | Path,
+    assignment: str,
+    limits: Limits | None = None,
+    private_dirs: list[Path] | None = None,
+) -> SubmissionResult:
+    """Grade one file. Never raises for problems of the submission: they become the result.
+
+    ``private_dirs`` (e.g. the results directory) are hidden from the worker, as is the
+    directory the submission lives in (other learners' submissions).
+    """
     path = Path(path)
     limits = limits or Limits()
     started = time.monotonic()
@@ -65,13 +74,19 @@ def grade_file(path: str | Path, assignment: str, limits: Limits | None = None) 
         )
     extracted = extract(submission)
     result.notes.extend(extracted.notes)
-    result.tests = _run_suite(suite, extracted, limits, result, started)
+    private = [path.resolve().parent, *(private_dirs or [])]
+    result.tests = _run_suite(suite, extracted, limits, result, started, private)
     result.elapsed_s = time.monotonic() - started
     return result
 
 
 def _run_suite(
-    suite: Suite, extracted: Extracted, limits: Limits, result: SubmissionResult, started: float
+    suite: Suite,
+    extracted: Extracted,
+    limits: Limits,
+    result: SubmissionResult,
+    started: float,
+    private: list[Path],
 ) -> list[TestResult]:
     by_name: dict[str, TestResult] = {}
     dynamic = [t for t in suite.tests if t.static is None]
@@ -79,12 +94,15 @@ def _run_suite(
     pending = list(dynamic)
     restarts = 0
     while pending:
-        worker = Worker(suite.probes_module, suite.blocked_modules, limits)
+        worker = Worker(suite.probes_module, suite.blocked_modules, limits, private)
         try:
             loaded = worker.start(extracted.code)
         except WorkerDied as exc:
+            tail = worker.output_tail(600).strip()
             worker.close()
             message = f"your code could not be loaded: {exc.reason}"
+            if tail:
+                result.notes.append(f"the grading process printed, before it stopped: ...{tail}")
             for test in pending:
                 by_name[test.name] = _blanket(suite, exc.status, message, [test])[0]
             break
@@ -97,6 +115,16 @@ def _run_suite(
                     + (f" at {where}" if where else "")
                 )
                 result.notes.append(note)
+            result.sandbox = ", ".join(sorted(worker.isolation)) or "basic"
+            if loaded.get("tampered"):
+                message = (
+                    "your code replaces functions of the grader, the frameworks or Python itself "
+                    f"when it is loaded ({', '.join(loaded['tampered'][:4])}); "
+                    "such code is not graded"
+                )
+                for test in pending:
+                    by_name[test.name] = _blanket(suite, "error", message, [test])[0]
+                pending = []
             pending = _run_pending(
                 suite, worker, pending, replies, by_name, extracted, limits, started
             )

@@ -49,6 +49,8 @@ class SubmissionResult:
     suite_version: str = ""
     content_sha256: str = ""
     peak_rss_mb: float = 0.0
+    sandbox: str = ""
+    """Which isolation the worker got: namespaces granted (``mount, net, pid``) or ``basic``."""
 
     @property
     def score(self) -> float:
@@ -81,6 +83,7 @@ class SubmissionResult:
             "suite_version": self.suite_version,
             "content_sha256": self.content_sha256,
             "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "sandbox": self.sandbox,
         }
 
     @classmethod

@@ -8,8 +8,8 @@ two pipes; stdout and stderr go to a capped log file that never reaches a score.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -17,13 +17,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from autograder import channel
+from autograder import channel, isolation
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ class Limits:
     file_size_mb: int = 64
     """Largest file the worker may write."""
     open_files: int = 256
+    processes: int = 64
+    """Processes and threads of the worker together (a pids cgroup, else the watchdog)."""
+    output_kb: int = 64
+    """How much of the worker's stdout/stderr is kept (the rest is counted and dropped)."""
+    tmp_mb: int = 256
+    """Size of the worker's private /tmp (its working directory): a disk it cannot overfill."""
     grace_s: float = 5.0
     """Extra time the grader waits beyond a probe's own limit before it kills the worker."""
 
@@ -84,7 +91,7 @@ def _worker_env(scratch: Path) -> dict[str, str]:
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 _WORKER_BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from autograder.worker.runtime import serve; serve(int(sys.argv[2]), int(sys.argv[3]))"
+    "from autograder.worker.boot import main; main(sys.argv[2])"
 )
 
 
@@ -102,54 +109,97 @@ def _resident(proc: psutil.Process) -> int:
     return 0
 
 
+def _threads(proc: psutil.Process) -> int:
+    try:
+        return int(proc.num_threads())
+    except psutil.Error:
+        return 0
+
+
 class Worker:
     """One sandboxed worker process; use as a context manager."""
 
-    def __init__(self, probes_module: str, blocked_modules: list[str], limits: Limits):
+    def __init__(
+        self,
+        probes_module: str,
+        blocked_modules: list[str],
+        limits: Limits,
+        private_dirs: Sequence[str | Path] = (),
+    ):
         self.probes_module = probes_module
         self.blocked_modules = blocked_modules
         self.limits = limits
+        self.private_dirs = [str(p) for p in private_dirs]
+        """Directories the worker must not see (submissions, results), beside the usual ones."""
         self.scratch = Path(tempfile.mkdtemp(prefix="dlcourse-worker-"))
-        self.log_path = self.scratch / ".worker.log"
         self.peak_rss_mb = 0.0
+        self.isolation: dict[str, bool] = {}
+        self.output = bytearray()
+        self.output_total = 0
         self._proc: subprocess.Popen | None = None
         self._killed_for: str | None = None
         self._watch_stop = threading.Event()
-        self._watcher: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._cgroup = isolation.ProcessCgroup(limits.processes)
+        self._known_pids: set[int] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
+    def _config(self, request_fd: int, response_fd: int) -> str:
+        limits = self.limits
+        full = isolation.mode() == "full"
+        hold = isolation.hold_dir() if full else None
+        config = {
+            "request_fd": request_fd,
+            "response_fd": response_fd,
+            "rlimits": {
+                "RLIMIT_FSIZE": limits.file_size_mb * 2**20,
+                "RLIMIT_CORE": 0,
+                "RLIMIT_NOFILE": limits.open_files,
+            },
+            "namespaces": full,
+            "wanted": {"net": True, "mount": hold is not None, "pid": True},
+            "hold": hold,
+            "scratch": str(self.scratch),
+            "tmp_mb": limits.tmp_mb,
+            "hide_dirs": isolation.hidden_dirs(self.private_dirs),
+            "hide_files": isolation.hidden_files(),
+            "keep": isolation.kept_paths(),
+            "cgroup": str(self._cgroup.path) if self._cgroup.path else None,
+        }
+        return json.dumps(config)
+
     def start(self, code: str) -> dict[str, Any]:
         """Start the process and load the learner's code; returns the worker's ``loaded`` reply."""
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
-        limits = self.limits
-        log = open(self.log_path, "wb")  # noqa: SIM115 - handed to the child
-
-        def _preexec() -> None:
-            fsize = limits.file_size_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-
+        os.chmod(self.scratch, 0o700)
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _WORKER_BOOT, _PACKAGE_ROOT, str(req_r), str(resp_w)],
+                [
+                    sys.executable,
+                    "-I",
+                    "-c",
+                    _WORKER_BOOT,
+                    _PACKAGE_ROOT,
+                    self._config(req_r, resp_w),
+                ],
                 cwd=self.scratch,
                 env=_worker_env(self.scratch),
                 stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
                 pass_fds=(req_r, resp_w),
                 start_new_session=True,
-                preexec_fn=_preexec,  # noqa: PLW1509 - no threads in the grader at this point
             )
         finally:
-            log.close()
             os.close(req_r)
             os.close(resp_w)
         self._req, self._resp = req_w, resp_r
-        self._watcher = threading.Thread(target=self._watch, daemon=True)
-        self._watcher.start()
+        self._known_pids.add(self._proc.pid)
+        for target in (self._watch, self._drain):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self._threads.append(thread)
         channel.send(
             self._req,
             {
@@ -159,9 +209,10 @@ class Worker:
                 "blocked_modules": self.blocked_modules,
             },
         )
-        reply = self._receive(time.monotonic() + limits.load_timeout_s, "loading your code")
+        reply = self._receive(time.monotonic() + self.limits.load_timeout_s, "loading your code")
         if reply.get("op") == "internal_error":
             raise GraderInternalError(f"the grader's probes failed to load:\n{reply.get('detail')}")
+        self.isolation = {str(k): bool(v) for k, v in (reply.get("isolation") or {}).items()}
         return reply
 
     def probe(self, name: str, seed: int, params: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -184,11 +235,12 @@ class Worker:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         if self._proc is not None:
-            self._kill_group()
+            self._kill_everything()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._proc.wait(timeout=5)
-        if self._watcher is not None:
-            self._watcher.join(timeout=2)
+        self._cgroup.kill_all()
+        for thread in self._threads:
+            thread.join(timeout=2)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __enter__(self) -> Worker:
@@ -198,15 +250,8 @@ class Worker:
         self.close()
 
     def output_tail(self, limit: int = 2000) -> str:
-        """The end of what the worker printed (capped), for diagnostics only."""
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                size = f.tell()
-                f.seek(max(0, size - limit))
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        """The end of what the worker printed (capped), for diagnostics only; never scored."""
+        return bytes(self.output[-limit:]).decode("utf-8", "replace")
 
     # -- internals ---------------------------------------------------------------------------
     def _receive(self, deadline: float, doing: str) -> dict[str, Any]:
@@ -232,6 +277,8 @@ class Worker:
                 f"the grading process was stopped {when}: it used more than "
                 f"{self.limits.memory_mb} MB of memory"
             )
+        if self._killed_for == "processes":
+            return f"the grading process was stopped {when}: it started far too many processes"
         assert self._proc is not None
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._proc.wait(timeout=2)
@@ -248,6 +295,40 @@ class Worker:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, signal.SIGKILL)
+        self._kill_everything()
+
+    def _kill_everything(self) -> None:
+        """Kill the process group, every descendant seen, and everything in the cgroup.
+
+        A learner process that called setsid() has left the process group; it is still a
+        descendant (or, in a PID namespace, dies with the namespace's first process)."""
+        assert self._proc is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        pids = set(self._known_pids) | set(self._cgroup.pids())
+        with contextlib.suppress(psutil.Error):
+            pids |= {p.pid for p in psutil.Process(self._proc.pid).children(recursive=True)}
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        self._cgroup.kill_all()
+
+    def _drain(self) -> None:
+        """Read the worker's output as it comes; keep the last ``output_kb``, count the rest."""
+        assert self._proc is not None and self._proc.stdout is not None
+        cap = self.limits.output_kb * 1024
+        fd = self._proc.stdout.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.output_total += len(chunk)
+            self.output += chunk
+            if len(self.output) > cap:
+                del self.output[: len(self.output) - cap]
 
     def _watch(self) -> None:
         """Poll resident memory of the worker and its children; kill the group above the cap."""
@@ -262,9 +343,15 @@ class Worker:
                 rss = sum(_resident(p) for p in procs)
             except psutil.Error:
                 return
+            self._known_pids.update(p.pid for p in procs)
             rss_mb = rss / 2**20
             self.peak_rss_mb = max(self.peak_rss_mb, rss_mb)
+            threads = sum(_threads(p) for p in procs)
             if rss_mb > self.limits.memory_mb:
                 self._killed_for = "memory"
-                self._kill_group()
-                return
+            elif len(procs) + threads > 4 * self.limits.processes:
+                self._killed_for = "processes"
+            else:
+                continue
+            self._kill_group()
+            return

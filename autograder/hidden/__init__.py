@@ -1,20 +1,7 @@
-"""Hidden tests: probes (run in the worker) and verdicts (run here, in the grader).
+"""Hidden tests: probes (run in the worker) and verdicts (run in the grader).
 
-Never shipped to learners and never imported by ``course_utils``. A suite module exposes
-``SUITE``; its probes module is named by ``SUITE.probes_module`` and is imported only in workers.
+Never shipped to learners and never imported by ``course_utils``. Per assignment:
+``instances.py`` and ``probes*.py``/``spies.py`` are what a worker imports; ``suite.py``,
+``verdicts_*.py``, ``numerics.py`` and ``base.py`` are grader-only and are hidden from workers.
+This ``__init__`` must stay free of imports: a worker imports it on the way to the probes.
 """
-
-from __future__ import annotations
-
-import importlib
-
-from autograder.hidden.base import Suite
-
-SUITE_MODULES = {"pytorch": "autograder.hidden.pytorch.suite"}
-
-
-def get_suite(assignment: str) -> Suite:
-    from autograder.assignments import get_assignment
-
-    get_assignment(assignment)  # raises a clear error for unknown names
-    return importlib.import_module(SUITE_MODULES[assignment]).SUITE

@@ -131,6 +131,14 @@ def judge(
             f"did not finish within {test.timeout_s:.0f} s while {test.doing}: an endless loop, "
             "or far more work than the task needs?",
         )
+    elif status == "tampered":
+        result = _result(
+            test,
+            "error",
+            f"while {test.doing}, your code replaced functions of the grader, the frameworks or "
+            f"Python itself ({reply.get('detail', '')}); a test whose observations were tampered "
+            "with earns nothing",
+        )
     elif status != "ok":
         result = _result(
             test,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import channel
+from autograder.worker import tamper
 from autograder.worker.probe_api import (
     SUBMISSION_FILENAME,
     LearnerError,
@@ -38,7 +39,7 @@ def _block_imports(blocked: list[str]) -> None:
         sys.modules[name] = None  # type: ignore[assignment]
 
 
-def serve(request_fd: int, response_fd: int) -> None:
+def serve(request_fd: int, response_fd: int, isolation: dict[str, bool] | None = None) -> None:
     """Answer the grader's requests until it says ``exit`` or closes the pipe."""
     send, receive = channel.send, channel.receive
     load = receive(request_fd)
@@ -49,9 +50,20 @@ def serve(request_fd: int, response_fd: int) -> None:
     except Exception:  # noqa: BLE001 - a bug of ours, not of the learner: say so
         send(response_fd, {"op": "internal_error", "detail": traceback.format_exc()[-2000:]})
         return
+    baseline = tamper.fingerprint()
     module, error = _load_submission(load["code"])
     names = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("__"))
-    send(response_fd, {"op": "loaded", "ok": error is None, "error": error, "names": names})
+    send(
+        response_fd,
+        {
+            "op": "loaded",
+            "ok": error is None,
+            "error": error,
+            "names": names,
+            "tampered": tamper.changed(baseline),
+            "isolation": isolation or {},
+        },
+    )
     while True:
         try:
             request = receive(request_fd)
@@ -59,7 +71,7 @@ def serve(request_fd: int, response_fd: int) -> None:
             break
         if request.get("op") != "probe":
             break
-        reply = _run_in_child(probes, module, request)
+        reply = _run_in_child(probes, module, request, baseline)
         send(response_fd, reply)
 
 
@@ -74,14 +86,16 @@ def _load_submission(code: str) -> tuple[types.ModuleType, dict[str, Any] | None
     return module, None
 
 
-def _run_in_child(probes: Any, module: types.ModuleType, request: dict[str, Any]) -> dict[str, Any]:
+def _run_in_child(
+    probes: Any, module: types.ModuleType, request: dict[str, Any], baseline: tamper.Fingerprint
+) -> dict[str, Any]:
     timeout = float(request.get("timeout", 20.0))
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:  # child: run the probe, send one frame, never return
         os.close(read_fd)
-        _child(probes, module, request, write_fd, timeout)
+        _child(probes, module, request, write_fd, timeout, baseline)
     os.close(write_fd)
     try:
         reply = channel.receive(read_fd, deadline=started + timeout)
@@ -101,7 +115,14 @@ def _run_in_child(probes: Any, module: types.ModuleType, request: dict[str, Any]
     return reply
 
 
-def _child(probes: Any, module: types.ModuleType, request: dict[str, Any], fd: int, timeout: float):
+def _child(
+    probes: Any,
+    module: types.ModuleType,
+    request: dict[str, Any],
+    fd: int,
+    timeout: float,
+    baseline: tamper.Fingerprint,
+) -> None:
     cpu = int(timeout) + 2
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -116,6 +137,9 @@ def _child(probes: Any, module: types.ModuleType, request: dict[str, Any], fd: i
         reply = {"status": "ok", "obs": {"learner_error": exc.info}}
     except BaseException as exc:  # noqa: BLE001 - the probe met something it did not expect
         reply = {"status": "ok", "obs": {"learner_error": describe_exception(exc, "<probe>")}}
+    replaced = tamper.changed(baseline)
+    if replaced:
+        reply = {"status": "tampered", "detail": ", ".join(replaced[:5])}
     try:
         channel.send(fd, reply)
     except Exception as exc:  # noqa: BLE001 - e.g. an observation we cannot encode

@@ -89,3 +89,27 @@ def test_the_grader_process_never_imports_a_framework(tmp_path):
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out[0] == out[1] and out[2:] == ["False", "False"]
+
+
+def test_rerun_keeps_unchanged_results_and_regrades_changed_ones(tmp_path, capsys):
+    """Does a rerun skip submissions whose bytes and hidden-test version did not change, and
+    grade again the ones that changed or whose result file is corrupt?"""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    ref = (ROOT / "examples" / "pytorch" / "reference.ipynb").read_text()
+    for name in ("a", "b", "c"):
+        (subs / f"{name}.ipynb").write_text(ref)
+    assert main(["grade", str(subs), "--out", str(out)]) == EXIT_OK
+    capsys.readouterr()
+    (subs / "b.ipynb").write_text(ref.replace("lr=lr", "lr=0.5"))  # b changed
+    (out / "c.json").write_text('{"submission": "c.ipynb", "assig')  # c's result cut short
+    assert main(["grade", str(subs), "--out", str(out)]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "unchanged a.ipynb" in err
+    assert "graded b.ipynb" in err and "graded c.ipynb" in err
+    assert (
+        json.loads((out / "b.json").read_text())["score"]
+        < json.loads((out / "a.json").read_text())["score"]
+    )
+    assert main(["grade", str(subs), "--out", str(out), "--force"]) == EXIT_OK
+    assert "unchanged" not in capsys.readouterr().err

@@ -7,7 +7,7 @@ import pytest
 
 from autograder.assignments import get_assignment
 from autograder.build import load_mutants
-from autograder.hidden import get_suite
+from autograder.suites import get_suite
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.torch

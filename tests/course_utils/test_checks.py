@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from autograder.extract import extract
-from autograder.hidden import get_suite
 from autograder.reader import read_submission
+from autograder.suites import get_suite
 from course_utils.checks import Checker
 from course_utils.checks.runner import STEPS
 from tests.conftest import ROOT

@@ -46,6 +46,13 @@ def download_fetch(ctx: ProbeContext) -> dict[str, Any]:
 
 def download_bad_checksum(ctx: ProbeContext) -> dict[str, Any]:
     src, data = _source_file(ctx)
+    # A refusal only means something from a function that accepts a file with the right digest.
+    good = _path_facts(
+        ctx.call(
+            "download", src.as_uri(), str(ctx.subdir("good")), hashlib.sha256(data).hexdigest()
+        ),
+        ctx.scratch / "good",
+    )
     cache = ctx.subdir("cache")
     wrong = hashlib.sha256(data + b"tampered").hexdigest()
     try:
@@ -56,6 +63,7 @@ def download_bad_checksum(ctx: ProbeContext) -> dict[str, Any]:
             raise
         returned, raised = None, exc.info
     return {
+        "good": good,
         "raised": raised,
         "returned": describe(returned),
         "target_exists": (cache / src.name).exists(),

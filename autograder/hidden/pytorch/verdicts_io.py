@@ -43,6 +43,10 @@ def download_fetch(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def download_bad_checksum(obs: dict[str, Any], seed: int) -> Verdict:
+    if obs["good"].get("sha256") != _expected_sha(seed):
+        return failed(
+            "download does not fetch a file with the right checksum yet, so its refusal of a wrong one cannot be judged"
+        )
     if obs.get("raised") is None:
         return failed(
             "a file whose sha256 does not match was accepted: a corrupted or tampered download "
