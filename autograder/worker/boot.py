@@ -247,12 +247,13 @@ def main(config_json: str) -> None:
             _seal_filesystem(config)
             if granted["pid"]:
                 _mount_proc()
+            os.makedirs(WORKDIR, exist_ok=True)
         except OSError:
-            granted["mount"] = False  # reported below; the audit hook still hides paths
-        os.makedirs(WORKDIR, exist_ok=True)
-        os.chdir(WORKDIR)
-    else:
-        os.chdir(config["scratch"])
+            granted["mount"] = False  # reported to the grader; the audit hook still hides paths
+    for workdir in (WORKDIR, config["scratch"], "/"):
+        if os.path.isdir(workdir) and os.access(workdir, os.W_OK):
+            os.chdir(workdir)
+            break
     os.environ.update({"HOME": os.getcwd(), "TMPDIR": os.getcwd(), "MPLCONFIGDIR": os.getcwd()})
     if config.get("namespaces", True):
         _drop_privileges()
