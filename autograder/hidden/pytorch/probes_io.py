@@ -37,6 +37,17 @@ def _path_facts(returned: Any, cache: Path) -> dict[str, Any]:
     return facts
 
 
+def _call_or_raised(ctx: ProbeContext, name: str, *args: Any) -> tuple[Any, dict[str, Any] | None]:
+    """(returned value, None), or (None, what was raised) when raising may be the right answer.
+    A missing or unimplemented function still ends the probe."""
+    try:
+        return ctx.call(name, *args), None
+    except LearnerError as exc:
+        if exc.info["kind"] in ("missing", "not_implemented"):
+            raise
+        return None, exc.info
+
+
 def download_fetch(ctx: ProbeContext) -> dict[str, Any]:
     src, data = _source_file(ctx)
     cache = ctx.scratch / "cache" / "nested"
@@ -55,13 +66,7 @@ def download_bad_checksum(ctx: ProbeContext) -> dict[str, Any]:
     )
     cache = ctx.subdir("cache")
     wrong = hashlib.sha256(data + b"tampered").hexdigest()
-    try:
-        returned = ctx.call("download", src.as_uri(), str(cache), wrong)
-        raised = None
-    except LearnerError as exc:
-        if exc.info["kind"] in ("missing", "not_implemented"):
-            raise
-        returned, raised = None, exc.info
+    returned, raised = _call_or_raised(ctx, "download", src.as_uri(), str(cache), wrong)
     return {
         "good": good,
         "raised": raised,
@@ -77,13 +82,7 @@ def download_cache(ctx: ProbeContext) -> dict[str, Any]:
     digest = hashlib.sha256(data).hexdigest()
     first = ctx.call("download", src.as_uri(), str(cache), digest)
     src.unlink()  # the "server" is gone: only the cache can answer now
-    try:
-        second = ctx.call("download", src.as_uri(), str(cache), digest)
-        raised = None
-    except LearnerError as exc:
-        if exc.info["kind"] in ("missing", "not_implemented"):
-            raise
-        second, raised = None, exc.info
+    second, raised = _call_or_raised(ctx, "download", src.as_uri(), str(cache), digest)
     return {
         "first": _path_facts(first, cache),
         "second": _path_facts(second, cache) if raised is None else None,
