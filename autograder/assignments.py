@@ -36,6 +36,13 @@ ASSIGNMENTS: dict[str, Assignment] = {
             notebook="assignments/01_pytorch_pipeline.ipynb",
             framework="torch",
         ),
+        Assignment(
+            name="tf2",
+            title="Assignment 2: the same pipeline in TensorFlow 2",
+            source="solutions/02_tf2_pipeline.py",
+            notebook="assignments/02_tf2_pipeline.ipynb",
+            framework="tensorflow",
+        ),
     )
 }
 

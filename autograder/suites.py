@@ -7,7 +7,10 @@ import importlib
 from autograder.assignments import get_assignment
 from autograder.hidden.base import Suite
 
-SUITE_MODULES = {"pytorch": "autograder.hidden.pytorch.suite"}
+SUITE_MODULES = {
+    "pytorch": "autograder.hidden.pytorch.suite",
+    "tf2": "autograder.hidden.tf2.suite",
+}
 
 
 def get_suite(assignment: str) -> Suite:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FRAMEWORK = {"pytorch": "torch"}
+FRAMEWORK = {"pytorch": "torch", "tf2": "tensorflow"}
 
 
 def _timed(cmd: list[str]) -> tuple[float, float]:

@@ -38,18 +38,30 @@ def grade_sources(
         return {name: f.result() for name, f in futures.items()}
 
 
+def reference_code_of(name: str) -> str:
+    return reference_code(parse_source(ROOT / get_assignment(name).source))
+
+
 @pytest.fixture(scope="session")
 def pytorch_reference_code() -> str:
-    return reference_code(parse_source(ROOT / get_assignment("pytorch").source))
+    return reference_code_of("pytorch")
+
+
+_GRADED: dict[str, dict[str, SubmissionResult]] = {}
 
 
 @pytest.fixture(scope="session")
-def pytorch_graded(
-    tmp_path_factory: pytest.TempPathFactory, pytorch_reference_code: str
-) -> dict[str, SubmissionResult]:
-    """The reference, and every mutant of solutions/mutants_pytorch.py, graded once."""
-    assignment = get_assignment("pytorch")
-    sources = {"reference": pytorch_reference_code}
-    for mutant in load_mutants(assignment, ROOT):
-        sources[mutant.name] = apply_edits(pytorch_reference_code, mutant)
-    return grade_sources(sources, tmp_path_factory.mktemp("pytorch-mutants"), "pytorch")
+def graded_mutants(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """``graded_mutants(name)``: the reference and every mutant of solutions/mutants_<name>.py,
+    graded once per session."""
+
+    def get(name: str) -> dict[str, SubmissionResult]:
+        if name not in _GRADED:
+            code = reference_code_of(name)
+            sources = {"reference": code}
+            for mutant in load_mutants(get_assignment(name), ROOT):
+                sources[mutant.name] = apply_edits(code, mutant)
+            _GRADED[name] = grade_sources(sources, tmp_path_factory.mktemp(f"{name}-mut"), name)
+        return _GRADED[name]
+
+    return get

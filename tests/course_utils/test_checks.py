@@ -33,17 +33,34 @@ def stub_ns():
     return _namespace(ROOT / "assignments" / "01_pytorch_pipeline.ipynb")
 
 
+_NOTEBOOKS = {"pytorch": "01_pytorch_pipeline.ipynb", "tf2": "02_tf2_pipeline.ipynb"}
+_CACHE: dict = {}
+
+
+def _ns(kind: str, assignment: str) -> dict:
+    if (kind, assignment) not in _CACHE:
+        path = (
+            ROOT / "examples" / assignment / "reference.ipynb"
+            if kind == "reference"
+            else ROOT / "assignments" / _NOTEBOOKS[assignment]
+        )
+        _CACHE[kind, assignment] = _namespace(path)
+    return _CACHE[kind, assignment]
+
+
+@pytest.mark.parametrize("assignment", sorted(_NOTEBOOKS))
 @pytest.mark.parametrize("step", STEPS)
-def test_reference_passes_every_public_check(reference_ns, step):
+def test_reference_passes_every_public_check(step, assignment):
     """Does the reference pass the public checks of each step?"""
-    report = Checker("pytorch", reference_ns)(step)
+    report = Checker(assignment, _ns("reference", assignment))(step)
     assert report.passed, repr(report)
 
 
+@pytest.mark.parametrize("assignment", sorted(_NOTEBOOKS))
 @pytest.mark.parametrize("step", STEPS)
-def test_stub_checks_say_not_implemented(stub_ns, step):
+def test_stub_checks_say_not_implemented(step, assignment):
     """Does the untouched notebook get 'not implemented yet', not a traceback?"""
-    report = Checker("pytorch", stub_ns)(step)
+    report = Checker(assignment, _ns("stub", assignment))(step)
     assert not report.passed
     assert all(r.status == "not implemented" for r in report.results), repr(report)
 
@@ -75,7 +92,8 @@ def test_public_checks_reveal_no_hidden_test():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().endswith("False")
-    for test in get_suite("pytorch").tests:
-        assert test.name not in out
-    source = (ROOT / "course_utils" / "checks" / "pytorch.py").read_text()
-    assert "autograder" not in source
+    for name in ("pytorch", "tf2"):
+        for test in get_suite(name).tests:
+            assert test.name not in out
+        source = (ROOT / "course_utils" / "checks" / f"{name}.py").read_text()
+        assert "autograder" not in source

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import struct
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from autograder.hidden.pytorch import instances as inst
+from autograder.hidden.common import instances as inst
+from autograder.hidden.common import probes_report
 from autograder.hidden.pytorch.probes_nn import placement_run
 from autograder.hidden.pytorch.spies import SpyLinear, as_float, describe, loader, to_numpy
 from autograder.worker.probe_api import ProbeContext
@@ -105,7 +104,7 @@ def fit_run(ctx: ProbeContext) -> dict[str, Any]:
     log: list[dict[str, float]] = []
     loaders = {"train": train_loader, "test": test_loader}
     # fit looks `evaluate` up in its module at call time: the trusted one stands in
-    setattr(ctx.module, "evaluate", _trusted_evaluate(log, loaders))  # noqa: B010
+    vars(ctx.module)["evaluate"] = _trusted_evaluate(log, loaders)
     history = ctx.call(
         "fit", model, train_loader, test_loader, nn.CrossEntropyLoss(), opt, torch.device("cpu"), 3
     )
@@ -127,79 +126,10 @@ def fit_run(ctx: ProbeContext) -> dict[str, Any]:
     }
 
 
-def report(ctx: ProbeContext) -> dict[str, Any]:
-    train, test = inst.final_metrics(ctx.seed)
-    result = ctx.call("report", inst.history(ctx.seed), dict(train), dict(test))
-    if not isinstance(result, dict):
-        return {"is_dict": False, "returned": describe(result)}
-    return {"is_dict": True, "values": {str(k): as_float(v) for k, v in result.items()}}
-
-
-def plot(ctx: ProbeContext) -> dict[str, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    fig = ctx.call("plot_history", inst.history(ctx.seed))
-    if not isinstance(fig, Figure):
-        return {"is_figure": False, "returned": describe(fig)}
-    lines = []
-    for ax in fig.axes:
-        for line in ax.get_lines():
-            lines.append(
-                {
-                    "x": np.asarray(line.get_xdata(), dtype=np.float64),
-                    "y": np.asarray(line.get_ydata(), dtype=np.float64),
-                }
-            )
-    return {"is_figure": True, "n_axes": len(fig.axes), "lines": lines}
-
-
-def _read_records(path: Path):  # noqa: ANN202
-    """TFRecord framing: length (u64), crc (u32), data, crc (u32)."""
-    data = path.read_bytes()
-    pos = 0
-    while pos + 12 <= len(data):
-        (length,) = struct.unpack_from("<Q", data, pos)
-        pos += 12
-        yield data[pos : pos + length]
-        pos += length + 4
-
-
-def _scalars(log_dir: Path) -> dict[str, list[list[float]]]:
-    from tensorboard.compat.proto import event_pb2
-
-    found: dict[str, list[list[float]]] = {}
-    for path in sorted(log_dir.rglob("events.out.tfevents.*")):
-        for record in _read_records(path):
-            event = event_pb2.Event.FromString(record)
-            for value in event.summary.value:
-                if value.HasField("simple_value"):
-                    number = value.simple_value
-                elif value.HasField("tensor") and value.tensor.float_val:
-                    number = value.tensor.float_val[0]
-                else:
-                    continue
-                found.setdefault(value.tag, []).append([float(event.step), float(number)])
-    return found
-
-
-def tensorboard(ctx: ProbeContext) -> dict[str, Any]:
-    log_dir = ctx.scratch / "runs" / "probe"
-    ctx.call("log_to_tensorboard", inst.history(ctx.seed), str(log_dir))
-    return {
-        "scalars": _scalars(log_dir),
-        "n_files": len(list(log_dir.rglob("events.out.tfevents.*"))),
-    }
-
-
 PROBES = {
+    **probes_report.PROBES,
     "train_sgd": train_sgd,
     "train_placement": train_placement,
     "fit_placement": fit_placement,
     "fit_run": fit_run,
-    "report": report,
-    "plot": plot,
-    "tensorboard": tensorboard,
 }

@@ -10,7 +10,7 @@ from unittest import mock
 import torch
 from torch import nn
 
-from autograder.hidden.pytorch import instances as inst
+from autograder.hidden.common import instances as inst
 from autograder.hidden.pytorch.spies import (
     SpyLinear,
     SpyLoss,

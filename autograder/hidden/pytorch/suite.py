@@ -6,6 +6,9 @@ Grader side: imports numpy only. Probes are named by string and run in the worke
 from __future__ import annotations
 
 from autograder.hidden.base import HiddenTest, Suite
+from autograder.hidden.common import verdicts_data as data
+from autograder.hidden.common import verdicts_model as mdl
+from autograder.hidden.common import verdicts_report as rep
 from autograder.hidden.pytorch import verdicts_io as io
 from autograder.hidden.pytorch import verdicts_loop as loop
 from autograder.hidden.pytorch import verdicts_nn as nn
@@ -25,7 +28,7 @@ TESTS = [
         "download",
         2,
         "download_fetch",
-        io.download_fetch,
+        data.download_fetch,
         "downloading a file:// URL into a new cache directory",
     ),
     _t(
@@ -33,7 +36,7 @@ TESTS = [
         "download",
         2,
         "download_bad_checksum",
-        io.download_bad_checksum,
+        data.download_bad_checksum,
         "downloading a file whose sha256 does not match",
     ),
     _t(
@@ -41,11 +44,11 @@ TESTS = [
         "download",
         1,
         "download_cache",
-        io.download_cache,
+        data.download_cache,
         "downloading a file that is already cached",
     ),
     # data
-    _t("stats_per_channel", "data", 1, "stats", io.stats, "computing normalisation statistics"),
+    _t("stats_per_channel", "data", 1, "stats", data.stats, "computing normalisation statistics"),
     _t(
         "preprocess_adds_channel_axis",
         "data",
@@ -75,7 +78,7 @@ TESTS = [
         "data",
         1,
         "prepare_data",
-        io.prepare_data_split,
+        data.prepare_data_split,
         "preparing a small data file",
     ),
     _t(
@@ -83,7 +86,7 @@ TESTS = [
         "data",
         2,
         "prepare_data",
-        io.prepare_data_stats,
+        data.prepare_data_stats,
         "preparing a small data file",
     ),
     _t(
@@ -134,7 +137,7 @@ TESTS = [
         "model",
         2,
         "model_forward",
-        nn.model_shapes,
+        mdl.model_shapes,
         "running the model on batches of several sizes",
     ),
     _t(
@@ -142,7 +145,7 @@ TESTS = [
         "model",
         1,
         "model_forward",
-        nn.model_logits,
+        mdl.model_logits,
         "running the model on a batch",
     ),
     _t(
@@ -150,7 +153,7 @@ TESTS = [
         "model",
         1,
         "model_forward",
-        nn.model_batch_independent,
+        mdl.model_batch_independent,
         "running the model sample by sample",
     ),
     _t(
@@ -158,7 +161,7 @@ TESTS = [
         "model",
         1,
         "model_gradients",
-        nn.model_gradients,
+        mdl.model_gradients,
         "back-propagating through the model",
     ),
     # loss and optimizer
@@ -183,7 +186,7 @@ TESTS = [
         "loss_opt",
         1,
         "optimizer",
-        nn.optimizer_lr,
+        mdl.optimizer_lr,
         "building optimizers with two learning rates",
     ),
     # metric
@@ -271,15 +274,13 @@ TESTS = [
         "fitting a CPU model on another device",
         diagnose=device_error_hint,
     ),
-    _t(
-        "fit_history", "train", 1, "fit_run", loop.fit_history, "fitting for 3 epochs", timeout_s=60
-    ),
+    _t("fit_history", "train", 1, "fit_run", rep.fit_history, "fitting for 3 epochs", timeout_s=60),
     _t(
         "fit_learns_digits",
         "train",
         2,
         "fit_run",
-        loop.fit_learns,
+        rep.fit_learns,
         "fitting for 3 epochs",
         timeout_s=60,
     ),
@@ -289,16 +290,16 @@ TESTS = [
         "report",
         2,
         "report",
-        loop.report_values,
+        rep.report_values,
         "reporting known metrics",
     ),
-    _t("plot_shows_history", "report", 2, "plot", loop.plot_curves, "plotting a known history"),
+    _t("plot_shows_history", "report", 2, "plot", rep.plot_curves, "plotting a known history"),
     _t(
         "tensorboard_scalars",
         "report",
         2,
         "tensorboard",
-        loop.tensorboard_scalars,
+        rep.tensorboard_scalars,
         "logging a known history to TensorBoard",
     ),
 ]

@@ -2,126 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
-from autograder.hidden.pytorch import instances as inst
+from autograder.hidden.common import instances as inst
 
 # -- download ---------------------------------------------------------------------------------
 
 
-def _expected_sha(seed: int) -> str:
-    return hashlib.sha256(inst.payload(seed)).hexdigest()
-
-
-def download_fetch(obs: dict[str, Any], seed: int) -> Verdict:
-    returned = obs["returned"]
-    if not obs.get("is_path"):
-        if returned.get("type") == "builtins.str" and obs.get("sha256") == _expected_sha(seed):
-            return failed(
-                "download returned a str; the contract is a pathlib.Path (wrap it in Path(...))",
-                0.5,
-            )
-        return failed(f"download should return a pathlib.Path, got {returned.get('type')}")
-    if not obs.get("exists"):
-        return failed("the returned path does not exist after download")
-    if not obs.get("in_cache"):
-        return failed(
-            "the file was not saved inside cache_dir (was the directory created and used?)"
-        )
-    if obs.get("sha256") != _expected_sha(seed):
-        return failed(
-            "the downloaded file's bytes differ from the source: was it written in text mode, or cut short?"
-        )
-    leftovers = [f for f in obs.get("cache_files", []) if f != "nested" and not f.endswith(".bin")]
-    if leftovers:
-        return failed(f"temporary files were left in the cache: {leftovers[:3]}", 0.5)
-    return passed()
-
-
-def download_bad_checksum(obs: dict[str, Any], seed: int) -> Verdict:
-    if obs["good"].get("sha256") != _expected_sha(seed):
-        return failed(
-            "download does not fetch a file with the right checksum yet, so its refusal of a wrong one cannot be judged"
-        )
-    if obs.get("raised") is None:
-        return failed(
-            "a file whose sha256 does not match was accepted: a corrupted or tampered download "
-            "would silently become your training data. Compare the digest and raise."
-        )
-    if obs.get("target_exists"):
-        return failed(
-            "the checksum error was raised, but the bad file stayed at its final name in the cache: "
-            "the next run would trust it. Write to a temporary file and rename only after verifying.",
-            0.5,
-        )
-    if obs.get("cache_files"):
-        return failed(
-            f"the failed download left files behind in the cache: {obs['cache_files'][:3]}", 0.5
-        )
-    return passed()
-
-
-def download_cache(obs: dict[str, Any], seed: int) -> Verdict:
-    if obs.get("raised") is not None:
-        info = obs["raised"]
-        return failed(
-            "a second download of a file that is already in the cache with the right checksum "
-            f"went to the network again (and failed there: {info.get('type')}). Reuse the cached copy."
-        )
-    second = obs.get("second") or {}
-    if second.get("sha256") != _expected_sha(seed):
-        return failed("the second call did not return the cached, verified file")
-    return passed()
-
-
 # -- data -------------------------------------------------------------------------------------
-
-
-def _channel_stats(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = images.astype(np.float64) / 255.0
-    if x.ndim == 3:
-        x = x[..., None]
-    return (
-        x.mean(axis=(0, 1, 2)),
-        x.std(axis=(0, 1, 2)),
-        x.reshape(-1, x.shape[-1]).std(axis=0, ddof=1),
-    )
-
-
-def stats(obs: dict[str, Any], seed: int) -> Verdict:
-    for name, images in (("colour", inst.colour_images(seed)), ("grey", inst.grey_images(seed))):
-        got = obs[name]
-        if not got.get("pair"):
-            return failed("normalization_stats should return a pair (mean, std)")
-        mean, std, std1 = _channel_stats(images)
-        if got["mean"] is None or got["std"] is None:
-            return failed("mean and std should be numbers or arrays")
-        g_mean, g_std = np.asarray(got["mean"]), np.asarray(got["std"])
-        if g_mean.size != mean.size or g_std.size != std.size:
-            channels = mean.size
-            shape = images.shape
-            return failed(
-                f"for images of shape {shape} expected {channels} per-channel value(s), got "
-                f"{g_mean.size} mean(s) and {g_std.size} std(s): statistics are per channel, "
-                "averaged over samples, height and width"
-            )
-        if np.allclose(g_mean, mean * 255, rtol=1e-3) or np.allclose(g_std, std * 255, rtol=1e-3):
-            return failed(
-                "the statistics are on the 0..255 scale; the contract is images scaled to [0, 1]"
-            )
-        if not np.allclose(g_mean, mean, atol=1e-4):
-            return failed(
-                f"per-channel means of the {name} images are off (got {np.round(g_mean, 4).tolist()})"
-            )
-        if not (np.allclose(g_std, std, atol=1e-4) or np.allclose(g_std, std1, atol=1e-4)):
-            return failed(
-                f"per-channel standard deviations of the {name} images are off (got {np.round(g_std, 4).tolist()})"
-            )
-    return passed()
 
 
 def _expected_x(images: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
@@ -227,75 +118,6 @@ def preprocess_dtypes(obs: dict[str, Any], seed: int) -> Verdict:
     if problems:
         return failed("; ".join(dict.fromkeys(problems)))
     return passed()
-
-
-def prepare_data_split(obs: dict[str, Any], seed: int) -> Verdict:
-    if not obs.get("is_dict"):
-        return failed(
-            "prepare_data should return a dict with x_train, y_train, x_test, y_test, mean, std"
-        )
-    if obs.get("missing"):
-        return failed(f"prepare_data's dict lacks {obs['missing']}")
-    images, labels = inst.split_dataset(seed)
-    a, b, c = obs["a"], obs["b"], obs["c"]
-    shapes = [tuple(np.shape(a[k])) for k in ("x_train", "x_test")]
-    if any(len(s) != 4 or s[1:] != (1, 8, 8) for s in shapes):
-        return failed(f"x_train / x_test should be (N, 1, 8, 8), got {shapes}")
-    train_ids, test_ids = inst.recover_ids(a["x_train"]), inst.recover_ids(a["x_test"])
-    all_ids = np.concatenate([train_ids, test_ids])
-    if len(all_ids) != len(labels) or len(set(all_ids.tolist())) != len(labels):
-        return failed(
-            f"the splits should hold every one of the {len(labels)} samples exactly once; got "
-            f"{len(train_ids)} + {len(test_ids)} with {len(all_ids) - len(set(all_ids.tolist()))} repeated"
-        )
-    if not np.array_equal(np.asarray(a["y_train"]), labels[train_ids]) or not np.array_equal(
-        np.asarray(a["y_test"]), labels[test_ids]
-    ):
-        return failed("labels no longer line up with their images after the split")
-    per_class = np.bincount(labels[test_ids], minlength=5)
-    expected = np.bincount(labels, minlength=5) * 0.25
-    if np.any(np.abs(per_class - expected) > 1):
-        return failed(
-            f"the test split is not stratified: {per_class.tolist()} test samples per class, expected about {expected.tolist()}"
-        )
-    if not np.array_equal(np.sort(inst.recover_ids(b["x_test"])), np.sort(test_ids)):
-        return failed("the same seed gave a different split: pass the seed to the split")
-    if np.array_equal(np.sort(inst.recover_ids(c["x_test"])), np.sort(test_ids)):
-        return failed("a different seed gave the same split: the seed argument is ignored")
-    return passed()
-
-
-def prepare_data_stats(obs: dict[str, Any], seed: int) -> Verdict:
-    if not obs.get("is_dict") or obs.get("missing"):
-        return failed(
-            "prepare_data should return a dict with x_train, y_train, x_test, y_test, mean, std"
-        )
-    a = obs["a"]
-    x_train, x_test = np.asarray(a["x_train"], np.float64), np.asarray(a["x_test"], np.float64)
-    # the training split as a whole must come out standardised (id pixels included)
-    train_mean, train_std = float(x_train.mean()), float(x_train.std())
-    if abs(train_mean) < 1e-3 and abs(train_std - 1) < 1e-2:
-        return passed()
-    test_mean, test_std = float(x_test.mean()), float(x_test.std())
-    both = np.concatenate([x_train, x_test])
-    if abs(test_mean) < 1e-3 and abs(test_std - 1) < 1e-2:
-        return failed(
-            "the normalisation statistics come from the test split: after normalising, the test "
-            f"images have mean {test_mean:.4f} and std {test_std:.4f}, the training images "
-            f"{train_mean:.4f} and {train_std:.4f}. Statistics are part of the model: compute them "
-            "on the training split only."
-        )
-    if abs(float(both.mean())) < 1e-3 and abs(float(both.std()) - 1) < 1e-2:
-        return failed(
-            "the normalisation statistics come from all the data (training and test together): "
-            f"the training images have mean {train_mean:.4f} and std {train_std:.4f} after "
-            "normalising. Using test images to compute them leaks the test set into training; "
-            "compute them on the training split only."
-        )
-    return failed(
-        f"after normalising, the training images have mean {train_mean:.4f} and std "
-        f"{train_std:.4f}; with statistics of the training split they would be 0 and 1"
-    )
 
 
 def _flat(ids_per_epoch: dict[str, Any]) -> list[int]:

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
-from autograder.hidden.pytorch import instances as inst
-from autograder.hidden.pytorch import numerics as num
+from autograder.hidden.common import instances as inst
+from autograder.hidden.common import numerics as num
 
 # -- devices ----------------------------------------------------------------------------------
 
@@ -112,81 +112,6 @@ def device_comparison(code: str) -> Verdict:
 # -- model ------------------------------------------------------------------------------------
 
 
-def model_shapes(obs: dict[str, Any], seed: int) -> Verdict:
-    if not obs.get("is_module"):
-        return failed(
-            f"build_model should return a torch.nn.Module, got {obs.get('returned', {}).get('type')}"
-        )
-    broken, working = [], []
-    for n, result in obs["shapes"].items():
-        if "error" in result:
-            broken.append(f"N={n}: {result['error']['type']}: {result['error']['message'][:120]}")
-        elif result["out"].get("shape") != [int(n), 7]:
-            broken.append(f"N={n}: output {result['out'].get('shape')}")
-        else:
-            working.append(n)
-    if broken:
-        hint = (
-            f" It works for N={', '.join(working)} only: a batch size hard-coded in view/reshape? "
-            "Flatten with x.flatten(1) or x.view(x.size(0), -1)."
-            if working
-            else ""
-        )
-        return failed(
-            "build_model(in_channels=3, num_classes=7) should map (N, 3, 8, 8) to (N, 7) for any N; "
-            f"got {'; '.join(broken[:3])}.{hint}"
-        )
-    default = obs["default"]
-    if "error" in default or default["out"].get("shape") != [6, 10]:
-        return failed("build_model() with its defaults should map (N, 1, 8, 8) to (N, 10)")
-    return passed()
-
-
-def model_logits(obs: dict[str, Any], seed: int) -> Verdict:
-    if not obs.get("is_module") or "error" in obs["batch"]:
-        return failed("the model could not be run on a batch (see the shape test)")
-    values = np.asarray(obs["batch"]["values"], np.float64)
-    if values.ndim == 2 and np.all(values >= 0) and np.allclose(values.sum(axis=1), 1.0, atol=1e-4):
-        return failed(
-            "the model outputs probabilities (each row is >= 0 and sums to 1): it ends with a "
-            "softmax. CrossEntropyLoss applies log-softmax itself and expects raw logits; a second "
-            "softmax flattens the gradients and training stalls."
-        )
-    return passed()
-
-
-def model_batch_independent(obs: dict[str, Any], seed: int) -> Verdict:
-    if (
-        not obs.get("is_module")
-        or "error" in obs["batch"]
-        or any("error" in s for s in obs["singles"])
-    ):
-        return failed("the model could not be run sample by sample (see the shape test)")
-    batch = np.asarray(obs["batch"]["values"], np.float64)
-    singles = np.concatenate([np.asarray(s["values"], np.float64) for s in obs["singles"]])
-    if batch.shape != singles.shape or not np.allclose(batch, singles, atol=1e-4, rtol=1e-4):
-        return failed(
-            "in eval mode, a sample's logits depend on the other samples in its batch: the "
-            "forward pass mixes samples (a reshape over the batch axis, or normalising over the batch?)"
-        )
-    return passed()
-
-
-def model_gradients(obs: dict[str, Any], seed: int) -> Verdict:
-    if not obs.get("is_module"):
-        return failed("build_model should return a torch.nn.Module")
-    if obs["n_params"] == 0:
-        return failed(
-            "the model has no trainable parameters: layers must be nn.Module attributes (or in nn.Sequential)"
-        )
-    if obs["without_grad"]:
-        return failed(
-            f"no gradient reaches {obs['without_grad'][:3]}: part of the forward pass is cut from "
-            "the graph (detach(), .numpy(), torch.tensor(...) of an activation?) or the layer is unused"
-        )
-    return passed()
-
-
 # -- loss and optimizer -----------------------------------------------------------------------
 
 
@@ -251,18 +176,6 @@ def optimizer_params(obs: dict[str, Any], seed: int) -> Verdict:
         )
     if not run["changed"]:
         return failed("after backward() and optimizer.step() no parameter changed")
-    return passed()
-
-
-def optimizer_lr(obs: dict[str, Any], seed: int) -> Verdict:
-    if not obs.get("is_optimizer"):
-        return failed("make_optimizer should return a torch.optim.Optimizer")
-    for run in (obs["a"], obs["b"]):
-        if not run["lrs"] or not np.allclose(run["lrs"], run["lr_given"]):
-            return failed(
-                f"make_optimizer(model, lr={run['lr_given']}) built an optimizer with lr "
-                f"{sorted(set(run['lrs']))}: the lr argument is ignored (a hard-coded learning rate?)"
-            )
     return passed()
 
 

@@ -63,9 +63,10 @@ def split_dataset(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return images, labels_
 
 
-def recover_ids(x_nchw: np.ndarray) -> np.ndarray:
-    """Sample ids of normalised (N, 1, 8, 8) images made by :func:`split_dataset`."""
-    p0, p1, p2 = x_nchw[:, 0, 0, 0], x_nchw[:, 0, 0, 1], x_nchw[:, 0, 0, 2]
+def recover_ids(x: np.ndarray, layout: str = "NCHW") -> np.ndarray:
+    """Sample ids of normalised (N, 1, 8, 8) or (N, 8, 8, 1) images from :func:`split_dataset`."""
+    grey = x[:, 0] if layout == "NCHW" else x[..., 0]  # -> (N, 8, 8)
+    p0, p1, p2 = grey[:, 0, 0], grey[:, 0, 1], grey[:, 0, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.rint(255.0 * (p2 - p0) / (p1 - p0)).astype(np.int64)
 

@@ -1,0 +1,137 @@
+"""Probes for the ``download`` step and the framework-neutral parts of ``data`` (worker side)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograder.hidden.common import instances as inst
+from autograder.hidden.common.observe import describe, to_numpy
+from autograder.worker.probe_api import LearnerError, ProbeContext
+
+
+def _source_file(ctx: ProbeContext) -> tuple[Path, bytes]:
+    data = inst.payload(ctx.seed)
+    src = ctx.subdir("remote") / f"dataset-{ctx.seed % 9973}.bin"
+    src.write_bytes(data)
+    return src, data
+
+
+def _files_in(directory: Path) -> list[str]:
+    if not directory.exists():
+        return []
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
+
+
+def _path_facts(returned: Any, cache: Path) -> dict[str, Any]:
+    facts: dict[str, Any] = {"returned": describe(returned), "is_path": isinstance(returned, Path)}
+    if isinstance(returned, str | Path):
+        path = Path(returned)
+        facts["exists"] = path.is_file()
+        facts["in_cache"] = path.resolve().is_relative_to(cache.resolve())
+        facts["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    return facts
+
+
+def _call_or_raised(ctx: ProbeContext, name: str, *args: Any) -> tuple[Any, dict[str, Any] | None]:
+    """(returned value, None), or (None, what was raised) when raising may be the right answer.
+    A missing or unimplemented function still ends the probe."""
+    try:
+        return ctx.call(name, *args), None
+    except LearnerError as exc:
+        if exc.info["kind"] in ("missing", "not_implemented"):
+            raise
+        return None, exc.info
+
+
+def download_fetch(ctx: ProbeContext) -> dict[str, Any]:
+    src, data = _source_file(ctx)
+    cache = ctx.scratch / "cache" / "nested"
+    returned = ctx.call("download", src.as_uri(), str(cache), hashlib.sha256(data).hexdigest())
+    return {**_path_facts(returned, cache), "cache_files": _files_in(cache)}
+
+
+def download_bad_checksum(ctx: ProbeContext) -> dict[str, Any]:
+    src, data = _source_file(ctx)
+    # A refusal only means something from a function that accepts a file with the right digest.
+    good = _path_facts(
+        ctx.call(
+            "download", src.as_uri(), str(ctx.subdir("good")), hashlib.sha256(data).hexdigest()
+        ),
+        ctx.scratch / "good",
+    )
+    cache = ctx.subdir("cache")
+    wrong = hashlib.sha256(data + b"tampered").hexdigest()
+    returned, raised = _call_or_raised(ctx, "download", src.as_uri(), str(cache), wrong)
+    return {
+        "good": good,
+        "raised": raised,
+        "returned": describe(returned),
+        "target_exists": (cache / src.name).exists(),
+        "cache_files": _files_in(cache),
+    }
+
+
+def download_cache(ctx: ProbeContext) -> dict[str, Any]:
+    src, data = _source_file(ctx)
+    cache = ctx.subdir("cache")
+    digest = hashlib.sha256(data).hexdigest()
+    first = ctx.call("download", src.as_uri(), str(cache), digest)
+    src.unlink()  # the "server" is gone: only the cache can answer now
+    second, raised = _call_or_raised(ctx, "download", src.as_uri(), str(cache), digest)
+    return {
+        "first": _path_facts(first, cache),
+        "second": _path_facts(second, cache) if raised is None else None,
+        "raised": raised,
+    }
+
+
+def stats(ctx: ProbeContext) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, images in (
+        ("colour", inst.colour_images(ctx.seed)),
+        ("grey", inst.grey_images(ctx.seed)),
+    ):
+        result = ctx.call("normalization_stats", images.copy())
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            out[name] = {"returned": describe(result), "pair": False}
+            continue
+        mean, std = (to_numpy(v) for v in result)
+        out[name] = {
+            "pair": True,
+            "mean": None if mean is None else mean.astype(np.float64).reshape(-1),
+            "std": None if std is None else std.astype(np.float64).reshape(-1),
+        }
+    return out
+
+
+def prepare_data(ctx: ProbeContext) -> dict[str, Any]:
+    images, labels = inst.split_dataset(ctx.seed)
+    path = ctx.subdir("data") / "images.npz"
+    np.savez(path, images=images, labels=labels)
+    out: dict[str, Any] = {}
+    for run, seed in (("a", 3), ("b", 3), ("c", 4)):
+        result = ctx.call("prepare_data", str(path), test_size=0.25, seed=seed)
+        if not isinstance(result, dict):
+            return {"returned": describe(result), "is_dict": False}
+        keys = ("x_train", "y_train", "x_test", "y_test")
+        missing = [k for k in keys if k not in result]
+        if missing:
+            return {"is_dict": True, "missing": missing}
+        run_out: dict[str, Any] = {k: to_numpy(result[k]) for k in keys}
+        run_out["x_train_info"] = describe(result["x_train"])
+        out[run] = run_out
+    out["is_dict"] = True
+    return out
+
+
+PROBES = {
+    "download_fetch": download_fetch,
+    "download_bad_checksum": download_bad_checksum,
+    "download_cache": download_cache,
+    "stats": stats,
+    "prepare_data": prepare_data,
+}

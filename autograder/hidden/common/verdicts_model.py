@@ -1,0 +1,98 @@
+"""Verdicts on models and optimizers that hold for any framework (grader side, numpy only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograder.hidden.base import Verdict, failed, passed
+
+
+def model_shapes(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_module"):
+        return failed(
+            f"build_model should return a model (torch.nn.Module / keras.Model), got {obs.get('returned', {}).get('type')}"
+        )
+    broken, working = [], []
+    for n, result in obs["shapes"].items():
+        if "error" in result:
+            broken.append(f"N={n}: {result['error']['type']}: {result['error']['message'][:120]}")
+        elif result["out"].get("shape") != [int(n), 7]:
+            broken.append(f"N={n}: output {result['out'].get('shape')}")
+        else:
+            working.append(n)
+    if broken:
+        hint = (
+            f" It works for N={', '.join(working)} only: a batch size hard-coded in a view/reshape? "
+            "Flatten all but the batch axis (x.flatten(1), x.view(x.size(0), -1), keras Flatten)."
+            if working
+            else ""
+        )
+        return failed(
+            "build_model with 3 input channels and 7 classes should give (N, 7) logits for any batch size N; "
+            f"got {'; '.join(broken[:3])}.{hint}"
+        )
+    default = obs["default"]
+    if "error" in default or default["out"].get("shape") != [6, 10]:
+        return failed(
+            "build_model() with its defaults should map 8x8 grey images to (N, 10) logits"
+        )
+    return passed()
+
+
+def model_logits(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_module") or "error" in obs["batch"]:
+        return failed("the model could not be run on a batch (see the shape test)")
+    values = np.asarray(obs["batch"]["values"], np.float64)
+    if values.ndim == 2 and np.all(values >= 0) and np.allclose(values.sum(axis=1), 1.0, atol=1e-4):
+        return failed(
+            "the model outputs probabilities (each row is >= 0 and sums to 1): it ends with a "
+            "softmax. CrossEntropyLoss applies log-softmax itself and expects raw logits; a second "
+            "softmax flattens the gradients and training stalls."
+        )
+    return passed()
+
+
+def model_batch_independent(obs: dict[str, Any], seed: int) -> Verdict:
+    if (
+        not obs.get("is_module")
+        or "error" in obs["batch"]
+        or any("error" in s for s in obs["singles"])
+    ):
+        return failed("the model could not be run sample by sample (see the shape test)")
+    batch = np.asarray(obs["batch"]["values"], np.float64)
+    singles = np.concatenate([np.asarray(s["values"], np.float64) for s in obs["singles"]])
+    if batch.shape != singles.shape or not np.allclose(batch, singles, atol=1e-4, rtol=1e-4):
+        return failed(
+            "in eval mode, a sample's logits depend on the other samples in its batch: the "
+            "forward pass mixes samples (a reshape over the batch axis, or normalising over the batch?)"
+        )
+    return passed()
+
+
+def model_gradients(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_module"):
+        return failed("build_model should return a model (torch.nn.Module / keras.Model)")
+    if obs["n_params"] == 0:
+        return failed(
+            "the model has no trainable parameters: layers must be attributes of the model (or in a Sequential)"
+        )
+    if obs["without_grad"]:
+        return failed(
+            f"no gradient reaches {obs['without_grad'][:3]}: part of the forward pass is cut from "
+            "the graph (detach(), .numpy(), a new tensor made from an activation?) or the layer is unused"
+        )
+    return passed()
+
+
+def optimizer_lr(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_optimizer"):
+        return failed("make_optimizer should return a torch.optim.Optimizer")
+    for run in (obs["a"], obs["b"]):
+        if not run["lrs"] or not np.allclose(run["lrs"], run["lr_given"]):
+            return failed(
+                f"make_optimizer(model, lr={run['lr_given']}) built an optimizer with lr "
+                f"{sorted(set(run['lrs']))}: the lr argument is ignored (a hard-coded learning rate?)"
+            )
+    return passed()

@@ -1,0 +1,175 @@
+"""Verdicts for ``fit``'s history and the ``report`` step (grader side, numpy only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograder.hidden.base import Verdict, failed, passed
+from autograder.hidden.common import instances as inst
+
+
+def _history_entries(obs: dict[str, Any]) -> list[dict[str, Any]] | str:
+    entries = obs["entries"]
+    if entries is None:
+        return f"fit should return a list of dicts, got {obs['history_type']}"
+    if len(entries) != 3:
+        return f"fit(..., epochs=3) returned a history of {len(entries)} entries, expected one per epoch"
+    for entry in entries:
+        missing = {"epoch", "train_loss", "test_loss", "test_accuracy"} - set(entry)
+        if missing:
+            return f"history entries should have epoch, train_loss, test_loss, test_accuracy; missing {sorted(missing)}"
+        if any(entry[k] is None for k in ("epoch", "train_loss", "test_loss", "test_accuracy")):
+            return "history values should be numbers (floats), not tensors or strings"
+    return entries
+
+
+def fit_history(obs: dict[str, Any], seed: int) -> Verdict:
+    entries = _history_entries(obs)
+    if isinstance(entries, str):
+        return failed(entries)
+    if [e["epoch"] for e in entries] != [1, 2, 3]:
+        return failed(f"history epochs should be 1, 2, 3, got {[e['epoch'] for e in entries]}")
+    tests = [e for e in obs["evaluations"] if e["loader"] == "test"]
+    trains = [e for e in obs["evaluations"] if e["loader"] == "train"]
+    if len(tests) < 3:
+        return failed(
+            f"fit should evaluate on the test loader after every epoch; it did {len(tests)} time(s) in 3 epochs"
+        )
+    position = -1
+    for epoch, entry in enumerate(entries, start=1):
+        matches = [
+            i
+            for i, t in enumerate(tests)
+            if i > position
+            and abs(entry["test_loss"] - t["loss"]) < 1e-6
+            and abs(entry["test_accuracy"] - t["accuracy"]) < 1e-6
+        ]
+        if not matches:
+            if any(abs(entry["test_loss"] - t["loss"]) < 1e-6 for t in trains):
+                return failed(
+                    "the history's test metrics are those of the training loader: train and test are swapped"
+                )
+            return failed(
+                f"epoch {epoch}: the history's test_loss/test_accuracy are not a test evaluation made after that epoch"
+            )
+        position = matches[0]
+    if not all(np.isfinite(e["train_loss"]) and e["train_loss"] > 0 for e in entries):
+        return failed(
+            "train_loss in the history should be the positive mean training loss of the epoch"
+        )
+    return passed()
+
+
+def fit_learns(obs: dict[str, Any], seed: int) -> Verdict:
+    accuracy = obs["final_accuracy"]
+    if accuracy >= 0.85:
+        return passed()
+    return failed(
+        f"with a model, loss and optimizer known to work, fit reached only {accuracy:.1%} test "
+        "accuracy on the digits after 3 epochs (a working loop reaches well over 90%): does it train "
+        "every epoch, on every batch, with the optimizer it was given?"
+    )
+
+
+REPORT_KEYS = (
+    "epochs",
+    "train_loss",
+    "train_accuracy",
+    "test_loss",
+    "test_accuracy",
+    "generalization_gap",
+)
+
+
+def report_values(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_dict"):
+        return failed(f"report should return a dict, got {obs.get('returned', {}).get('type')}")
+    values = obs["values"]
+    missing = [k for k in REPORT_KEYS if values.get(k) is None]
+    if missing:
+        return failed(f"report's dict lacks numeric {missing}")
+    train, test = inst.final_metrics(seed)
+    if (
+        abs(values["train_accuracy"] - test["accuracy"]) < 1e-9
+        and abs(values["test_accuracy"] - train["accuracy"]) < 1e-9
+    ):
+        return failed(
+            "train and test are swapped in the report: the training numbers are reported as test "
+            "numbers. The test numbers are the ones that say how the model does on unseen data."
+        )
+    for split, metrics in (("train", train), ("test", test)):
+        for key in ("loss", "accuracy"):
+            if abs(values[f"{split}_{key}"] - metrics[key]) > 1e-9:
+                return failed(
+                    f"report's {split}_{key} is not the {key} of the {split} metrics it was given"
+                )
+    gap = train["accuracy"] - test["accuracy"]
+    if abs(values["generalization_gap"] + gap) < 1e-9:
+        return failed(
+            "the generalization gap has the wrong sign: it is train accuracy minus test accuracy"
+        )
+    if abs(values["generalization_gap"] - gap) > 1e-9:
+        return failed("generalization_gap should be train accuracy minus test accuracy")
+    if values["epochs"] != len(inst.history(seed)):
+        return failed("report's epochs should be the number of entries in the history")
+    return passed()
+
+
+def _series(seed: int) -> dict[str, np.ndarray]:
+    history = inst.history(seed)
+    return {
+        k: np.array([h[k] for h in history]) for k in ("train_loss", "test_loss", "test_accuracy")
+    }
+
+
+def plot_curves(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_figure"):
+        return failed(
+            f"plot_history should return a matplotlib Figure, got {obs.get('returned', {}).get('type')}"
+        )
+    ys = [np.asarray(line["y"]) for line in obs["lines"]]
+    missing = []
+    for name, series in _series(seed).items():
+        scales = (1.0, 100.0) if name == "test_accuracy" else (1.0,)
+        if not any(
+            y.shape == series.shape and np.allclose(y, series * s, atol=1e-6)
+            for y in ys
+            for s in scales
+        ):
+            missing.append(name)
+    if missing:
+        return failed(
+            f"the figure has no curve with the history's {', '.join(missing)} (one point per epoch)"
+        )
+    return passed()
+
+
+def tensorboard_scalars(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs["n_files"]:
+        return failed(
+            "no TensorBoard event file was written under log_dir (use SummaryWriter(log_dir) and close it)"
+        )
+    scalars = {tag: np.asarray(points, np.float64) for tag, points in obs["scalars"].items()}
+    missing = []
+    for name, series in _series(seed).items():
+        found = False
+        for points in scalars.values():
+            if points.ndim != 2 or len(points) != len(series):
+                continue
+            order = np.argsort(points[:, 0], kind="stable")
+            steps, values = points[order, 0], points[order, 1]
+            if np.allclose(values, series, atol=1e-5) and (
+                np.array_equal(steps, np.arange(1, len(series) + 1))
+                or np.array_equal(steps, np.arange(len(series)))
+            ):
+                found = True
+        if not found:
+            missing.append(name)
+    if missing:
+        return failed(
+            f"the event files hold no scalar series for {', '.join(missing)} with one value per "
+            f"epoch (tags found: {sorted(scalars)[:6]})"
+        )
+    return passed()

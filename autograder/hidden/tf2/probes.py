@@ -1,0 +1,44 @@
+"""All TF2 probes, by name. Imported by the worker only (``Suite.probes_module``)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import random
+
+import numpy as np
+
+from autograder.hidden.common import probes_data, probes_report
+from autograder.hidden.tf2 import probes_model, probes_train
+
+
+def prepare_worker() -> None:
+    """Import TensorFlow, Keras and the report modules once, without running a single op:
+    TensorFlow starts its runtime threads on the first op, and a forked child could not use them."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel(logging.ERROR)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    for name in ("keras", "matplotlib.pyplot", "tensorboard.compat.proto.event_pb2"):
+        importlib.import_module(name)
+
+
+def seed_child(seed: int) -> None:
+    """In each forked child, before the first op: one thread each way, seeded generators."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.random.set_seed(seed % 2**31)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
+PROBES = {
+    **probes_data.PROBES,
+    **probes_report.PROBES,
+    **probes_model.PROBES,
+    **probes_train.PROBES,
+}

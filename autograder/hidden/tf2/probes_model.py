@@ -1,0 +1,318 @@
+"""TF2 probes for ``data`` (layout, tf.data), ``model``, ``loss_opt``, ``metric`` (worker side)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from autograder.hidden.common import instances as inst
+from autograder.hidden.common.observe import as_float, describe, to_numpy
+from autograder.hidden.tf2.spies import built_spy, dataset
+from autograder.worker.probe_api import LearnerError, ProbeContext, describe_exception
+
+
+def _learner(function: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run learner-made objects (a model, a loss, a dataset); exceptions become LearnerErrors."""
+    try:
+        return call(*args, **kwargs)
+    except LearnerError:
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        raise LearnerError(describe_exception(exc, function)) from None
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+def preprocess(ctx: ProbeContext) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    cases = (
+        ("grey", inst.grey_images(ctx.seed), inst.GREY_MEAN, inst.GREY_STD),
+        ("colour", inst.colour_images(ctx.seed), inst.COLOUR_MEAN, inst.COLOUR_STD),
+    )
+    for name, images, mean, std in cases:
+        labels = inst.labels(ctx.seed, len(images))
+        result = ctx.call("preprocess", images.copy(), labels.copy(), mean.copy(), std.copy())
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            out[name] = {"pair": False, "returned": describe(result)}
+            continue
+        x, y = result
+        out[name] = {
+            "pair": True,
+            "x": describe(x),
+            "y": describe(y),
+            "x_values": to_numpy(x),
+            "y_values": to_numpy(y),
+        }
+    return out
+
+
+def _epoch(ds: Any) -> dict[str, Any]:
+    ids, batches, dtypes = [], [], set()
+    for batch in ds:
+        x, y = batch[0], batch[1]
+        arr = np.asarray(to_numpy(x))
+        batch_ids = [int(round(v)) for v in arr.reshape(arr.shape[0], -1)[:, 0]]
+        ids.extend(batch_ids)
+        batches.append(batch_ids)
+        dtypes.add(f"{describe(x).get('dtype')}/{describe(y).get('dtype')}")
+    return {
+        "ids": ids,
+        "sizes": [len(b) for b in batches],
+        "batches": batches,
+        "dtypes": sorted(dtypes),
+    }
+
+
+def datasets(ctx: ProbeContext) -> dict[str, Any]:
+    n_train, n_test, batch = 43, 21, 8
+
+    def arrays() -> tuple[np.ndarray, ...]:
+        x_train = np.broadcast_to(
+            np.arange(n_train, dtype=np.float32)[:, None, None, None], (n_train, 3, 3, 1)
+        )
+        x_test = np.broadcast_to(
+            1000 + np.arange(n_test, dtype=np.float32)[:, None, None, None], (n_test, 3, 3, 1)
+        )
+        return x_train.copy(), np.arange(n_train) % 10, x_test.copy(), np.arange(n_test) % 10
+
+    def make(seed: int) -> tuple[Any, Any]:
+        result = ctx.call("make_datasets", *arrays(), batch_size=batch, seed=seed)
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            raise LearnerError(
+                {"function": "make_datasets", "kind": "raised", "type": "TypeError", "line": None,
+                 "message": "expected (train_ds, test_ds), got " + describe(result)["type"]}
+            )  # fmt: skip
+        return result[0], result[1]
+
+    train_a, test_a = make(11)
+    a1, a2 = _learner("make_datasets", _epoch, train_a), _learner("make_datasets", _epoch, train_a)
+    b1 = _learner("make_datasets", _epoch, make(11)[0])
+    c1 = _learner("make_datasets", _epoch, make(12)[0])
+    test = _learner("make_datasets", _epoch, test_a)
+    return {
+        "n_train": n_train,
+        "n_test": n_test,
+        "batch": batch,
+        "a1": a1,
+        "a2": a2,
+        "b1": b1,
+        "c1": c1,
+        "test": test,
+    }
+
+
+# -- devices and model ------------------------------------------------------------------------
+
+
+def _device_kind(value: Any) -> str:
+    match = re.search(r"(GPU|CPU)", str(value), flags=re.IGNORECASE)
+    return match.group(1).upper() if match else f"not a device: {str(value)[:40]!r}"
+
+
+def get_device_real(ctx: ProbeContext) -> dict[str, Any]:
+    return {
+        "gpu_available": bool(tf.config.list_physical_devices("GPU")),
+        "default": _device_kind(ctx.call("get_device")),
+        "no_gpu_wanted": _device_kind(ctx.call("get_device", prefer_gpu=False)),
+    }
+
+
+@contextlib.contextmanager
+def _pretend_gpu() -> Iterator[None]:
+    """Every usual "is there a GPU?" question answers yes; nothing touches a GPU."""
+    real_physical, real_logical = tf.config.list_physical_devices, tf.config.list_logical_devices
+    gpu_physical = tf.config.PhysicalDevice(name="/physical_device:GPU:0", device_type="GPU")
+    gpu_logical = tf.config.LogicalDevice(name="/device:GPU:0", device_type="GPU")
+
+    def physical(device_type=None):  # noqa: ANN001, ANN202
+        found = real_physical(device_type)
+        return found + [gpu_physical] if device_type in (None, "GPU") else found
+
+    def logical(device_type=None):  # noqa: ANN001, ANN202
+        found = real_logical(device_type)
+        return found + [gpu_logical] if device_type in (None, "GPU") else found
+
+    patches: list[Any] = [
+        mock.patch.object(tf.config, "list_physical_devices", physical),
+        mock.patch.object(tf.config, "list_logical_devices", logical),
+        mock.patch.object(tf.config.experimental, "list_physical_devices", physical),
+        mock.patch.object(tf.test, "is_gpu_available", lambda *a, **k: True),
+        mock.patch.object(tf.test, "gpu_device_name", lambda: "/device:GPU:0"),
+    ]
+    with contextlib.ExitStack() as stack:
+        for patch in patches:
+            stack.enter_context(patch)
+        yield
+
+
+def get_device_pretend_gpu(ctx: ProbeContext) -> dict[str, Any]:
+    with _pretend_gpu():
+        default = ctx.call("get_device")
+        no_gpu = ctx.call("get_device", prefer_gpu=False)
+    return {"default": _device_kind(default), "no_gpu_wanted": _device_kind(no_gpu)}
+
+
+def _forward(model: Any, x: np.ndarray) -> dict[str, Any]:
+    try:
+        out = model(x, training=False)
+    except BaseException as exc:  # noqa: BLE001
+        return {"error": describe_exception(exc, "forward")}
+    return {"out": describe(out), "values": to_numpy(out)}
+
+
+def model_forward(ctx: ProbeContext) -> dict[str, Any]:
+    model = ctx.call("build_model", input_shape=(8, 8, 3), num_classes=7)
+    if not isinstance(model, keras.Model):
+        return {"is_module": False, "returned": describe(model)}
+    rng = np.random.default_rng(ctx.seed)
+    shapes = {
+        str(n): _forward(model, rng.normal(size=(n, 8, 8, 3)).astype(np.float32))
+        for n in (1, 5, 13, 64)
+    }
+    x = rng.normal(size=(9, 8, 8, 3)).astype(np.float32)
+    batch = _forward(model, x)
+    singles = [_forward(model, x[i : i + 1]) for i in range(len(x))]
+    default_model = ctx.call("build_model")
+    default = _forward(default_model, rng.normal(size=(6, 8, 8, 1)).astype(np.float32))
+    return {
+        "is_module": True,
+        "shapes": shapes,
+        "batch": batch,
+        "singles": singles,
+        "default": default,
+    }
+
+
+def model_gradients(ctx: ProbeContext) -> dict[str, Any]:
+    model = ctx.call("build_model", input_shape=(8, 8, 2), num_classes=5)
+    if not isinstance(model, keras.Model):
+        return {"is_module": False, "returned": describe(model)}
+    x = np.random.default_rng(ctx.seed).normal(size=(4, 8, 8, 2)).astype(np.float32)
+
+    def grads() -> list[Any]:
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.square(tf.cast(model(x, training=True), tf.float32)))
+        return tape.gradient(loss, model.trainable_variables)
+
+    gradients = _learner("build_model", grads)
+    names = [v.path if hasattr(v, "path") else v.name for v in model.trainable_variables]
+    return {
+        "is_module": True,
+        "n_params": len(names),
+        "without_grad": [n for n, g in zip(names, gradients) if g is None],
+        "frozen": [],
+    }
+
+
+# -- loss and optimizer -----------------------------------------------------------------------
+
+
+def loss(ctx: ProbeContext) -> dict[str, Any]:
+    logits, targets = inst.classification(ctx.seed, 6, 5)
+    loss_fn = ctx.call("make_loss")
+    config = {}
+    with contextlib.suppress(Exception):
+        config = {
+            k: v for k, v in loss_fn.get_config().items() if isinstance(v, bool | int | float | str)
+        }
+    logits_t = tf.constant(logits)
+    with tf.GradientTape() as tape:
+        tape.watch(logits_t)
+        value = _learner("make_loss", loss_fn, tf.constant(targets), logits_t)
+    grad = None
+    with contextlib.suppress(Exception):
+        grad = to_numpy(tape.gradient(value, logits_t))
+    return {
+        "value": as_float(value),
+        "returned": describe(value),
+        "grad": grad,
+        "config": config,
+        "model_log_probs": False,
+    }
+
+
+def optimizer(ctx: ProbeContext) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for run, lr in (("a", 0.0123), ("b", 0.37)):
+        opt = ctx.call("make_optimizer", lr)
+        if not isinstance(opt, keras.optimizers.Optimizer):
+            return {"is_optimizer": False, "returned": describe(opt)}
+        variable = keras.Variable(np.ones(3, np.float32))
+        _learner("make_optimizer", opt.apply_gradients, [(tf.ones(3), variable)])
+        out[run] = {
+            "lr_given": lr,
+            "lrs": [float(np.asarray(keras.ops.convert_to_numpy(opt.learning_rate)))],
+            "changed": bool(np.any(variable.numpy() != 1.0)),
+            "n_model": 1,
+            "n_opt": 1,
+            "n_shared": 1,
+            "type": type(opt).__name__,
+        }
+    out["is_optimizer"] = True
+    return out
+
+
+# -- metric -----------------------------------------------------------------------------------
+
+
+def _metrics(ctx: ProbeContext) -> Any:
+    metrics = ctx.call("make_metrics")
+    if not isinstance(metrics, dict):
+        raise LearnerError(
+            {"function": "make_metrics", "kind": "raised", "type": "TypeError", "line": None,
+             "message": "expected a dict of Keras metrics, got " + describe(metrics)["type"]}
+        )  # fmt: skip
+    return metrics
+
+
+def make_metrics(ctx: ProbeContext) -> dict[str, Any]:
+    metrics = _metrics(ctx)
+    return {
+        "keys": sorted(map(str, metrics)),
+        "types": {str(k): type(v).__name__ for k, v in metrics.items()},
+        "are_metrics": all(isinstance(v, keras.metrics.Metric) for v in metrics.values()),
+    }
+
+
+def evaluate_values(ctx: ProbeContext) -> dict[str, Any]:
+    """Evaluate a model with known outputs on batches of 5, 5, 2; then again, with the same metric
+    objects, on a second dataset: the second result must not remember the first."""
+    x, y, weight, bias = inst.linear_problem(ctx.seed)
+    model = built_spy(weight, bias, x.shape[1:])
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    metrics = _metrics(ctx)
+    first = ctx.call("evaluate", model, dataset(x, y, 5), loss_fn, metrics)
+    second = ctx.call("evaluate", model, dataset(x[:7], (y[:7] + 1) % 4, 7), loss_fn, metrics)
+    if not isinstance(first, dict) or not isinstance(second, dict):
+        return {"is_dict": False, "returned": describe(first)}
+    return {
+        "is_dict": True,
+        "loss": as_float(first.get("loss")),
+        "accuracy": as_float(first.get("accuracy")),
+        "second_loss": as_float(second.get("loss")),
+        "second_accuracy": as_float(second.get("accuracy")),
+        "keys": sorted(map(str, first)),
+        "calls": model.calls,
+    }
+
+
+PROBES = {
+    "preprocess": preprocess,
+    "datasets": datasets,
+    "get_device_real": get_device_real,
+    "get_device_pretend_gpu": get_device_pretend_gpu,
+    "model_forward": model_forward,
+    "model_gradients": model_gradients,
+    "loss": loss,
+    "optimizer": optimizer,
+    "make_metrics": make_metrics,
+    "evaluate_values": evaluate_values,
+}

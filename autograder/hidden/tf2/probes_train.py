@@ -1,0 +1,164 @@
+"""TF2 probes for the ``train`` step (worker side)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from autograder.hidden.common import instances as inst
+from autograder.hidden.common.observe import as_float, describe, to_numpy
+from autograder.hidden.tf2.spies import built_spy
+from autograder.worker.probe_api import LearnerError, ProbeContext
+
+SGD_LR = 0.5  # must match verdicts_train.SGD_LR
+
+
+def train_step(ctx: ProbeContext) -> dict[str, Any]:
+    """Three steps of plain SGD on a linear model (batches of 5, 5, 2) — the weights after them
+    tell how gradients were taken — then three more same-shape steps to count traces."""
+    x, y, weight, bias = inst.linear_problem(ctx.seed)
+    model = built_spy(weight, bias, x.shape[1:])
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    opt = keras.optimizers.SGD(learning_rate=SGD_LR)
+    opt.build(model.trainable_variables)
+    losses = []
+    for start in (0, 5, 10):
+        xb, yb = tf.constant(x[start : start + 5]), tf.constant(y[start : start + 5])
+        returned = ctx.call("train_step", model, xb, yb, loss_fn, opt)
+        losses.append(as_float(returned))
+    kernel, bias_after = (to_numpy(v) for v in model.dense.weights)
+    for _ in range(3):
+        ctx.call("train_step", model, tf.constant(x[:5]), tf.constant(y[:5]), loss_fn, opt)
+    return {
+        "returned": describe(returned),
+        "losses": losses,
+        "weight": None if kernel is None else kernel.T,  # Keras (D, K) -> (K, D)
+        "bias": bias_after,
+        "calls": model.calls,
+    }
+
+
+def _digits(
+    seed: int, batch_size: int = 32
+) -> tuple[tf.data.Dataset, tf.data.Dataset, np.ndarray, np.ndarray]:
+    from course_utils.data import digits_path, load_npz, stratified_split
+
+    images, labels = load_npz(digits_path())
+    train_idx, test_idx = stratified_split(labels, 0.2, seed)
+    x = images.astype(np.float32)[..., None] / 255.0  # (N, 8, 8) -> (N, 8, 8, 1)
+    x = (x - x[train_idx].mean()) / x[train_idx].std()
+    y = labels.astype(np.int64)
+    train = (
+        tf.data.Dataset.from_tensor_slices((x[train_idx], y[train_idx]))
+        .shuffle(2000, seed=seed)
+        .batch(batch_size)
+    )
+    test = tf.data.Dataset.from_tensor_slices((x[test_idx], y[test_idx])).batch(128)
+    return train, test, x[test_idx], y[test_idx]
+
+
+def _mlp() -> keras.Model:
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+
+
+def _trusted_evaluate(log: list[dict[str, Any]], datasets: dict[str, Any]):  # noqa: ANN202
+    def evaluate(model, dataset, loss_fn, metrics=None):  # noqa: ANN001, ANN202
+        name = next((n for n, known in datasets.items() if known is dataset), "other")
+        total, correct, count = 0.0, 0, 0
+        for xb, yb in dataset:
+            logits = model(xb, training=False)
+            per_sample = keras.losses.sparse_categorical_crossentropy(yb, logits, from_logits=True)
+            total += float(tf.reduce_sum(per_sample))
+            correct += int(tf.reduce_sum(tf.cast(tf.argmax(logits, 1) == yb, tf.int32)))
+            count += int(tf.shape(yb)[0])
+        result = {"loss": total / count, "accuracy": correct / count}
+        log.append({"loader": name, **result})
+        return result
+
+    return evaluate
+
+
+def _trusted_metrics() -> dict[str, Any]:
+    return {"loss": keras.metrics.Mean(), "accuracy": keras.metrics.SparseCategoricalAccuracy()}
+
+
+def _accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(np.argmax(model(x, training=False).numpy(), axis=1) == y))
+
+
+def _entries(history: Any) -> list[dict[str, Any]] | None:
+    if not isinstance(history, list | tuple):
+        return None
+    return [
+        {str(k): as_float(v) for k, v in e.items()}
+        if isinstance(e, dict)
+        else {"__type__": describe(e)["type"]}
+        for e in history
+    ]
+
+
+def fit_run(ctx: ProbeContext) -> dict[str, Any]:
+    """fit() with a trusted model, loss, optimizer, metrics and evaluate: does it learn, does its
+    history say what happened, and is the training-loss metric reset every epoch?"""
+    keras.utils.set_random_seed(ctx.seed % 2**31)
+    train, test, x_test, y_test = _digits(ctx.seed % 1000)
+    model = _mlp()
+    opt = keras.optimizers.Adam(0.01)
+    opt.build(model.trainable_variables)
+    log: list[dict[str, Any]] = []
+    steps: list[list[list[float]]] = []  # per epoch: [loss, batch size] of each step
+    learner_step = ctx.fn("train_step")
+    seen = {"evaluations": -1}
+
+    def recording_step(model_, x, y, loss_fn, optimizer):  # noqa: ANN001, ANN202
+        result = learner_step(model_, x, y, loss_fn, optimizer)
+        if len(log) != seen["evaluations"]:  # an evaluation since the last step: a new epoch
+            seen["evaluations"] = len(log)
+            steps.append([])
+        steps[-1].append([as_float(result) or float("nan"), int(tf.shape(y)[0])])
+        return result
+
+    # fit looks these names up in its module at call time: trusted stand-ins for other steps
+    module = vars(ctx.module)
+    module["evaluate"] = _trusted_evaluate(log, {"train": train, "test": test})
+    module["train_step"] = recording_step
+    module["make_metrics"] = _trusted_metrics
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    history = ctx.call("fit", model, train, test, loss_fn, opt, 3)
+    return {
+        "history_type": describe(history)["type"],
+        "entries": _entries(history),
+        "evaluations": log,
+        "steps": steps,
+        "final_accuracy": _accuracy(model, x_test, y_test),
+    }
+
+
+def fit_keras(ctx: ProbeContext) -> dict[str, Any]:
+    keras.utils.set_random_seed(ctx.seed % 2**31)
+    train, test, x_test, y_test = _digits(ctx.seed % 1000)
+    model = _mlp()
+    module = vars(ctx.module)
+    module["make_loss"] = lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    module["make_optimizer"] = lambda lr=1e-2: keras.optimizers.Adam(max(float(lr), 3e-3))
+    history = ctx.call("fit_keras", model, train, test, 4)
+    entries = _entries(history)
+    if entries is None:
+        raise LearnerError(
+            {"function": "fit_keras", "kind": "raised", "type": "TypeError", "line": None,
+             "message": "expected a list of per-epoch dicts, got " + describe(history)["type"]}
+        )  # fmt: skip
+    return {"entries": entries, "final_accuracy": _accuracy(model, x_test, y_test)}
+
+
+PROBES = {"train_step": train_step, "fit_run": fit_run, "fit_keras": fit_keras}

@@ -1,0 +1,52 @@
+"""Trusted Keras helpers for TF2 probes: a linear model that records how it is called."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# Call logs live outside the model: Keras would otherwise track (and wrap) list attributes.
+CALLS: dict[int, list[dict[str, Any]]] = {}
+
+
+class SpyLinear(keras.Model):
+    """Flatten + Dense with given weights; records ``training``, eager/traced, and input shape."""
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray):
+        super().__init__()
+        self.flatten = keras.layers.Flatten()
+        self.dense = keras.layers.Dense(
+            weight.shape[0],
+            kernel_initializer=keras.initializers.Constant(weight.T),  # (K, D) -> Keras (D, K)
+            bias_initializer=keras.initializers.Constant(bias),
+        )
+        CALLS[id(self)] = []
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        return CALLS[id(self)]
+
+    def call(self, x, training=None):  # noqa: ANN001, ANN201 - Keras signature
+        CALLS[id(self)].append(
+            {
+                "training": repr(training) if isinstance(training, bool | type(None)) else "tensor",
+                "eager": bool(tf.executing_eagerly()),
+                "input_shape": [int(d) if d is not None else -1 for d in x.shape],
+            }
+        )
+        return self.dense(self.flatten(x))
+
+
+def built_spy(weight: np.ndarray, bias: np.ndarray, input_shape: tuple[int, ...]) -> SpyLinear:
+    """A SpyLinear whose variables exist already (built eagerly), with an empty call log."""
+    model = SpyLinear(weight, bias)
+    model(np.zeros((1, *input_shape), np.float32))
+    CALLS[id(model)].clear()
+    return model
+
+
+def dataset(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.Dataset:
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)

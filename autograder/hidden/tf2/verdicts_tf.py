@@ -1,0 +1,346 @@
+"""Verdicts of the ``tf2`` assignment (grader side, numpy only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograder.hidden.base import Verdict, failed, passed
+from autograder.hidden.common import instances as inst
+from autograder.hidden.common import numerics as num
+
+SGD_LR = 0.5  # must match probes_train.SGD_LR
+
+# -- data -------------------------------------------------------------------------------------
+
+
+def _case(obs: dict[str, Any], name: str) -> dict[str, Any]:
+    got = obs[name]
+    if not got.get("pair"):
+        raise ValueError(
+            f"preprocess should return a pair (x, y), got {got.get('returned', {}).get('type')}"
+        )
+    return got
+
+
+def preprocess_channels_last(obs: dict[str, Any], seed: int) -> Verdict:
+    for name, images, mean, std in (
+        ("grey", inst.grey_images(seed), inst.GREY_MEAN, inst.GREY_STD),
+        ("colour", inst.colour_images(seed), inst.COLOUR_MEAN, inst.COLOUR_STD),
+    ):
+        got = _case(obs, name)
+        x01 = images.astype(np.float32) / 255.0
+        if x01.ndim == 3:
+            x01 = x01[..., None]  # (N, H, W) -> (N, H, W, 1)
+        expected = (x01 - mean) / std  # (N, H, W, C)
+        n, h, w, c = expected.shape
+        shape = tuple(got["x"].get("shape", ()))
+        if shape == (n, c, h, w) and c != h:
+            return failed(
+                f"{name} images came out as {shape}, that is NCHW: Keras layers default to channels "
+                f"last, (N, H, W, C) = {(n, h, w, c)}. NCHW data in a channels-last model convolves "
+                "over the wrong axes (and runs silently whenever the sizes happen to fit)."
+            )
+        if shape == (n, h, w) and c == 1:
+            return failed(
+                f"grey images (N, H, W) came out as {shape}: add a trailing channel axis, (N, H, W, 1)"
+            )
+        if shape != (n, h, w, c):
+            return failed(
+                f"{name} images of shape {images.shape} should become (N, H, W, C) = {(n, h, w, c)}, got {shape}"
+            )
+        if not np.allclose(got["x_values"], expected, atol=1e-4):
+            return failed(f"{name} values are not (images / 255 - mean) / std, channel by channel")
+    return passed()
+
+
+def preprocess_dtypes(obs: dict[str, Any], seed: int) -> Verdict:
+    problems = []
+    for name in ("grey", "colour"):
+        got = _case(obs, name)
+        if got["x"].get("dtype") != "float32":
+            problems.append(
+                f"images are {got['x'].get('dtype')}, expected float32 (numpy defaults to float64)"
+            )
+        if got["y"].get("dtype") != "int64":
+            problems.append(f"labels are {got['y'].get('dtype')}, expected int64 class indices")
+    return failed("; ".join(dict.fromkeys(problems))) if problems else passed()
+
+
+def datasets_train(obs: dict[str, Any], seed: int) -> Verdict:
+    n, batch = obs["n_train"], obs["batch"]
+    a1, a2, b1, c1 = (obs[k]["ids"] for k in ("a1", "a2", "b1", "c1"))
+    if len(a1) > n or len(set(a1)) != len(a1) or len(a1) < n - batch + 1:
+        return failed(
+            f"one pass over the training dataset should yield each of the {n} samples once; got {len(a1)}"
+        )
+    if a1 == sorted(a1):
+        return failed(
+            "the training dataset is not shuffled: shuffle it (before batching) so batches differ every epoch"
+        )
+    blocks = [sorted(b) for b in obs["a1"]["batches"] + obs["a2"]["batches"]]
+    if all(b == list(range(b[0], b[0] + len(b))) for b in blocks):
+        return failed(
+            "the training data are shuffled after batching: the same samples always travel together "
+            "in one batch, only the order of batches changes. Call shuffle(...) before batch(...)."
+        )
+    if a1 == a2:
+        return failed("every epoch sees the same order: let shuffle reshuffle each iteration", 0.5)
+    if a1 != b1:
+        return failed(
+            "two datasets built with the same seed give different orders: pass seed= to shuffle",
+            0.5,
+        )
+    if a1 == c1:
+        return failed("a different seed gives the same order: the seed argument is ignored", 0.5)
+    if obs["a1"]["sizes"][0] != batch:
+        return failed(f"batches should hold batch_size={batch} samples, got {obs['a1']['sizes']}")
+    return passed()
+
+
+def datasets_test(obs: dict[str, Any], seed: int) -> Verdict:
+    ids = obs["test"]["ids"]
+    expected = list(range(1000, 1000 + obs["n_test"]))
+    if sorted(ids) != expected:
+        return failed(
+            f"the test dataset should yield each of the {obs['n_test']} samples exactly once"
+        )
+    if ids != expected:
+        return failed(
+            "the test dataset is shuffled: evaluation must not depend on the order, and predictions must line up with labels"
+        )
+    return passed()
+
+
+# -- devices --------------------------------------------------------------------------------
+
+
+def get_device_real(obs: dict[str, Any], seed: int) -> Verdict:
+    want = "GPU" if obs["gpu_available"] else "CPU"
+    if obs["default"] != want:
+        hint = (
+            " Is '/GPU:0' written literally? Ask tf.config.list_physical_devices('GPU')."
+            if obs["default"] == "GPU"
+            else ""
+        )
+        return failed(
+            f"{'a GPU is' if want == 'GPU' else 'no GPU is'} available, but get_device() gave {obs['default']}.{hint}"
+        )
+    if obs["no_gpu_wanted"] != "CPU":
+        return failed("get_device(prefer_gpu=False) should be '/CPU:0'")
+    return passed()
+
+
+def get_device_pretend_gpu(obs: dict[str, Any], seed: int) -> Verdict:
+    if obs["default"] != "GPU":
+        return failed(
+            "on a machine that reports a GPU, get_device() did not choose it: is '/CPU:0' hard-coded?"
+        )
+    if obs["no_gpu_wanted"] != "CPU":
+        return failed("get_device(prefer_gpu=False) must be '/CPU:0' even where a GPU exists")
+    return passed()
+
+
+# -- loss and optimizer -----------------------------------------------------------------------
+
+
+def loss_from_logits(obs: dict[str, Any], seed: int) -> Verdict:
+    logits, targets = inst.classification(seed, 6, 5)
+    value = obs["value"]
+    if value is None:
+        return failed(f"the loss should return a scalar, got {obs['returned'].get('type')}")
+    if abs(value - num.cross_entropy(logits, targets)) < 1e-4:
+        return passed()
+    if obs["config"].get("from_logits") is False:
+        return failed(
+            "the loss expects probabilities (from_logits=False) but the model outputs logits: Keras "
+            "clips them into [1e-7, 1] and the loss is meaningless. Use from_logits=True."
+        )
+    if abs(value - num.cross_entropy(num.softmax(logits), targets)) < 1e-4:
+        return failed(
+            "the loss applies a softmax to logits before a from_logits cross-entropy: scores squashed twice"
+        )
+    return failed(
+        f"for known logits the loss is not the mean cross-entropy (got {value:.4f}); check from_logits and the (y_true, y_pred) order"
+    )
+
+
+def optimizer_updates(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_optimizer"):
+        return failed(
+            f"make_optimizer should return a keras.optimizers.Optimizer, got {obs.get('returned', {}).get('type')}"
+        )
+    if not obs["a"]["changed"]:
+        return failed("applying a gradient with the optimizer did not change the variable")
+    return passed()
+
+
+# -- metric -----------------------------------------------------------------------------------
+
+
+def make_metrics(obs: dict[str, Any], seed: int) -> Verdict:
+    if not {"loss", "accuracy"} <= set(obs["keys"]):
+        return failed(
+            f"make_metrics should return a dict with 'loss' and 'accuracy', got keys {obs['keys']}"
+        )
+    if not obs["are_metrics"]:
+        return failed(f"make_metrics' values should be keras.metrics objects, got {obs['types']}")
+    return passed()
+
+
+def _linear(seed: int, n: int | None = None, shift: int = 0):  # noqa: ANN202
+    x, y, weight, bias = inst.linear_problem(seed)
+    if n is not None:
+        x, y = x[:n], (y[:n] + shift) % 4
+    logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
+    return logits, y
+
+
+def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_dict") or obs["loss"] is None or obs["accuracy"] is None:
+        return failed(
+            f"evaluate should return {{'loss': float, 'accuracy': float}}, got keys {obs.get('keys')}"
+        )
+    logits, y = _linear(seed)
+    losses = num.per_sample_cross_entropy(logits, y)
+    correct = (logits.argmax(1) == y).astype(float)
+    batch_mean_loss = float(np.mean([losses[s].mean() for s in num.batches(len(y), 5)]))
+    if abs(obs["accuracy"] - correct.mean()) > 1e-5:
+        return failed(
+            f"evaluate's accuracy is off for a model with known outputs (got {obs['accuracy']:.4f})"
+        )
+    if min(abs(obs["loss"] - losses.mean()), abs(obs["loss"] - batch_mean_loss)) > 1e-4:
+        return failed(
+            f"evaluate's loss is off for a model with known outputs (got {obs['loss']:.4f})"
+        )
+    return passed()
+
+
+def evaluate_resets_metrics(obs: dict[str, Any], seed: int) -> Verdict:
+    if not obs.get("is_dict") or obs["second_accuracy"] is None:
+        return failed("evaluate should return {'loss', 'accuracy'} every time it is called")
+    logits, y = _linear(seed, 7, 1)
+    if abs(obs["second_accuracy"] - (logits.argmax(1) == y).mean()) < 1e-5:
+        return passed()
+    all_logits, all_y = _linear(seed)
+    combined = np.concatenate([(all_logits.argmax(1) == all_y), (logits.argmax(1) == y)]).mean()
+    if abs(obs["second_accuracy"] - combined) < 1e-5:
+        return failed(
+            "the second evaluation still counts the first one: Keras metrics keep their state until "
+            "reset_state() (TensorFlow's counterpart of forgetting zero_grad). Reset them at the start "
+            "of evaluate."
+        )
+    return failed(
+        f"a second evaluation on other data gave accuracy {obs['second_accuracy']:.4f}, which is not that data's"
+    )
+
+
+def evaluate_inference(obs: dict[str, Any], seed: int) -> Verdict:
+    calls = obs.get("calls") or []
+    if not calls:
+        return failed("evaluate did not run the model on the dataset")
+    if any(c["training"] == "True" for c in calls):
+        return failed(
+            "evaluate calls the model with training=True: dropout stays on and batch norm updates its statistics with test data"
+        )
+    return passed()
+
+
+# -- train ------------------------------------------------------------------------------------
+
+
+def _replay(seed: int, variant: str) -> tuple:
+    x, y, weight, bias = inst.linear_problem(seed)
+    return num.sgd_epoch(x, y, weight, bias, SGD_LR, 5, variant)
+
+
+def train_step_gradients(obs: dict[str, Any], seed: int) -> Verdict:
+    w, b = np.asarray(obs["weight"], float), np.asarray(obs["bias"], float)
+    correct_w, correct_b, losses, _ = _replay(seed, "correct")
+    if np.allclose(w, correct_w, atol=1e-4) and np.allclose(b, correct_b, atol=1e-4):
+        return passed()
+    _, _, weight, bias = inst.linear_problem(seed)
+    if np.allclose(w, weight, atol=1e-6) and np.allclose(b, bias, atol=1e-6):
+        return failed(
+            "three train_step calls left the weights unchanged: the gradients were None or never "
+            "applied. Is the forward pass inside the `with tf.GradientTape()` block?"
+        )
+    return failed(
+        "after three steps the weights are not those of one optimizer step per batch with the tape's gradients"
+    )
+
+
+def train_step_training_flag(obs: dict[str, Any], seed: int) -> Verdict:
+    calls = obs["calls"]
+    if not calls:
+        return failed("train_step never called the model")
+    if any(c["training"] != "True" for c in calls):
+        seen = sorted({c["training"] for c in calls})
+        return failed(
+            f"train_step calls the model with training={'/'.join(seen)}: pass training=True, or "
+            "dropout and batch norm behave as at test time while training"
+        )
+    return passed()
+
+
+def train_step_traced_once(obs: dict[str, Any], seed: int) -> Verdict:
+    traces = sum(1 for c in obs["calls"] if not c["eager"])
+    eager = sum(1 for c in obs["calls"] if c["eager"])
+    if traces == 0 and eager:
+        return failed(
+            "train_step runs eagerly: decorate it with @tf.function so it is traced into a graph once"
+        )
+    if traces > 2:
+        return failed(
+            f"6 calls with 2 batch shapes traced train_step {traces} times: it retraces (a new "
+            "tf.function per call, a Python number as an argument, or a changing signature?). "
+            "Each trace reruns Python and rebuilds the graph."
+        )
+    return passed()
+
+
+def variable_error_hint(info: dict[str, Any]) -> str | None:
+    message = str(info.get("message", ""))
+    if "No gradients provided" in message:
+        return "the forward pass ran outside the GradientTape, so the tape recorded nothing (gradients are None)"
+    if "singleton tf.Variables" in message or "Creating variables on a non-first call" in message:
+        return "variables are created inside tf.function: create models, optimizers and variables outside the step"
+    return None
+
+
+def fit_resets_train_loss(obs: dict[str, Any], seed: int) -> Verdict:
+    entries, steps = obs["entries"] or [], obs["steps"]
+    if len(entries) != 3 or len(steps) < 3 or any(e.get("train_loss") is None for e in entries):
+        return failed("fit should return one history entry with a numeric train_loss per epoch")
+    epochs = [np.asarray(s[:], float) for s in steps[:3]]
+    for i, entry in enumerate(entries):
+        losses, sizes = epochs[i][:, 0], epochs[i][:, 1]
+        own = [losses.mean(), (losses * sizes).sum() / sizes.sum()]
+        if min(abs(entry["train_loss"] - v) for v in own) < 1e-4:
+            continue
+        upto = np.concatenate(epochs[: i + 1])
+        cumulative = [upto[:, 0].mean(), (upto[:, 0] * upto[:, 1]).sum() / upto[:, 1].sum()]
+        if i > 0 and min(abs(entry["train_loss"] - v) for v in cumulative) < 1e-4:
+            return failed(
+                f"epoch {i + 1}'s train_loss is the average since the first epoch: the training-loss "
+                "metric is not reset between epochs. Call reset_state() at the start of each epoch."
+            )
+        return failed(f"epoch {i + 1}'s train_loss is not the mean of that epoch's step losses")
+    return passed()
+
+
+def fit_keras_learns(obs: dict[str, Any], seed: int) -> Verdict:
+    if len(obs["entries"]) != 4:
+        return failed(
+            f"fit_keras(..., epochs=4) should return 4 history entries, got {len(obs['entries'])}"
+        )
+    if any(set(e) != {"epoch", "train_loss", "test_loss", "test_accuracy"} for e in obs["entries"]):
+        return failed(
+            "fit_keras' history entries should have epoch, train_loss, test_loss, test_accuracy"
+        )
+    if obs["final_accuracy"] < 0.85:
+        return failed(
+            f"after model.compile + model.fit for 4 epochs the model reached only {obs['final_accuracy']:.1%} on the digits"
+        )
+    return passed()
