@@ -118,10 +118,28 @@ def _device_kind(value: Any) -> str:
 
 
 def get_device_real(ctx: ProbeContext) -> dict[str, Any]:
+    """Ask for devices on this machine, then *use* the answer with soft placement off and two
+    logical CPUs: a device that does not exist fails here instead of silently moving to the CPU."""
+    cpus = tf.config.list_physical_devices("CPU")
+    with contextlib.suppress(RuntimeError, ValueError):  # only possible before the first op
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+    tf.config.set_soft_device_placement(False)
+    default = ctx.call("get_device")
+    placed, error = "", None
+    try:
+        with tf.device(str(default)):
+            placed = (tf.constant([1.0, 2.0]) * 2.0).device
+    except Exception as exc:  # noqa: BLE001 - an unknown or absent device
+        error = f"{type(exc).__name__}: {str(exc)[:160]}"
     return {
         "gpu_available": bool(tf.config.list_physical_devices("GPU")),
-        "default": _device_kind(ctx.call("get_device")),
+        "logical_cpus": len(tf.config.list_logical_devices("CPU")),
+        "default": _device_kind(default),
         "no_gpu_wanted": _device_kind(ctx.call("get_device", prefer_gpu=False)),
+        "placed_on": _device_kind(placed) if placed else "",
+        "placement_error": error,
     }
 
 

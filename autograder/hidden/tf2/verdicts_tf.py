@@ -118,6 +118,12 @@ def datasets_test(obs: dict[str, Any], seed: int) -> Verdict:
 
 def get_device_real(obs: dict[str, Any], seed: int) -> Verdict:
     want = "GPU" if obs["gpu_available"] else "CPU"
+    if obs.get("placement_error"):
+        return failed(
+            f"running an op under tf.device(get_device()) with soft placement off failed "
+            f"({obs['placement_error']}): get_device names a device this machine does not have. "
+            "Is '/GPU:0' written literally? Ask tf.config.list_physical_devices('GPU')."
+        )
     if obs["default"] != want:
         hint = (
             " Is '/GPU:0' written literally? Ask tf.config.list_physical_devices('GPU')."
