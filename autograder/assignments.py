@@ -43,6 +43,13 @@ ASSIGNMENTS: dict[str, Assignment] = {
             notebook="assignments/02_tf2_pipeline.ipynb",
             framework="tensorflow",
         ),
+        Assignment(
+            name="tf1",
+            title="Assignment 3: the pipeline as a TF1 static graph",
+            source="solutions/03_tf1_graph_pipeline.py",
+            notebook="assignments/03_tf1_graph_pipeline.ipynb",
+            framework="tensorflow",
+        ),
     )
 }
 

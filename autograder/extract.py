@@ -60,6 +60,25 @@ def _is_constant_assignment(node: ast.stmt) -> bool:
         return isinstance(value, ast.Name | ast.Attribute)
 
 
+# Top-level calls that configure a framework rather than run an experiment: learners' code relies
+# on them, so they are kept (e.g. TF1 code written for graph mode).
+_CONFIG_CALLS = {
+    "disable_eager_execution",
+    "disable_v2_behavior",
+    "set_image_data_format",
+    "set_floatx",
+    "set_default_dtype",
+}
+
+
+def _is_config_call(node: ast.stmt) -> bool:
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return False
+    func = node.value.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in _CONFIG_CALLS
+
+
 def _is_import_guard(node: ast.stmt) -> bool:
     """``try: import x / except ImportError: ...`` blocks are kept."""
     return isinstance(node, ast.Try) and all(
@@ -68,7 +87,12 @@ def _is_import_guard(node: ast.stmt) -> bool:
 
 
 def _keep(node: ast.stmt) -> bool:
-    return isinstance(node, _KEPT) or _is_constant_assignment(node) or _is_import_guard(node)
+    return (
+        isinstance(node, _KEPT)
+        or _is_constant_assignment(node)
+        or _is_import_guard(node)
+        or _is_config_call(node)
+    )
 
 
 def extract(submission: Submission) -> Extracted:

@@ -10,6 +10,7 @@ from autograder.hidden.base import Suite
 SUITE_MODULES = {
     "pytorch": "autograder.hidden.pytorch.suite",
     "tf2": "autograder.hidden.tf2.suite",
+    "tf1": "autograder.hidden.tf1.suite",
 }
 
 

@@ -12,7 +12,11 @@ from nbclient import NotebookClient
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.torch, pytest.mark.tensorflow]
-NOTEBOOKS = {"pytorch": "01_pytorch_pipeline.ipynb", "tf2": "02_tf2_pipeline.ipynb"}
+NOTEBOOKS = {
+    "pytorch": "01_pytorch_pipeline.ipynb",
+    "tf2": "02_tf2_pipeline.ipynb",
+    "tf1": "03_tf1_graph_pipeline.ipynb",
+}
 
 BUDGET_S = 60  # the course promises a solved notebook in under a minute on a 2-core CPU
 

@@ -22,6 +22,13 @@ class LearnerError(Exception):
         self.info = info
 
 
+def _clip(message: str, limit: int = 400) -> str:
+    """Long framework errors keep their head and their tail (where TensorFlow puts the cause)."""
+    if len(message) <= limit:
+        return message
+    return message[: limit // 2].rstrip() + " [...] " + message[-limit // 2 :].lstrip()
+
+
 def describe_exception(exc: BaseException, function: str) -> dict[str, Any]:
     """Plain-data description of an exception raised by learner code."""
     line = None
@@ -38,7 +45,7 @@ def describe_exception(exc: BaseException, function: str) -> dict[str, Any]:
         "function": function,
         "kind": kind,
         "type": type(exc).__name__,
-        "message": str(exc)[:400],
+        "message": _clip(str(exc)),
         "line": line,
     }
 

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STEPS = ("download", "data", "model", "loss_opt", "metric", "train", "report")
-_CHECK_MODULES = {"pytorch": "course_utils.checks.pytorch", "tf2": "course_utils.checks.tf2"}
+_CHECK_MODULES = {
+    "pytorch": "course_utils.checks.pytorch",
+    "tf2": "course_utils.checks.tf2",
+    "tf1": "course_utils.checks.tf1",
+}
 
 
 class CheckFailed(Exception):

@@ -31,11 +31,11 @@ def test_student_notebook_has_stubs_and_no_solutions(name):
     nbformat.validate(nb)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert BEGIN not in code and END not in code
-    assert code.count("raise NotImplementedError") >= 15
+    assert code.count("raise NotImplementedError") >= 10
     assert "torch.optim.Adam(model.parameters()" not in code
     assert nb.metadata["dlcourse"]["assignment"] == name
-    steps = [c.source for c in nb.cells if c.source.startswith("check(")]
-    assert steps == [f'check("{s}")' for s in ASSIGNMENTS[name].steps]
+    checks = [line for c in nb.cells if c.source.startswith("check(") for line in c.source.splitlines()]
+    assert checks == [f'check("{s}")' for s in ASSIGNMENTS[name].steps]
     raw = json.loads(path.read_text())
     assert all(
         not c.get("outputs") and c.get("execution_count") is None

@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.torch, pytest.mark.tensorflow]
 
-ASSIGNMENTS = ("pytorch", "tf2")
+ASSIGNMENTS = ("pytorch", "tf2", "tf1")
 CASES = [(a, m) for a in ASSIGNMENTS for m in load_mutants(get_assignment(a), ROOT)]
 MISTAKES = [(a, m) for a, m in CASES if m.step is not None]
 ALTERNATIVES = [(a, m) for a, m in CASES if m.step is None]
@@ -74,6 +74,10 @@ REQUIRED = {
         "retracing_every_step", "from_logits_missing", "nchw_into_channels_last_model",
         "hardcoded_gpu", "variable_inside_tf_function", "shuffle_after_batch",
         "test_dataset_shuffled", "stats_from_all_data", "float64_images", "train_loss_not_reset",
+    },
+    "tf1": {
+        "ops_created_in_loop", "init_every_step", "init_never", "fixed_batch_placeholder",
+        "wrong_split_fed", "evaluate_dropout_on", "evaluate_builds_ops", "default_graph",
     },
 }  # fmt: skip
 

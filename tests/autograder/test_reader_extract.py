@@ -64,6 +64,7 @@ def test_extract_keeps_definitions_and_drops_experiments(tmp_path):
                 ("code", "%timeit f(1)\n@staticmethod\ndef g():\n    pass\nclass C:\n    pass\n"),
                 ("code", "try:\n    import torch\nexcept ImportError:\n    torch = None\n"),
                 ("code", "if __name__ == '__main__':\n    f(2)\n"),
+                ("code", "import math\nmath.sqrt(4)\nmath.disable_eager_execution = f\n"),
             ]
         )
     )
@@ -75,3 +76,14 @@ def test_extract_keeps_definitions_and_drops_experiments(tmp_path):
     assert extracted.defined == ["f", "g", "C"]
     line = extracted.code.splitlines().index("def f(x):") + 1
     assert extracted.where(line) == "cell 2, line 1"
+
+
+def test_framework_configuration_calls_are_kept(tmp_path):
+    """Are top-level configuration calls (graph mode for TF1 code) kept, experiments dropped?"""
+    path = tmp_path / "tf1.py"
+    path.write_text(
+        "import tensorflow as tf\ntf1 = tf.compat.v1\n"
+        "tf1.disable_eager_execution()\nrun_everything()\n"
+    )
+    code = extract(read_submission(path)).code
+    assert "tf1.disable_eager_execution()" in code and "run_everything" not in code

@@ -33,7 +33,11 @@ def stub_ns():
     return _namespace(ROOT / "assignments" / "01_pytorch_pipeline.ipynb")
 
 
-_NOTEBOOKS = {"pytorch": "01_pytorch_pipeline.ipynb", "tf2": "02_tf2_pipeline.ipynb"}
+_NOTEBOOKS = {
+    "pytorch": "01_pytorch_pipeline.ipynb",
+    "tf2": "02_tf2_pipeline.ipynb",
+    "tf1": "03_tf1_graph_pipeline.ipynb",
+}
 _CACHE: dict = {}
 
 
@@ -92,7 +96,7 @@ def test_public_checks_reveal_no_hidden_test():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().endswith("False")
-    for name in ("pytorch", "tf2"):
+    for name in ("pytorch", "tf2", "tf1"):
         for test in get_suite(name).tests:
             assert test.name not in out
         source = (ROOT / "course_utils" / "checks" / f"{name}.py").read_text()

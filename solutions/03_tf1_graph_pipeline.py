@@ -1,0 +1,342 @@
+# ---
+# dlcourse:
+#   assignment: tf1
+#   title: "Assignment 3: the pipeline as a TF1 static graph"
+# ---
+
+# %% [markdown]
+# # Assignment 3: the pipeline as a TF1 static graph
+#
+# Before TensorFlow 2, a program was written in two phases: **first define the whole computation
+# as a graph** (placeholders for inputs, variables for parameters, operations between them), **then
+# run pieces of it in a session**, feeding arrays into placeholders with `feed_dict`. Much
+# production code still looks like this, and reading it is a skill. Writing it once also shows why
+# TensorFlow 2 and PyTorch moved away from it.
+#
+# What the static graph buys: the framework sees the whole computation before running it, so it
+# can optimise, place and serialise it. What it costs: nothing runs where you write it (a `print`
+# of a tensor shows a symbolic handle, not numbers), errors surface at `session.run` far from the
+# line that caused them, and every Python statement that creates an op **adds to the graph** —
+# call `tf.reduce_mean` inside a training loop and the graph grows by a few nodes every step.
+#
+# The same small computation three ways:
+#
+# ```python
+# # TF1: define, then run
+# g = tf.Graph()
+# with g.as_default():
+#     a = tf.compat.v1.placeholder(tf.float32, [None])
+#     b = a * 2.0 + 1.0
+# with tf.compat.v1.Session(graph=g) as s:
+#     print(s.run(b, feed_dict={a: [1.0, 2.0]}))    # [3. 5.]
+#
+# # TF2: eager (wrap in @tf.function to trace a graph)
+# print(tf.constant([1.0, 2.0]) * 2.0 + 1.0)
+#
+# # PyTorch: eager, the graph is recorded for autograd only
+# print(torch.tensor([1.0, 2.0]) * 2.0 + 1.0)
+# ```
+#
+# Under Keras 3, `tf.compat.v1.layers` no longer exists: layers are written with
+# `tf.compat.v1.get_variable` (or `tf.Variable`) and `tf.nn` operations.
+
+# %%
+import hashlib
+import os
+import tempfile
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+
+from course_utils import DIGITS, load_npz, seed_everything, stratified_split
+from course_utils.checks import Checker
+
+tf1 = tf.compat.v1
+check = Checker("tf1")
+seed_everything(0)
+
+# %% [markdown]
+# ## Step 1 `download` — as in assignments 1 and 2
+
+# %%
+def download(url, cache_dir, sha256):
+    """Download ``url`` into ``cache_dir`` (once), verify its sha256 (``ValueError`` and no file
+    left behind on a mismatch), and return its ``Path``."""
+    # BEGIN SOLUTION
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    target = cache_dir / url.rsplit("/", 1)[-1]
+    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == sha256:
+        return target
+    fd, tmp_name = tempfile.mkstemp(dir=cache_dir, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url) as response:
+            data = response.read()
+            out.write(data)
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise ValueError(f"sha256 mismatch for {url}")
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.remove(tmp_name)
+    return target
+    # END SOLUTION
+
+
+# %%
+check("download")
+
+# %% [markdown]
+# ## Step 2 `data` — NHWC numpy arrays
+#
+# A TF1 graph is fed numpy arrays through `feed_dict`, batch by batch: no `tf.data` needed here.
+# Same rules as before: channels last, float32 images, int64 labels, statistics of the training
+# split only.
+
+# %%
+def normalization_stats(x_train):
+    """Per-channel mean and std, float32 (C,), of uint8 images on the [0, 1] scale."""
+    # BEGIN SOLUTION
+    x = np.asarray(x_train, dtype=np.float64) / 255.0
+    if x.ndim == 3:
+        x = x[..., None]
+    return x.mean(axis=(0, 1, 2)).astype(np.float32), x.std(axis=(0, 1, 2)).astype(np.float32)
+    # END SOLUTION
+
+
+def preprocess(images, labels, mean, std):
+    """``(x float32 (N, H, W, C) = (images / 255 - mean) / std, y int64 (N,))`` as numpy arrays."""
+    # BEGIN SOLUTION
+    x = np.asarray(images, dtype=np.float32) / 255.0
+    if x.ndim == 3:
+        x = x[..., None]  # (N, H, W) -> (N, H, W, 1)
+    x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    return x.astype(np.float32), np.asarray(labels).astype(np.int64)
+    # END SOLUTION
+
+
+def prepare_data(path, test_size=0.2, seed=0):
+    """Load, split (stratified, seeded), preprocess with training statistics: a dict with
+    x_train, y_train, x_test, y_test, mean, std."""
+    # BEGIN SOLUTION
+    images, labels = load_npz(path)
+    train_idx, test_idx = stratified_split(labels, test_size, seed)
+    mean, std = normalization_stats(images[train_idx])
+    x_train, y_train = preprocess(images[train_idx], labels[train_idx], mean, std)
+    x_test, y_test = preprocess(images[test_idx], labels[test_idx], mean, std)
+    return dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, mean=mean, std=std)
+    # END SOLUTION
+
+
+# %%
+check("data")
+
+# %% [markdown]
+# ## Steps 3 and 4 `model`, `loss_opt`: the whole graph, defined once
+#
+# `build_graph` creates **a new `tf.Graph`** and, inside `with graph.as_default():`, everything
+# the program will ever run: placeholders, variables, the forward pass, the loss, the training op,
+# the accuracy, and the initialiser. Nothing is computed here.
+#
+# - Placeholders get a **`None` batch dimension**: `placeholder(tf.float32, [None, 8, 8, 1])`. A
+#   fixed `[64, 8, 8, 1]` fixes the graph to batches of exactly 64 — the last, smaller batch (and
+#   any evaluation with another batch size) then fails at `session.run`.
+# - A boolean `training` placeholder switches dropout on for training steps and off for
+#   evaluation (`tf.cond`).
+# - The initialiser (`global_variables_initializer()`) is created **last**, after the optimizer
+#   has made its slot variables; it is an op like any other and does nothing until run.
+# - Its own graph per call keeps every model independent: building twice in the default graph
+#   would mix both models' variables in one graph.
+
+# %%
+def _dense(h, units, name):
+    w = tf1.get_variable(f"{name}/kernel", [h.shape[-1], units], initializer=tf1.glorot_uniform_initializer())
+    b = tf1.get_variable(f"{name}/bias", [units], initializer=tf1.zeros_initializer())
+    return tf.matmul(h, w) + b
+
+
+def build_graph(input_shape=(8, 8, 1), num_classes=10, lr=1e-3):
+    """Define the model, loss, training op and metrics in a new graph.
+
+    Returns a dict of handles: ``graph`` (the new ``tf.Graph``), placeholders ``x`` float32
+    (None, *input_shape), ``y`` int64 (None,), ``training`` bool scalar; tensors ``logits``
+    (None, num_classes), ``loss`` (mean cross-entropy), ``accuracy``; ops ``train_op`` (one
+    optimizer step with learning rate ``lr``) and ``init`` (initialise all variables).
+    """
+    # BEGIN SOLUTION
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf1.placeholder(tf.float32, [None, *input_shape], name="x")
+        y = tf1.placeholder(tf.int64, [None], name="y")
+        training = tf1.placeholder_with_default(False, [], name="training")
+        kernel = tf1.get_variable("conv/kernel", [3, 3, input_shape[-1], 16], initializer=tf1.glorot_uniform_initializer())
+        h = tf.nn.relu(tf.nn.conv2d(x, kernel, strides=1, padding="SAME"))  # (N, 8, 8, 16)
+        h = tf.nn.max_pool2d(h, ksize=2, strides=2, padding="SAME")  # (N, 4, 4, 16)
+        h = tf.reshape(h, [-1, int(np.prod(h.shape[1:]))])  # (N, 256): -1 keeps any batch size
+        h = tf.nn.relu(_dense(h, 64, "hidden"))
+        h = tf.cond(training, lambda: tf.nn.dropout(h, rate=0.25), lambda: h)
+        logits = _dense(h, num_classes, "logits")
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        train_op = tf1.train.AdamOptimizer(learning_rate=lr).minimize(loss)
+        accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, axis=1), y), tf.float32))
+        init = tf1.global_variables_initializer()
+    return dict(graph=graph, x=x, y=y, training=training, logits=logits, loss=loss,
+                train_op=train_op, accuracy=accuracy, init=init)  # fmt: skip
+    # END SOLUTION
+
+
+# %%
+check("model")
+
+# %%
+check("loss_opt")
+
+# %% [markdown]
+# ## Step 5 `metric`: evaluation by running existing tensors
+#
+# `evaluate` only **runs** tensors that `build_graph` defined — `loss` and `accuracy` — batch by
+# batch, with `training` fed `False`, and averages exactly over samples. Writing
+# `tf.reduce_mean(...)` here would add new nodes to the graph at every call.
+
+# %%
+def evaluate(handles, session, x, y, batch_size):
+    """Mean loss and accuracy over all samples of ``(x, y)``: ``{"loss", "accuracy"}`` floats."""
+    # BEGIN SOLUTION
+    total_loss, total_acc = 0.0, 0.0
+    for start in range(0, len(x), batch_size):
+        xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+        loss, acc = session.run(
+            [handles["loss"], handles["accuracy"]],
+            feed_dict={handles["x"]: xb, handles["y"]: yb, handles["training"]: False},
+        )
+        total_loss += loss * len(xb)
+        total_acc += acc * len(xb)
+    return {"loss": float(total_loss / len(x)), "accuracy": float(total_acc / len(x))}
+    # END SOLUTION
+
+
+# %%
+check("metric")
+
+# %% [markdown]
+# ## Step 6 `train`: run the training op, never build in the loop
+#
+# `train` runs the initialiser **once** (running it every step would reset the weights; never
+# running it leaves the variables uninitialised), then for each epoch shuffles the *training*
+# split with a seeded generator and runs `train_op` on each batch with `training=True`. The graph
+# must be the same size after training as before: every op was made in `build_graph`.
+# (`graph.finalize()` before the loop turns any accidental op creation into an error.)
+
+# %%
+def train(handles, session, data, batch_size, epochs, seed):
+    """Initialise the variables once, then train on ``data["x_train"], data["y_train"]``.
+
+    Returns history: one ``{"epoch", "train_loss", "test_loss", "test_accuracy"}`` per epoch, the
+    test numbers from ``evaluate`` on ``data["x_test"], data["y_test"]``.
+    """
+    # BEGIN SOLUTION
+    session.run(handles["init"])
+    rng = np.random.default_rng(seed)
+    x, y = data["x_train"], data["y_train"]
+    history = []
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(len(x))
+        total = 0.0
+        for start in range(0, len(x), batch_size):
+            batch = order[start : start + batch_size]
+            _, loss = session.run(
+                [handles["train_op"], handles["loss"]],
+                feed_dict={handles["x"]: x[batch], handles["y"]: y[batch], handles["training"]: True},
+            )
+            total += loss * len(batch)
+        test = evaluate(handles, session, data["x_test"], data["y_test"], batch_size)
+        history.append(dict(epoch=epoch, train_loss=float(total / len(x)), test_loss=test["loss"],
+                            test_accuracy=test["accuracy"]))  # fmt: skip
+    return history
+    # END SOLUTION
+
+
+# %%
+check("train")
+
+# %% [markdown]
+# ## Step 7 `report`
+#
+# TF1 wrote TensorBoard events with a `tf.compat.v1.summary.FileWriter` and `Summary` protocol
+# buffers; `tf.summary` (TF2) works too.
+
+# %%
+def report(history, train_metrics, test_metrics):
+    """``{"epochs", "train_loss", "train_accuracy", "test_loss", "test_accuracy",
+    "generalization_gap"}``."""
+    # BEGIN SOLUTION
+    return {
+        "epochs": len(history),
+        "train_loss": float(train_metrics["loss"]),
+        "train_accuracy": float(train_metrics["accuracy"]),
+        "test_loss": float(test_metrics["loss"]),
+        "test_accuracy": float(test_metrics["accuracy"]),
+        "generalization_gap": float(train_metrics["accuracy"] - test_metrics["accuracy"]),
+    }
+    # END SOLUTION
+
+
+def plot_history(history):
+    """A matplotlib Figure: train/test loss and test accuracy against the epoch."""
+    # BEGIN SOLUTION
+    epochs = [h["epoch"] for h in history]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
+    ax_loss.plot(epochs, [h["train_loss"] for h in history], label="train")
+    ax_loss.plot(epochs, [h["test_loss"] for h in history], label="test")
+    ax_loss.legend()
+    ax_acc.plot(epochs, [h["test_accuracy"] for h in history])
+    fig.tight_layout()
+    return fig
+    # END SOLUTION
+
+
+def log_to_tensorboard(history, log_dir):
+    """Scalars ``loss/train``, ``loss/test``, ``accuracy/test`` at ``step = epoch``, written with
+    ``tf.compat.v1.summary.FileWriter``. Returns ``Path(log_dir)``."""
+    # BEGIN SOLUTION
+    with tf.Graph().as_default():  # a TF1 FileWriter lives in graph mode
+        writer = tf1.summary.FileWriter(str(log_dir))
+        for h in history:
+            values = [
+                tf1.Summary.Value(tag="loss/train", simple_value=h["train_loss"]),
+                tf1.Summary.Value(tag="loss/test", simple_value=h["test_loss"]),
+                tf1.Summary.Value(tag="accuracy/test", simple_value=h["test_accuracy"]),
+            ]
+            writer.add_summary(tf1.Summary(value=values), global_step=h["epoch"])
+        writer.close()
+    return Path(log_dir)
+    # END SOLUTION
+
+
+# %%
+check("report")
+
+# %% [markdown]
+# ## The whole pipeline
+#
+# About 15 seconds on a laptop CPU; expect 96-99% test accuracy.
+
+# %%
+path = download(DIGITS.url, Path.home() / ".cache" / "dlcourse", DIGITS.sha256)
+data = prepare_data(path, test_size=0.2, seed=0)
+handles = build_graph(input_shape=(8, 8, 1), num_classes=10, lr=3e-3)
+with tf1.Session(graph=handles["graph"]) as session:
+    history = train(handles, session, data, batch_size=64, epochs=15, seed=0)
+    summary = report(
+        history,
+        evaluate(handles, session, data["x_train"], data["y_train"], 256),
+        evaluate(handles, session, data["x_test"], data["y_test"], 256),
+    )
+print(summary)
+plot_history(history)
+log_to_tensorboard(history, Path("runs") / "tf1")

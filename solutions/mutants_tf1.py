@@ -1,0 +1,150 @@
+"""Mutants of the TF1 reference: one per TF1 mistake of course-spec.md, plus valid alternatives
+(``step=None``: full marks). Checked by ``tests/autograder/test_mutants.py``."""
+
+from autograder.build import Mutant
+
+_RUN_TRAIN = (
+    '            _, loss = session.run(\n'
+    '                [handles["train_op"], handles["loss"]],\n'
+    '                feed_dict={handles["x"]: x[batch], handles["y"]: y[batch], handles["training"]: True},\n'
+    "            )\n"
+)
+
+MUTANTS = [
+    Mutant(
+        "stats_from_all_data",
+        "data",
+        "from all the data",
+        [("    mean, std = normalization_stats(images[train_idx])", "    mean, std = normalization_stats(images)")],
+    ),
+    Mutant(
+        "fixed_batch_placeholder",
+        "model",
+        "fixed batch size",
+        [
+            ('        x = tf1.placeholder(tf.float32, [None, *input_shape], name="x")', '        x = tf1.placeholder(tf.float32, [64, *input_shape], name="x")'),
+            ('        y = tf1.placeholder(tf.int64, [None], name="y")', '        y = tf1.placeholder(tf.int64, [64], name="y")'),
+        ],
+        example=True,
+    ),
+    Mutant(
+        "default_graph",
+        "model",
+        "adds to the default graph",
+        [
+            ("tf1 = tf.compat.v1\n", "tf1 = tf.compat.v1\ntf1.disable_eager_execution()\n"),
+            ("    graph = tf.Graph()\n    with graph.as_default():\n", "    graph = tf1.get_default_graph()\n    if True:\n"),
+        ],
+    ),
+    Mutant(
+        "loss_summed",
+        "loss_opt",
+        "summed over the batch",
+        [("        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(", "        loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(")],
+    ),
+    Mutant(
+        "lr_ignored",
+        "loss_opt",
+        "lr argument is ignored",
+        [("        train_op = tf1.train.AdamOptimizer(learning_rate=lr).minimize(loss)", "        train_op = tf1.train.AdamOptimizer(learning_rate=0.001).minimize(loss)")],
+    ),
+    Mutant(
+        "evaluate_builds_ops",
+        "metric",
+        "added",
+        [
+            (
+                "            [handles[\"loss\"], handles[\"accuracy\"]],\n            feed_dict={handles[\"x\"]: xb, handles[\"y\"]: yb, handles[\"training\"]: False},",
+                "            [tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=handles[\"y\"], logits=handles[\"logits\"])),\n"
+                "             handles[\"accuracy\"]],\n            feed_dict={handles[\"x\"]: xb, handles[\"y\"]: yb, handles[\"training\"]: False},",
+            )
+        ],
+        example=True,
+    ),
+    Mutant(
+        "evaluate_dropout_on",
+        "metric",
+        "training=True",
+        [('            feed_dict={handles["x"]: xb, handles["y"]: yb, handles["training"]: False},', '            feed_dict={handles["x"]: xb, handles["y"]: yb, handles["training"]: True},')],
+    ),
+    Mutant(
+        "evaluate_mean_of_batch_means",
+        "metric",
+        "per-batch means",
+        [
+            ("        total_loss += loss * len(xb)\n        total_acc += acc * len(xb)\n", "        total_loss += loss\n        total_acc += acc\n"),
+            ('    return {"loss": float(total_loss / len(x)), "accuracy": float(total_acc / len(x))}', '    n = -(-len(x) // batch_size)\n    return {"loss": float(total_loss / n), "accuracy": float(total_acc / n)}'),
+        ],
+    ),
+    Mutant(
+        "ops_created_in_loop",
+        "train",
+        "graph grew",
+        [
+            (
+                _RUN_TRAIN,
+                _RUN_TRAIN.replace('[handles["train_op"], handles["loss"]]', '[handles["train_op"], tf.reduce_mean(handles["loss"])]'),
+            )
+        ],
+        example=True,
+    ),
+    Mutant(
+        "init_every_step",
+        "train",
+        "initialiser ran",
+        [(_RUN_TRAIN, '            session.run(handles["init"])\n' + _RUN_TRAIN)],
+        example=True,
+    ),
+    Mutant(
+        "init_never",
+        "train",
+        "initialiser was never run",
+        [('    session.run(handles["init"])\n    rng = np.random.default_rng(seed)', "    rng = np.random.default_rng(seed)")],
+    ),
+    Mutant(
+        "wrong_split_fed",
+        "train",
+        "test split",
+        [('    x, y = data["x_train"], data["y_train"]', '    x, y = data["x_test"], data["y_test"]')],
+        example=True,
+    ),
+    Mutant(
+        "report_train_test_swapped",
+        "report",
+        "swapped",
+        [
+            (
+                '        "train_loss": float(train_metrics["loss"]),\n'
+                '        "train_accuracy": float(train_metrics["accuracy"]),\n'
+                '        "test_loss": float(test_metrics["loss"]),\n'
+                '        "test_accuracy": float(test_metrics["accuracy"]),',
+                '        "train_loss": float(test_metrics["loss"]),\n'
+                '        "train_accuracy": float(test_metrics["accuracy"]),\n'
+                '        "test_loss": float(train_metrics["loss"]),\n'
+                '        "test_accuracy": float(train_metrics["accuracy"]),',
+            )
+        ],
+    ),
+    # -- correct code in other styles: full marks ----------------------------------------------
+    Mutant(
+        "alt_gradient_descent_and_tf_variable",
+        None,
+        "",
+        [
+            ("        train_op = tf1.train.AdamOptimizer(learning_rate=lr).minimize(loss)", "        train_op = tf1.train.GradientDescentOptimizer(learning_rate=lr).minimize(loss)"),
+            (
+                '        kernel = tf1.get_variable("conv/kernel", [3, 3, input_shape[-1], 16], initializer=tf1.glorot_uniform_initializer())',
+                "        kernel = tf.Variable(tf1.glorot_uniform_initializer()([3, 3, input_shape[-1], 16]), name=\"conv_kernel\")",
+            ),
+        ],
+    ),
+    Mutant(
+        "alt_finalized_graph_and_unfed_default",
+        None,
+        "",
+        [
+            ('    session.run(handles["init"])\n    rng = np.random.default_rng(seed)', '    session.run(handles["init"])\n    handles["graph"].finalize()\n    rng = np.random.default_rng(seed)'),
+            ('            feed_dict={handles["x"]: xb, handles["y"]: yb, handles["training"]: False},', '            feed_dict={handles["x"]: xb, handles["y"]: yb},'),
+        ],
+    ),
+]
