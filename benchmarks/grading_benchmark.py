@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FRAMEWORK = {"pytorch": "torch", "tf2": "tensorflow"}
+FRAMEWORK = {"pytorch": "torch", "tf2": "tensorflow", "tf1": "tensorflow"}
 
 
 def _timed(cmd: list[str]) -> tuple[float, float]:
