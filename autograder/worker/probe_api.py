@@ -50,6 +50,17 @@ def describe_exception(exc: BaseException, function: str) -> dict[str, Any]:
     }
 
 
+def run_learner(function: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run something the learner made (a model, a loss, a dataset, a session call on their graph)
+    on behalf of ``function``: its exceptions become LearnerErrors attributed to that function."""
+    try:
+        return call(*args, **kwargs)
+    except LearnerError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
+        raise LearnerError(describe_exception(exc, function)) from None
+
+
 @dataclass
 class ProbeContext:
     """Handed to every probe."""

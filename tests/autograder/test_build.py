@@ -34,7 +34,8 @@ def test_student_notebook_has_stubs_and_no_solutions(name):
     assert code.count("raise NotImplementedError") >= 10
     assert "torch.optim.Adam(model.parameters()" not in code
     assert nb.metadata["dlcourse"]["assignment"] == name
-    checks = [line for c in nb.cells if c.source.startswith("check(") for line in c.source.splitlines()]
+    cells = [c.source for c in nb.cells if c.source.startswith("check(")]
+    checks = [line for source in cells for line in source.splitlines()]
     assert checks == [f'check("{s}")' for s in ASSIGNMENTS[name].steps]
     raw = json.loads(path.read_text())
     assert all(

@@ -128,10 +128,34 @@ def prepare_data(ctx: ProbeContext) -> dict[str, Any]:
     return out
 
 
+def preprocess(ctx: ProbeContext) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    cases = (
+        ("grey", inst.grey_images(ctx.seed), inst.GREY_MEAN, inst.GREY_STD),
+        ("colour", inst.colour_images(ctx.seed), inst.COLOUR_MEAN, inst.COLOUR_STD),
+    )
+    for name, images, mean, std in cases:
+        labels = inst.labels(ctx.seed, len(images))
+        result = ctx.call("preprocess", images.copy(), labels.copy(), mean.copy(), std.copy())
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            out[name] = {"pair": False, "returned": describe(result)}
+            continue
+        x, y = result
+        out[name] = {
+            "pair": True,
+            "x": describe(x),
+            "y": describe(y),
+            "x_values": to_numpy(x),
+            "y_values": to_numpy(y),
+        }
+    return out
+
+
 PROBES = {
     "download_fetch": download_fetch,
     "download_bad_checksum": download_bad_checksum,
     "download_cache": download_cache,
     "stats": stats,
     "prepare_data": prepare_data,
+    "preprocess": preprocess,
 }

@@ -6,33 +6,9 @@ from typing import Any
 
 import torch
 
-from autograder.hidden.common import instances as inst
 from autograder.hidden.common import probes_data
 from autograder.hidden.pytorch.spies import describe, to_numpy
 from autograder.worker.probe_api import LearnerError, ProbeContext
-
-
-def preprocess(ctx: ProbeContext) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    cases = (
-        ("grey", inst.grey_images(ctx.seed), inst.GREY_MEAN, inst.GREY_STD),
-        ("colour", inst.colour_images(ctx.seed), inst.COLOUR_MEAN, inst.COLOUR_STD),
-    )
-    for name, images, mean, std in cases:
-        labels = inst.labels(ctx.seed, len(images))
-        result = ctx.call("preprocess", images.copy(), labels.copy(), mean.copy(), std.copy())
-        if not isinstance(result, tuple | list) or len(result) != 2:
-            out[name] = {"pair": False, "returned": describe(result)}
-            continue
-        x, y = result
-        out[name] = {
-            "pair": True,
-            "x": describe(x),
-            "y": describe(y),
-            "x_values": to_numpy(x),
-            "y_values": to_numpy(y),
-        }
-    return out
 
 
 def _ids(batch_x: Any) -> list[int]:
@@ -113,6 +89,5 @@ def loaders(ctx: ProbeContext) -> dict[str, Any]:
 
 PROBES = {
     **probes_data.PROBES,
-    "preprocess": preprocess,
     "loaders": loaders,
 }

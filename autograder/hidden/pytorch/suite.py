@@ -6,7 +6,7 @@ Grader side: imports numpy only. Probes are named by string and run in the worke
 from __future__ import annotations
 
 from autograder.hidden.base import HiddenTest, Suite
-from autograder.hidden.common import verdicts_data as data
+from autograder.hidden.common import suite_parts as parts
 from autograder.hidden.common import verdicts_model as mdl
 from autograder.hidden.common import verdicts_report as rep
 from autograder.hidden.pytorch import verdicts_io as io
@@ -22,33 +22,10 @@ def _t(name: str, step: str, points: float, probe: str, verdict, doing: str, **k
 
 
 TESTS = [
+    *parts.download_tests(),
+    parts.stats_test(),
     # download
-    _t(
-        "download_fetches_and_verifies",
-        "download",
-        2,
-        "download_fetch",
-        data.download_fetch,
-        "downloading a file:// URL into a new cache directory",
-    ),
-    _t(
-        "download_rejects_bad_checksum",
-        "download",
-        2,
-        "download_bad_checksum",
-        data.download_bad_checksum,
-        "downloading a file whose sha256 does not match",
-    ),
-    _t(
-        "download_reuses_cache",
-        "download",
-        1,
-        "download_cache",
-        data.download_cache,
-        "downloading a file that is already cached",
-    ),
     # data
-    _t("stats_per_channel", "data", 1, "stats", data.stats, "computing normalisation statistics"),
     _t(
         "preprocess_adds_channel_axis",
         "data",
@@ -73,22 +50,7 @@ TESTS = [
         io.preprocess_dtypes,
         "preprocessing images and labels",
     ),
-    _t(
-        "split_stratified_and_seeded",
-        "data",
-        1,
-        "prepare_data",
-        data.prepare_data_split,
-        "preparing a small data file",
-    ),
-    _t(
-        "stats_from_training_split",
-        "data",
-        2,
-        "prepare_data",
-        data.prepare_data_stats,
-        "preparing a small data file",
-    ),
+    *parts.split_tests("NCHW"),
     _t(
         "train_loader_shuffled_reproducibly",
         "data",
@@ -285,23 +247,7 @@ TESTS = [
         timeout_s=60,
     ),
     # report
-    _t(
-        "report_keeps_splits_apart",
-        "report",
-        2,
-        "report",
-        rep.report_values,
-        "reporting known metrics",
-    ),
-    _t("plot_shows_history", "report", 2, "plot", rep.plot_curves, "plotting a known history"),
-    _t(
-        "tensorboard_scalars",
-        "report",
-        2,
-        "tensorboard",
-        rep.tensorboard_scalars,
-        "logging a known history to TensorBoard",
-    ),
+    *parts.report_tests(),
 ]
 
 SUITE = Suite(

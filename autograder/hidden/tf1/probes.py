@@ -5,11 +5,9 @@ from __future__ import annotations
 from autograder.hidden.common import probes_data, probes_report
 from autograder.hidden.tf1 import probes_graph
 from autograder.hidden.tf2.probes import prepare_worker, seed_child  # noqa: F401 - same worker setup
-from autograder.hidden.tf2.probes_model import preprocess
 
 PROBES = {
     **probes_data.PROBES,
     **probes_report.PROBES,
-    "preprocess": preprocess,
     **probes_graph.PROBES,
 }

@@ -15,7 +15,12 @@ import tensorflow as tf
 
 from autograder.hidden.common import instances as inst
 from autograder.hidden.common.observe import describe
-from autograder.worker.probe_api import LearnerError, ProbeContext, describe_exception
+from autograder.worker.probe_api import (
+    LearnerError,
+    ProbeContext,
+    describe_exception,
+    run_learner,
+)
 
 tf1 = tf.compat.v1
 HANDLE_KEYS = ("graph", "x", "y", "training", "logits", "loss", "train_op", "accuracy", "init")
@@ -47,15 +52,6 @@ class RecordingSession(tf.compat.v1.Session):  # type: ignore[name-defined]
                 fed[name] = list(np.shape(value))
         self.log.append({"fetches": names, "feeds": fed})
         return super().run(fetches, feed_dict, options, run_metadata)
-
-
-def _learner(function: str, call: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return call(*args, **kwargs)
-    except LearnerError:
-        raise
-    except BaseException as exc:  # noqa: BLE001
-        raise LearnerError(describe_exception(exc, function)) from None
 
 
 def _handles(ctx: ProbeContext, **kwargs: Any) -> dict[str, Any]:
@@ -98,7 +94,7 @@ def graph(ctx: ProbeContext) -> dict[str, Any]:
     runs = {}
     fixed = x_shape[0] if x_shape and isinstance(x_shape[0], int) else None
     with tf1.Session(graph=g) as session:
-        _learner("build_graph", session.run, first["init"])
+        run_learner("build_graph", session.run, first["init"])
         for name, n in (("1", 1), ("5", 5), ("13", 13), ("fit", fixed or 13)):
             x = rng.normal(size=(n, 8, 8, 3)).astype(np.float32)
             y = rng.integers(0, 7, size=n).astype(np.int64)

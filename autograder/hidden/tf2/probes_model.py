@@ -15,43 +15,14 @@ import tensorflow as tf
 from autograder.hidden.common import instances as inst
 from autograder.hidden.common.observe import as_float, describe, to_numpy
 from autograder.hidden.tf2.spies import built_spy, dataset
-from autograder.worker.probe_api import LearnerError, ProbeContext, describe_exception
-
-
-def _learner(function: str, call: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run learner-made objects (a model, a loss, a dataset); exceptions become LearnerErrors."""
-    try:
-        return call(*args, **kwargs)
-    except LearnerError:
-        raise
-    except BaseException as exc:  # noqa: BLE001
-        raise LearnerError(describe_exception(exc, function)) from None
-
+from autograder.worker.probe_api import (
+    LearnerError,
+    ProbeContext,
+    describe_exception,
+    run_learner,
+)
 
 # -- data -------------------------------------------------------------------------------------
-
-
-def preprocess(ctx: ProbeContext) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    cases = (
-        ("grey", inst.grey_images(ctx.seed), inst.GREY_MEAN, inst.GREY_STD),
-        ("colour", inst.colour_images(ctx.seed), inst.COLOUR_MEAN, inst.COLOUR_STD),
-    )
-    for name, images, mean, std in cases:
-        labels = inst.labels(ctx.seed, len(images))
-        result = ctx.call("preprocess", images.copy(), labels.copy(), mean.copy(), std.copy())
-        if not isinstance(result, tuple | list) or len(result) != 2:
-            out[name] = {"pair": False, "returned": describe(result)}
-            continue
-        x, y = result
-        out[name] = {
-            "pair": True,
-            "x": describe(x),
-            "y": describe(y),
-            "x_values": to_numpy(x),
-            "y_values": to_numpy(y),
-        }
-    return out
 
 
 def _epoch(ds: Any) -> dict[str, Any]:
@@ -93,10 +64,13 @@ def datasets(ctx: ProbeContext) -> dict[str, Any]:
         return result[0], result[1]
 
     train_a, test_a = make(11)
-    a1, a2 = _learner("make_datasets", _epoch, train_a), _learner("make_datasets", _epoch, train_a)
-    b1 = _learner("make_datasets", _epoch, make(11)[0])
-    c1 = _learner("make_datasets", _epoch, make(12)[0])
-    test = _learner("make_datasets", _epoch, test_a)
+    a1, a2 = (
+        run_learner("make_datasets", _epoch, train_a),
+        run_learner("make_datasets", _epoch, train_a),
+    )
+    b1 = run_learner("make_datasets", _epoch, make(11)[0])
+    c1 = run_learner("make_datasets", _epoch, make(12)[0])
+    test = run_learner("make_datasets", _epoch, test_a)
     return {
         "n_train": n_train,
         "n_test": n_test,
@@ -220,7 +194,7 @@ def model_gradients(ctx: ProbeContext) -> dict[str, Any]:
             loss = tf.reduce_sum(tf.square(tf.cast(model(x, training=True), tf.float32)))
         return tape.gradient(loss, model.trainable_variables)
 
-    gradients = _learner("build_model", grads)
+    gradients = run_learner("build_model", grads)
     names = [v.path if hasattr(v, "path") else v.name for v in model.trainable_variables]
     return {
         "is_module": True,
@@ -244,7 +218,7 @@ def loss(ctx: ProbeContext) -> dict[str, Any]:
     logits_t = tf.constant(logits)
     with tf.GradientTape() as tape:
         tape.watch(logits_t)
-        value = _learner("make_loss", loss_fn, tf.constant(targets), logits_t)
+        value = run_learner("make_loss", loss_fn, tf.constant(targets), logits_t)
     grad = None
     with contextlib.suppress(Exception):
         grad = to_numpy(tape.gradient(value, logits_t))
@@ -264,7 +238,7 @@ def optimizer(ctx: ProbeContext) -> dict[str, Any]:
         if not isinstance(opt, keras.optimizers.Optimizer):
             return {"is_optimizer": False, "returned": describe(opt)}
         variable = keras.Variable(np.ones(3, np.float32))
-        _learner("make_optimizer", opt.apply_gradients, [(tf.ones(3), variable)])
+        run_learner("make_optimizer", opt.apply_gradients, [(tf.ones(3), variable)])
         out[run] = {
             "lr_given": lr,
             "lrs": [float(np.asarray(keras.ops.convert_to_numpy(opt.learning_rate)))],
@@ -323,7 +297,6 @@ def evaluate_values(ctx: ProbeContext) -> dict[str, Any]:
 
 
 PROBES = {
-    "preprocess": preprocess,
     "datasets": datasets,
     "get_device_real": get_device_real,
     "get_device_pretend_gpu": get_device_pretend_gpu,
