@@ -37,17 +37,20 @@ def _expand(paths: list[str]) -> list[Path]:
 
 
 def _stems(paths: list[Path]) -> list[str]:
-    """Result file stems: the submission's stem, made unique when two files share one."""
-    seen: dict[str, int] = {}
-    stems = []
+    """Unique result-file stems: the submission's stem; where several files share one, the parent
+    folder's name is prefixed (``pytorch__reference``), then a counter if that is not enough."""
+    counts: dict[str, int] = {}
     for path in paths:
-        stem = path.stem
-        if stem in seen:
-            seen[stem] += 1
-            stem = f"{stem}{path.suffix.replace('.', '_')}"
-        else:
-            seen[stem] = 1
-        stems.append(stem)
+        counts[path.stem] = counts.get(path.stem, 0) + 1
+    stems: list[str] = []
+    taken: set[str] = set()
+    for path in paths:
+        stem = path.stem if counts[path.stem] == 1 else f"{path.parent.name}__{path.stem}"
+        candidate, n = stem, 2
+        while candidate in taken:
+            candidate, n = f"{stem}-{n}", n + 1
+        taken.add(candidate)
+        stems.append(candidate)
     return stems
 
 

@@ -113,3 +113,18 @@ def test_rerun_keeps_unchanged_results_and_regrades_changed_ones(tmp_path, capsy
     )
     assert main(["grade", str(subs), "--out", str(out), "--force"]) == EXIT_OK
     assert "unchanged" not in capsys.readouterr().err
+
+
+def test_result_names_stay_unique_when_submissions_share_a_name():
+    """Do two files called reference.ipynb (in two folders, or twice) get distinct result files?"""
+    from pathlib import Path
+
+    from autograder.cli import _stems
+
+    paths = [
+        Path("a/reference.ipynb"),
+        Path("b/reference.ipynb"),
+        Path("b/reference.py"),
+        Path("c/x.py"),
+    ]
+    assert _stems(paths) == ["a__reference", "b__reference", "b__reference-2", "x"]
