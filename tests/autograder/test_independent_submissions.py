@@ -8,13 +8,14 @@ import pytest
 
 from autograder.grade import grade_file
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.tensorflow]
 HERE = Path(__file__).parent / "submissions"
 
 
-def test_other_style_pytorch_submission_gets_full_marks():
+@pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1"])
+def test_other_style_submission_gets_full_marks(assignment):
     """Is a correct submission that shares no code with the reference graded as correct?"""
-    result = grade_file(HERE / "pytorch_other_style.py", "pytorch")
+    result = grade_file(HERE / f"{assignment}_other_style.py", assignment)
     assert [(t.name, t.message) for t in result.tests if t.status != "passed"] == []
     assert result.score == result.max_score
 
