@@ -25,6 +25,13 @@ _MODULES = (
     "torch.utils.data",
     "torch.autograd",
     "torch.cuda",
+    "tensorflow",
+    "tensorflow.compat.v1",
+    "keras",
+    "keras.ops",
+    "keras.losses",
+    "keras.metrics",
+    "keras.optimizers",
 )
 _CLASSES = (
     ("torch", "Tensor"),
@@ -32,6 +39,10 @@ _CLASSES = (
     ("torch.optim", "Optimizer"),
     ("torch.utils.data", "DataLoader"),
     ("numpy", "ndarray"),
+    ("keras", "Model"),
+    ("keras", "Layer"),
+    ("keras.metrics", "Metric"),
+    ("keras.optimizers", "Optimizer"),
 )
 _OURS = ("autograder", "course_utils")
 

@@ -59,3 +59,18 @@ def test_basic_sandbox_still_grades_the_reference_fully(monkeypatch):
     result = grade_file(ROOT / "examples" / "pytorch" / "reference.ipynb", "pytorch")
     assert result.sandbox == "basic"
     assert result.score == result.max_score
+
+
+@pytest.mark.tensorflow
+def test_patching_keras_in_a_tf2_run_is_noticed(tmp_path):
+    """Does replacing a Keras function (to fake what probes observe) void the tests, as torch's do?"""
+    stub = extract(read_submission(ROOT / "assignments" / "02_tf2_pipeline.ipynb")).code
+    path = tmp_path / "patch_keras.py"
+    path.write_text(
+        stub + "\n\nclass _Attack:\n    import keras\n    keras.ops.argmax = lambda *a, **k: 0\n"
+    )
+    result = grade_file(path, "tf2")
+    assert result.score == 0
+    assert any(
+        "replaces functions" in t.message and "keras.ops.argmax" in t.message for t in result.tests
+    )
