@@ -3,8 +3,8 @@
 Exit codes: 0 every submission was graded (whatever its score, including unreadable files, which
 get an error record); 2 usage error: unknown assignment, no files, or a file whose assignment was
 neither given (--assignment) nor in its metadata (the others are still graded and every file
-still gets a record); 3 ``build --check`` found generated files out of date; 1 an internal error
-of the grader itself.
+still gets a record); 3 ``build --check`` found generated files out of date; 4 ``check`` ran and
+some public checks fail; 1 an internal error of the grader itself.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from autograder.assignments import ASSIGNMENTS, UnknownAssignmentError
 from autograder.results import SubmissionResult, write_result
 from autograder.sandbox import GraderInternalError
 
-EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_STALE = 0, 1, 2, 3
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_STALE, EXIT_CHECKS_FAIL = 0, 1, 2, 3, 4
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 
 
@@ -188,6 +188,37 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    """The public checks of the notebooks, for a learner who works in a .py file (or a notebook)
+    with their own editor. Like the notebook's check(), it runs the learner's code in this process:
+    it is the learner's own tool, on their own machine, with no hidden test anywhere near it."""
+    from autograder.extract import extract
+    from autograder.reader import SubmissionReadError, read_submission
+    from course_utils.checks import Checker
+
+    try:
+        submission = read_submission(args.file)
+    except SubmissionReadError as exc:
+        print(f"dlcourse check: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    assignment = args.assignment or submission.assignment
+    if assignment is None:
+        print(f"dlcourse check: pass --assignment ({', '.join(ASSIGNMENTS)})", file=sys.stderr)
+        return EXIT_USAGE
+    extracted = extract(submission)
+    for note in extracted.notes:
+        print(f"note: {note}")
+    namespace: dict = {"__name__": "submission"}
+    try:
+        exec(compile(extracted.code, str(args.file), "exec"), namespace)  # noqa: S102
+    except Exception as exc:  # noqa: BLE001 - report, then check what was defined
+        print(f"note: running your definitions raised {type(exc).__name__}: {exc}")
+    report = Checker(assignment, namespace)(args.step)
+    print(repr(report))
+    steps = report.reports if hasattr(report, "reports") else [report]
+    return EXIT_OK if all(s.passed for s in steps) else EXIT_CHECKS_FAIL
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlcourse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -209,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="only report generated files that are out of date"
     )
     build.set_defaults(func=_cmd_build)
+    check = sub.add_parser("check", help="run the public checks on your .py or .ipynb file")
+    check.add_argument("file")
+    check.add_argument("step", nargs="?", help="one step (default: all steps, as progress)")
+    check.add_argument("--assignment", choices=sorted(ASSIGNMENTS))
+    check.set_defaults(func=_cmd_check)
     demo = sub.add_parser("demo", help="grade the bundled examples and print the class table")
     demo.add_argument("--out", default="build/demo")
     demo.set_defaults(func=_cmd_demo)

@@ -128,3 +128,21 @@ def test_result_names_stay_unique_when_submissions_share_a_name():
         Path("c/x.py"),
     ]
     assert _stems(paths) == ["a__reference", "b__reference", "b__reference-2", "x"]
+
+
+def test_check_command_runs_public_checks_on_a_file(tmp_path, capsys):
+    """Can a learner working in a .py file run the notebook's public checks from the terminal?"""
+    from autograder.cli import EXIT_CHECKS_FAIL
+
+    assert (
+        main(["check", str(ROOT / "examples" / "pytorch" / "reference.ipynb"), "metric"]) == EXIT_OK
+    )
+    assert "check('metric'): all checks pass" in capsys.readouterr().out
+    stub = ROOT / "assignments" / "01_pytorch_pipeline.ipynb"
+    assert main(["check", str(stub)]) == EXIT_CHECKS_FAIL
+    out = capsys.readouterr().out
+    assert out.startswith("progress: 0/7 steps") and "NOT IMPLEMENTED" not in out
+    script = tmp_path / "mine.py"
+    script.write_text("def accuracy(logits, targets):\n    return 0.5\n")
+    assert main(["check", str(script), "metric", "--assignment", "pytorch"]) == EXIT_CHECKS_FAIL
+    assert "[PASS] accuracy" in capsys.readouterr().out

@@ -63,7 +63,7 @@ def test_basic_sandbox_still_grades_the_reference_fully(monkeypatch):
 
 @pytest.mark.tensorflow
 def test_patching_keras_in_a_tf2_run_is_noticed(tmp_path):
-    """Does replacing a Keras function (to fake what probes observe) void the tests, as torch's do?"""
+    """Does replacing a Keras function (to fake what probes see) void the tests, as for torch?"""
     stub = extract(read_submission(ROOT / "assignments" / "02_tf2_pipeline.ipynb")).code
     path = tmp_path / "patch_keras.py"
     path.write_text(
