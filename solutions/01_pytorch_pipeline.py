@@ -18,6 +18,8 @@
 #   arguments, shapes and dtypes the graders rely on.
 # - After each step, run its `check("<step>")` cell. It runs quick public checks in this kernel
 #   and tells you which misconception a failure points to. `check()` alone shows all steps.
+# - Stuck? `hint("<step>")` gives one more hint each time you call it: first a nudge, then the
+#   concept, then the API to reach for.
 # - The hidden tests used for grading probe the same behaviour with other inputs. Code that is
 #   correct for the reason the docstring gives passes both, whatever its style.
 #
@@ -42,8 +44,10 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from course_utils import DIGITS, load_npz, seed_everything, stratified_split
 from course_utils.checks import Checker
+from course_utils.hints import Hints
 
 check = Checker("pytorch")
+hint = Hints("pytorch")  # hint("data") gives one more hint each call
 seed_everything(0)
 
 # %% [markdown]

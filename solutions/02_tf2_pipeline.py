@@ -20,7 +20,8 @@
 # | train vs eval behaviour | `model.train()` / `model.eval()` (a mode that sticks) | `model(x, training=True/False)` on every call |
 # | devices | explicit `.to(device)` | placed for you (GPU if there is one); `tf.device("/GPU:0")` to choose |
 #
-# Run each step's `check("<step>")` cell after you write it; `check()` shows all steps.
+# Run each step's `check("<step>")` cell after you write it; `check()` shows all steps;
+# `hint("<step>")` gives one more hint each call.
 
 # %%
 import hashlib
@@ -38,8 +39,10 @@ import tensorflow as tf
 
 from course_utils import DIGITS, load_npz, seed_everything, stratified_split
 from course_utils.checks import Checker
+from course_utils.hints import Hints
 
 check = Checker("tf2")
+hint = Hints("tf2")  # hint("data") gives one more hint each call
 seed_everything(0)
 
 # %% [markdown]

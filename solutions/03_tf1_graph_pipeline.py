@@ -55,9 +55,11 @@ import tensorflow as tf
 
 from course_utils import DIGITS, load_npz, seed_everything, stratified_split
 from course_utils.checks import Checker
+from course_utils.hints import Hints
 
 tf1 = tf.compat.v1
 check = Checker("tf1")
+hint = Hints("tf1")  # hint("data") gives one more hint each call
 seed_everything(0)
 
 # %% [markdown]

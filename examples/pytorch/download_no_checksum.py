@@ -9,8 +9,10 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from course_utils import DIGITS, load_npz, seed_everything, stratified_split
 from course_utils.checks import Checker
+from course_utils.hints import Hints
 
 check = Checker("pytorch")
+hint = Hints("pytorch")  # hint("data") gives one more hint each call
 seed_everything(0)
 
 
