@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import json
 import sys
+import time
 from pathlib import Path
 
 from autograder.assignments import ASSIGNMENTS, UnknownAssignmentError
@@ -85,20 +86,24 @@ def grade_paths(
 
     With ``resume``, a file whose result in ``out`` was made from the same bytes by the same
     version of the hidden tests is not graded again (an interrupted batch continues where it
-    stopped)."""
+    stopped). Progress, with an estimate of the time left, goes to stderr."""
     from autograder.grade import grade_file, resolve_assignment
     from autograder.suites import get_suite
 
-    results = []
-    for path, stem in zip(paths, _stems(paths)):
+    def say(message: str) -> None:
+        if not quiet:
+            print(message, file=sys.stderr)
+
+    results: list[SubmissionResult] = []
+    started, graded_time, graded = time.monotonic(), 0.0, 0
+    for index, (path, stem) in enumerate(zip(paths, _stems(paths)), start=1):
+        counter = f"[{index}/{len(paths)}]"
         name = resolve_assignment(path, assignment)
         previous = _previous(out, stem, path, name) if resume and name else None
         if previous is not None:
-            if not quiet:
-                print(
-                    f"  unchanged {path.name}: {previous.score:g}/{previous.max_score:g} (kept)",
-                    file=sys.stderr,
-                )
+            say(
+                f"{counter} unchanged {path.name}: {previous.score:g}/{previous.max_score:g} (kept)"
+            )
             results.append(previous)
             continue
         if name is None:
@@ -115,14 +120,28 @@ def grade_paths(
             result = grade_file(path, name, private_dirs=[out] if out is not None else None)
         if out is not None:
             write_result(result, out, stem)
-        if not quiet:
-            print(
-                f"  graded {path.name}: {result.score:g}/{result.max_score:g} "
-                f"in {result.elapsed_s:.1f} s",
-                file=sys.stderr,
-            )
+        graded += 1
+        graded_time += result.elapsed_s
+        left = graded_time / graded * (len(paths) - index)
+        say(
+            f"{counter} graded {path.name}: {result.score:g}/{result.max_score:g} "
+            f"in {result.elapsed_s:.1f} s, about {_duration(left)} left"
+        )
         results.append(result)
+    if len(paths) > 1:
+        full = sum(r.max_score > 0 and r.score == r.max_score for r in results)
+        unreadable = sum(bool(r.error) for r in results)
+        say(
+            f"done: {len(results)} submissions in {_duration(time.monotonic() - started)} "
+            f"({graded} graded, {len(results) - graded} kept); {full} with full marks, "
+            f"{unreadable} unreadable"
+        )
     return results
+
+
+def _duration(seconds: float) -> str:
+    whole = int(round(seconds))
+    return f"{whole // 60}m{whole % 60:02d}s" if whole >= 60 else f"{whole}s"
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
