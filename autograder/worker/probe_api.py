@@ -50,6 +50,19 @@ def describe_exception(exc: BaseException, function: str) -> dict[str, Any]:
     }
 
 
+def contract_error(function: str, message: str) -> LearnerError:
+    """A learner function returned something other than its contract says (e.g. not a pair)."""
+    return LearnerError(
+        {
+            "function": function,
+            "kind": "raised",
+            "type": "TypeError",
+            "message": message,
+            "line": None,
+        }
+    )
+
+
 def run_learner(function: str, call: Any, *args: Any, **kwargs: Any) -> Any:
     """Run something the learner made (a model, a loss, a dataset, a session call on their graph)
     on behalf of ``function``: its exceptions become LearnerErrors attributed to that function."""

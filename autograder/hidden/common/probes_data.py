@@ -10,7 +10,7 @@ import numpy as np
 
 from autograder.hidden.common import instances as inst
 from autograder.hidden.common.observe import describe, to_numpy
-from autograder.worker.probe_api import LearnerError, ProbeContext
+from autograder.worker.probe_api import LearnerError, ProbeContext, contract_error, run_learner
 
 
 def _source_file(ctx: ProbeContext) -> tuple[Path, bytes]:
@@ -149,6 +149,59 @@ def preprocess(ctx: ProbeContext) -> dict[str, Any]:
             "y_values": to_numpy(y),
         }
     return out
+
+
+def _epoch(batches: Any) -> dict[str, Any]:
+    """One pass over a loader / dataset of (x, y) batches whose x carry sample ids."""
+    ids, per_batch, dtypes = [], [], set()
+    for batch in batches:
+        x, y = batch[0], batch[1]
+        arr = to_numpy(x)
+        batch_ids = (
+            [] if arr is None else [int(round(v)) for v in arr.reshape(arr.shape[0], -1)[:, 0]]
+        )
+        ids.extend(batch_ids)
+        per_batch.append(batch_ids)
+        dtypes.add(f"{describe(x).get('dtype', '?')}/{describe(y).get('dtype', '?')}")
+    return {
+        "ids": ids,
+        "sizes": [len(b) for b in per_batch],
+        "batches": per_batch,
+        "dtypes": sorted(dtypes),
+    }
+
+
+def batching(
+    ctx: ProbeContext, function: str, arrays: Any, n_train: int, n_test: int, batch: int
+) -> dict[str, Any]:
+    """Build the learner's train / test batches twice with one seed and once with another, and
+    record which sample ids each pass yields. ``arrays()`` makes (x_train, y_train, x_test, y_test)
+    whose x hold the sample id (test ids start at 1000)."""
+
+    def make(seed: int) -> tuple[Any, Any]:
+        result = ctx.call(function, *arrays(), batch_size=batch, seed=seed)
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            raise contract_error(
+                function, "expected (train, test), got " + describe(result)["type"]
+            )
+        return result[0], result[1]
+
+    train_a, test_a = make(11)
+    a1 = run_learner(function, _epoch, train_a)
+    a2 = run_learner(function, _epoch, train_a)
+    b1 = run_learner(function, _epoch, make(11)[0])
+    c1 = run_learner(function, _epoch, make(12)[0])
+    test = run_learner(function, _epoch, test_a)
+    return {
+        "n_train": n_train,
+        "n_test": n_test,
+        "batch": batch,
+        "a1": a1,
+        "a2": a2,
+        "b1": b1,
+        "c1": c1,
+        "test": test,
+    }
 
 
 PROBES = {

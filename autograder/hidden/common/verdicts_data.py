@@ -190,3 +190,13 @@ def prepare_data_stats(obs: dict[str, Any], seed: int) -> Verdict:
         f"after normalising, the training images have mean {train_mean:.4f} and std "
         f"{train_std:.4f}; with statistics of the training split they would be 0 and 1"
     )
+
+
+def preprocess_case(obs: dict[str, Any], name: str) -> dict[str, Any]:
+    """The ``grey`` / ``colour`` observation of the shared preprocess probe, if it was a pair."""
+    got = obs[name]
+    if not got.get("pair"):
+        raise ValueError(
+            f"preprocess should return a pair (x, y), got {got.get('returned', {}).get('type')}"
+        )
+    return got

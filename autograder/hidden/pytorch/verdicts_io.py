@@ -8,6 +8,7 @@ import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
 from autograder.hidden.common import instances as inst
+from autograder.hidden.common import verdicts_data as data
 
 # -- download ---------------------------------------------------------------------------------
 
@@ -22,18 +23,9 @@ def _expected_x(images: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.nda
     return ((x - mean) / std).transpose(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)
 
 
-def _preprocess_case(obs: dict[str, Any], name: str) -> dict[str, Any]:
-    got = obs[name]
-    if not got.get("pair"):
-        raise ValueError(
-            f"preprocess should return a pair (x, y), got {got.get('returned', {}).get('type')}"
-        )
-    return got
-
-
 def preprocess_channel_axis(obs: dict[str, Any], seed: int) -> Verdict:
     images = inst.grey_images(seed)
-    got = _preprocess_case(obs, "grey")
+    got = data.preprocess_case(obs, "grey")
     n, h, w = images.shape
     shape = tuple(got["x"].get("shape", ()))
     if shape == (n, h, w):
@@ -57,7 +49,7 @@ def preprocess_channel_axis(obs: dict[str, Any], seed: int) -> Verdict:
 
 def preprocess_permute(obs: dict[str, Any], seed: int) -> Verdict:
     images = inst.colour_images(seed)
-    got = _preprocess_case(obs, "colour")
+    got = data.preprocess_case(obs, "colour")
     n, h, w, c = images.shape
     shape = tuple(got["x"].get("shape", ()))
     if shape == (n, h, w, c):
@@ -97,7 +89,7 @@ def preprocess_permute(obs: dict[str, Any], seed: int) -> Verdict:
 def preprocess_dtypes(obs: dict[str, Any], seed: int) -> Verdict:
     problems = []
     for name in ("grey", "colour"):
-        got = _preprocess_case(obs, name)
+        got = data.preprocess_case(obs, name)
         x, y = got["x"], got["y"]
         if x.get("dtype") != "float32":
             hint = (

@@ -18,6 +18,7 @@ from autograder.hidden.common.observe import describe
 from autograder.worker.probe_api import (
     LearnerError,
     ProbeContext,
+    contract_error,
     describe_exception,
     run_learner,
 )
@@ -58,10 +59,9 @@ def _handles(ctx: ProbeContext, **kwargs: Any) -> dict[str, Any]:
     handles = ctx.call("build_graph", **kwargs)
     if not isinstance(handles, dict) or not all(k in handles for k in HANDLE_KEYS):
         got = sorted(map(str, handles)) if isinstance(handles, dict) else describe(handles)["type"]
-        raise LearnerError(
-            {"function": "build_graph", "kind": "raised", "type": "TypeError", "line": None,
-             "message": f"expected a dict with {', '.join(HANDLE_KEYS)}; got {got}"}
-        )  # fmt: skip
+        raise contract_error(
+            "build_graph", f"expected a dict with {', '.join(HANDLE_KEYS)}; got {got}"
+        )
     return handles
 
 

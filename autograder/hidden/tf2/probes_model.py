@@ -13,11 +13,12 @@ import numpy as np
 import tensorflow as tf
 
 from autograder.hidden.common import instances as inst
+from autograder.hidden.common import probes_data
 from autograder.hidden.common.observe import as_float, describe, to_numpy
 from autograder.hidden.tf2.spies import built_spy, dataset
 from autograder.worker.probe_api import (
-    LearnerError,
     ProbeContext,
+    contract_error,
     describe_exception,
     run_learner,
 )
@@ -25,62 +26,18 @@ from autograder.worker.probe_api import (
 # -- data -------------------------------------------------------------------------------------
 
 
-def _epoch(ds: Any) -> dict[str, Any]:
-    ids, batches, dtypes = [], [], set()
-    for batch in ds:
-        x, y = batch[0], batch[1]
-        arr = np.asarray(to_numpy(x))
-        batch_ids = [int(round(v)) for v in arr.reshape(arr.shape[0], -1)[:, 0]]
-        ids.extend(batch_ids)
-        batches.append(batch_ids)
-        dtypes.add(f"{describe(x).get('dtype')}/{describe(y).get('dtype')}")
-    return {
-        "ids": ids,
-        "sizes": [len(b) for b in batches],
-        "batches": batches,
-        "dtypes": sorted(dtypes),
-    }
-
-
 def datasets(ctx: ProbeContext) -> dict[str, Any]:
-    n_train, n_test, batch = 43, 21, 8
+    n_train, n_test = 43, 21
 
     def arrays() -> tuple[np.ndarray, ...]:
-        x_train = np.broadcast_to(
-            np.arange(n_train, dtype=np.float32)[:, None, None, None], (n_train, 3, 3, 1)
-        )
+        ids = np.arange(n_train, dtype=np.float32)[:, None, None, None]
+        x_train = np.broadcast_to(ids, (n_train, 3, 3, 1))
         x_test = np.broadcast_to(
             1000 + np.arange(n_test, dtype=np.float32)[:, None, None, None], (n_test, 3, 3, 1)
         )
         return x_train.copy(), np.arange(n_train) % 10, x_test.copy(), np.arange(n_test) % 10
 
-    def make(seed: int) -> tuple[Any, Any]:
-        result = ctx.call("make_datasets", *arrays(), batch_size=batch, seed=seed)
-        if not isinstance(result, tuple | list) or len(result) != 2:
-            raise LearnerError(
-                {"function": "make_datasets", "kind": "raised", "type": "TypeError", "line": None,
-                 "message": "expected (train_ds, test_ds), got " + describe(result)["type"]}
-            )  # fmt: skip
-        return result[0], result[1]
-
-    train_a, test_a = make(11)
-    a1, a2 = (
-        run_learner("make_datasets", _epoch, train_a),
-        run_learner("make_datasets", _epoch, train_a),
-    )
-    b1 = run_learner("make_datasets", _epoch, make(11)[0])
-    c1 = run_learner("make_datasets", _epoch, make(12)[0])
-    test = run_learner("make_datasets", _epoch, test_a)
-    return {
-        "n_train": n_train,
-        "n_test": n_test,
-        "batch": batch,
-        "a1": a1,
-        "a2": a2,
-        "b1": b1,
-        "c1": c1,
-        "test": test,
-    }
+    return probes_data.batching(ctx, "make_datasets", arrays, n_train, n_test, batch=8)
 
 
 # -- devices and model ------------------------------------------------------------------------
@@ -258,10 +215,9 @@ def optimizer(ctx: ProbeContext) -> dict[str, Any]:
 def _metrics(ctx: ProbeContext) -> Any:
     metrics = ctx.call("make_metrics")
     if not isinstance(metrics, dict):
-        raise LearnerError(
-            {"function": "make_metrics", "kind": "raised", "type": "TypeError", "line": None,
-             "message": "expected a dict of Keras metrics, got " + describe(metrics)["type"]}
-        )  # fmt: skip
+        raise contract_error(
+            "make_metrics", "expected a dict of Keras metrics, got " + describe(metrics)["type"]
+        )
     return metrics
 
 

@@ -11,7 +11,7 @@ import tensorflow as tf
 from autograder.hidden.common import instances as inst
 from autograder.hidden.common.observe import as_float, describe, to_numpy
 from autograder.hidden.tf2.spies import built_spy
-from autograder.worker.probe_api import LearnerError, ProbeContext
+from autograder.worker.probe_api import ProbeContext, contract_error
 
 SGD_LR = 0.5  # must match verdicts_train.SGD_LR
 
@@ -154,10 +154,9 @@ def fit_keras(ctx: ProbeContext) -> dict[str, Any]:
     history = ctx.call("fit_keras", model, train, test, 4)
     entries = _entries(history)
     if entries is None:
-        raise LearnerError(
-            {"function": "fit_keras", "kind": "raised", "type": "TypeError", "line": None,
-             "message": "expected a list of per-epoch dicts, got " + describe(history)["type"]}
-        )  # fmt: skip
+        raise contract_error(
+            "fit_keras", "expected a list of per-epoch dicts, got " + describe(history)["type"]
+        )
     return {"entries": entries, "final_accuracy": _accuracy(model, x_test, y_test)}
 
 

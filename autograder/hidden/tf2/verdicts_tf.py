@@ -9,19 +9,11 @@ import numpy as np
 from autograder.hidden.base import Verdict, failed, passed
 from autograder.hidden.common import instances as inst
 from autograder.hidden.common import numerics as num
+from autograder.hidden.common import verdicts_data as data
 
 SGD_LR = 0.5  # must match probes_train.SGD_LR
 
 # -- data -------------------------------------------------------------------------------------
-
-
-def _case(obs: dict[str, Any], name: str) -> dict[str, Any]:
-    got = obs[name]
-    if not got.get("pair"):
-        raise ValueError(
-            f"preprocess should return a pair (x, y), got {got.get('returned', {}).get('type')}"
-        )
-    return got
 
 
 def preprocess_channels_last(obs: dict[str, Any], seed: int) -> Verdict:
@@ -29,7 +21,7 @@ def preprocess_channels_last(obs: dict[str, Any], seed: int) -> Verdict:
         ("grey", inst.grey_images(seed), inst.GREY_MEAN, inst.GREY_STD),
         ("colour", inst.colour_images(seed), inst.COLOUR_MEAN, inst.COLOUR_STD),
     ):
-        got = _case(obs, name)
+        got = data.preprocess_case(obs, name)
         x01 = images.astype(np.float32) / 255.0
         if x01.ndim == 3:
             x01 = x01[..., None]  # (N, H, W) -> (N, H, W, 1)
@@ -58,7 +50,7 @@ def preprocess_channels_last(obs: dict[str, Any], seed: int) -> Verdict:
 def preprocess_dtypes(obs: dict[str, Any], seed: int) -> Verdict:
     problems = []
     for name in ("grey", "colour"):
-        got = _case(obs, name)
+        got = data.preprocess_case(obs, name)
         if got["x"].get("dtype") != "float32":
             problems.append(
                 f"images are {got['x'].get('dtype')}, expected float32 (numpy defaults to float64)"
