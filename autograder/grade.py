@@ -8,24 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from autograder.extract import Extracted, extract
-from autograder.hidden.base import HiddenTest, Suite, judge
+from autograder.hidden.base import HiddenTest, Suite, judge, result_for
 from autograder.reader import SubmissionReadError, read_submission
 from autograder.results import SubmissionResult, TestResult
 from autograder.sandbox import Limits, Worker, WorkerDied
 from autograder.suites import get_suite
 
 MAX_WORKER_RESTARTS = 3
-
-
-def _blanket(
-    suite: Suite, status: str, message: str, tests: list[HiddenTest] | None = None
-) -> list[TestResult]:
-    return [
-        TestResult(
-            name=t.name, step=t.step, score=0.0, max_score=t.points, status=status, message=message
-        )
-        for t in (suite.tests if tests is None else tests)
-    ]
 
 
 def resolve_assignment(path: Path, requested: str | None) -> str | None:
@@ -64,7 +53,7 @@ def grade_file(
             str(exc) if isinstance(exc, SubmissionReadError) else f"cannot read {path.name}: {exc}"
         )
         result.error = message
-        result.tests = _blanket(suite, "error", f"not graded: {message}")
+        result.tests = [result_for(t, "error", f"not graded: {message}") for t in suite.tests]
         result.elapsed_s = time.monotonic() - started
         return result
     if submission.assignment and submission.assignment != assignment:
@@ -104,7 +93,7 @@ def _run_suite(
             if tail:
                 result.notes.append(f"the grading process printed, before it stopped: ...{tail}")
             for test in pending:
-                by_name[test.name] = _blanket(suite, exc.status, message, [test])[0]
+                by_name[test.name] = result_for(test, exc.status, message)
             break
         try:
             if not loaded.get("ok"):
@@ -123,25 +112,20 @@ def _run_suite(
                     "such code is not graded"
                 )
                 for test in pending:
-                    by_name[test.name] = _blanket(suite, "error", message, [test])[0]
+                    by_name[test.name] = result_for(test, "error", message)
                 pending = []
             pending = _run_pending(
                 suite, worker, pending, replies, by_name, extracted, limits, started
             )
         except WorkerDied as exc:
             test = pending.pop(0)
-            by_name[test.name] = _blanket(
-                suite, exc.status, f"while {test.doing}: {exc.reason}", [test]
-            )[0]
+            by_name[test.name] = result_for(test, exc.status, f"while {test.doing}: {exc.reason}")
             restarts += 1
             if restarts > MAX_WORKER_RESTARTS:
                 for rest in pending:
-                    by_name[rest.name] = _blanket(
-                        suite,
-                        "error",
-                        "not run: the grading process kept dying on earlier tests",
-                        [rest],
-                    )[0]
+                    by_name[rest.name] = result_for(
+                        rest, "error", "not run: the grading process kept dying on earlier tests"
+                    )
                 pending = []
         finally:
             result.peak_rss_mb = max(result.peak_rss_mb, worker.peak_rss_mb)
@@ -158,14 +142,7 @@ def _run_static(
     """A source check, scored only once the test it depends on passed."""
     dependency = by_name.get(test.depends_on or "")
     if test.depends_on and (dependency is None or dependency.status != "passed"):
-        return TestResult(
-            name=test.name,
-            step=test.step,
-            score=0.0,
-            max_score=test.points,
-            status="failed",
-            message=f"not checked until {test.depends_on} passes",
-        )
+        return result_for(test, "failed", f"not checked until {test.depends_on} passes")
     return judge(test, {"status": "ok", "obs": {"code": extracted.code}}, suite.seed_for(test))
 
 
@@ -185,12 +162,11 @@ def _run_pending(
         seed = suite.seed_for(test)
         if time.monotonic() - started > limits.submission_timeout_s:
             for rest in pending:
-                by_name[rest.name] = _blanket(
-                    suite,
+                by_name[rest.name] = result_for(
+                    rest,
                     "timeout",
                     f"not run: the submission used up its {limits.submission_timeout_s:.0f} s",
-                    [rest],
-                )[0]
+                )
             return []
         assert test.probe is not None
         if test.probe not in replies:

@@ -70,7 +70,8 @@ class Suite:
         return int.from_bytes(digest[:4], "big")
 
 
-def _result(test: HiddenTest, status: str, message: str, fraction: float = 0.0) -> TestResult:
+def result_for(test: HiddenTest, status: str, message: str, fraction: float = 0.0) -> TestResult:
+    """The result of ``test`` with this status and message, scoring ``fraction`` of its points."""
     return TestResult(
         name=test.name,
         step=test.step,
@@ -86,19 +87,19 @@ def describe_learner_error(test: HiddenTest, info: dict[str, Any], where: str = 
     fn = info.get("function", "?")
     kind = info.get("kind")
     if kind == "missing":
-        return _result(
+        return result_for(
             test,
             "error",
             f"`{fn}` is not defined in your submission (while {test.doing}); check its name and "
             "that its cell is part of the notebook",
         )
     if kind == "not_implemented":
-        return _result(
+        return result_for(
             test, "failed", f"`{fn}` is not implemented yet (it raises NotImplementedError)"
         )
     location = f" at {where}" if where else ""
     if kind == "exit":
-        return _result(
+        return result_for(
             test,
             "error",
             f"`{fn}` called exit(){location} while {test.doing}; a function should return or raise",
@@ -112,7 +113,7 @@ def describe_learner_error(test: HiddenTest, info: dict[str, Any], where: str = 
     message = f"`{fn}` raised {detail}{location} while {test.doing}"
     if hint:
         message += f". Likely cause: {hint}"
-    return _result(test, "error", message)
+    return result_for(test, "error", message)
 
 
 def judge(
@@ -125,14 +126,14 @@ def judge(
     status = reply.get("status")
     elapsed = float(reply.get("elapsed_s", 0.0) or 0.0)
     if status == "timeout" or "SIGXCPU" in str(reply.get("detail", "")):
-        result = _result(
+        result = result_for(
             test,
             "timeout",
             f"did not finish within {test.timeout_s:.0f} s while {test.doing}: an endless loop, "
             "or far more work than the task needs?",
         )
     elif status == "tampered":
-        result = _result(
+        result = result_for(
             test,
             "error",
             f"while {test.doing}, your code replaced functions of the grader, the frameworks or "
@@ -140,7 +141,7 @@ def judge(
             "with earns nothing",
         )
     elif status != "ok":
-        result = _result(
+        result = result_for(
             test,
             "error",
             f"the process running your code stopped while {test.doing}: "
@@ -149,7 +150,7 @@ def judge(
     else:
         obs = reply.get("obs")
         if not isinstance(obs, dict):
-            result = _result(test, "error", f"no usable observation while {test.doing}")
+            result = result_for(test, "error", f"no usable observation while {test.doing}")
         elif "learner_error" in obs:
             info = obs["learner_error"]
             result = describe_learner_error(test, info, where(info.get("line")))
@@ -164,12 +165,12 @@ def apply_verdict(test: HiddenTest, obs: dict[str, Any], seed: int) -> TestResul
     try:
         verdict = test.verdict(obs, seed)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
-        return _result(
+        return result_for(
             test,
             "failed",
             f"unexpected result while {test.doing}: the returned values do not have the "
             f"documented types or shapes ({type(exc).__name__}: {str(exc)[:200]})",
         )
     if verdict.passed:
-        return _result(test, "passed", verdict.message, 1.0)
-    return _result(test, "failed", verdict.message, verdict.fraction or 0.0)
+        return result_for(test, "passed", verdict.message, 1.0)
+    return result_for(test, "failed", verdict.message, verdict.fraction or 0.0)
