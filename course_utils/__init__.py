@@ -5,6 +5,7 @@ Importing this package is cheap: it never imports torch or tensorflow itself.
 
 from course_utils.data import DIGITS, REGISTRY, Dataset, get_dataset, load_npz, stratified_split
 from course_utils.errors import CourseError
+from course_utils.practice import practice
 from course_utils.seeding import seed_everything
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Dataset",
     "get_dataset",
     "load_npz",
+    "practice",
     "seed_everything",
     "stratified_split",
 ]

@@ -20,6 +20,9 @@
 #   and tells you which misconception a failure points to. `check()` alone shows all steps.
 # - Stuck? `hint("<step>")` gives one more hint each time you call it: first a nudge, then the
 #   concept, then the API to reach for.
+# - Practising on your own? Run `from course_utils import practice; practice()` once (or start
+#   Jupyter with `DLCOURSE_PRACTICE=1`): every `check` then also runs *practice checks* on fresh
+#   random instances each call and explains what it expected and what it observed.
 # - The hidden tests used for grading probe the same behaviour with other inputs. Code that is
 #   correct for the reason the docstring gives passes both, whatever its style.
 #

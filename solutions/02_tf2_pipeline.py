@@ -21,7 +21,8 @@
 # | devices | explicit `.to(device)` | placed for you (GPU if there is one); `tf.device("/GPU:0")` to choose |
 #
 # Run each step's `check("<step>")` cell after you write it; `check()` shows all steps;
-# `hint("<step>")` gives one more hint each call.
+# `hint("<step>")` gives one more hint each call. Practising alone? `practice()` (from
+# `course_utils`) adds practice checks on fresh random instances to every `check`.
 
 # %%
 import hashlib

@@ -39,6 +39,9 @@
 #
 # Under Keras 3, `tf.compat.v1.layers` no longer exists: layers are written with
 # `tf.compat.v1.get_variable` (or `tf.Variable`) and `tf.nn` operations.
+#
+# `check("<step>")` after each step, `hint("<step>")` when stuck; practising alone, `practice()`
+# (from `course_utils`) adds practice checks on fresh random instances to every `check`.
 
 # %%
 import hashlib

@@ -5,11 +5,17 @@ from __future__ import annotations
 import html
 import importlib
 import inspect
+import secrets
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
+
+import numpy as np
+
+from course_utils.practice import PRACTICE_MODULES, practice_enabled
 
 STEPS = ("download", "data", "model", "loss_opt", "metric", "train", "report")
 _CHECK_MODULES = {
@@ -37,6 +43,14 @@ class StepReport:
     step: str
     results: list[CheckResult] = field(default_factory=list)
     elapsed_s: float = 0.0
+    practice_seed: int | None = None
+    """Seed of this call's random practice instances (``None`` outside practice mode)."""
+
+    @property
+    def _practice_note(self) -> str:
+        if self.practice_seed is None:
+            return ""
+        return f"practice instance {self.practice_seed}"
 
     @property
     def passed(self) -> bool:
@@ -53,7 +67,8 @@ class StepReport:
         verdict = "all checks pass" if self.passed else "some checks fail"
         return (
             f"<div><b>check('{html.escape(self.step)}')</b>: {verdict} "
-            f"<small>({self.elapsed_s:.2f} s)</small>"
+            f"<small>({self.elapsed_s:.2f} s{'; ' if self.practice_seed is not None else ''}"
+            f"{html.escape(self._practice_note)})</small>"
             "<table><tr><th>check</th><th>result</th><th>what it means</th></tr>"
             f"{rows}</table></div>"
         )
@@ -61,6 +76,7 @@ class StepReport:
     def __repr__(self) -> str:
         lines = [
             f"check({self.step!r}): {'all checks pass' if self.passed else 'some checks fail'}"
+            + (f" ({self._practice_note})" if self.practice_seed is not None else "")
         ]
         for r in self.results:
             mark = "PASS" if r.passed else r.status.upper()
@@ -151,9 +167,18 @@ class Checker:
 
     def _run(self, step: str) -> StepReport:
         started = time.perf_counter()
-        checks: dict[str, PublicCheck] = self._module.CHECKS[step]
+        checks: dict[str, PublicCheck] = dict(self._module.CHECKS[step])
+        seed = None
+        if practice_enabled():
+            seed = secrets.randbelow(10**6)
+            practice = importlib.import_module(PRACTICE_MODULES[self.assignment]).PRACTICE[step]
+            for i, (name, func) in enumerate(practice.items()):
+                rng = np.random.default_rng([seed, i])
+                checks[f"practice: {name}"] = partial(func, rng=rng)
         report = StepReport(
-            step, [run_check(name, func, self.namespace) for name, func in checks.items()]
+            step,
+            [run_check(name, func, self.namespace) for name, func in checks.items()],
+            practice_seed=seed,
         )
         report.elapsed_s = time.perf_counter() - started
         return report

@@ -1,10 +1,8 @@
 """Probes for the ``report`` step (worker side): the learner writes TensorBoard events with
-their framework's own API; they are read back here with a plain TFRecord reader."""
+their framework's own API; they are read back with ``course_utils.events``."""
 
 from __future__ import annotations
 
-import struct
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +10,7 @@ import numpy as np
 from autograder.hidden.common import instances as inst
 from autograder.hidden.common.observe import as_float, describe
 from autograder.worker.probe_api import ProbeContext
+from course_utils.events import read_scalars
 
 
 def report(ctx: ProbeContext) -> dict[str, Any]:
@@ -43,45 +42,11 @@ def plot(ctx: ProbeContext) -> dict[str, Any]:
     return {"is_figure": True, "n_axes": len(fig.axes), "lines": lines}
 
 
-def _read_records(path: Path):  # noqa: ANN202
-    """TFRecord framing: length (u64), crc (u32), data, crc (u32)."""
-    data = path.read_bytes()
-    pos = 0
-    while pos + 12 <= len(data):
-        (length,) = struct.unpack_from("<Q", data, pos)
-        pos += 12
-        yield data[pos : pos + length]
-        pos += length + 4
-
-
-def _scalars(log_dir: Path) -> dict[str, list[list[float]]]:
-    from tensorboard.compat.proto import event_pb2
-
-    found: dict[str, list[list[float]]] = {}
-    for path in sorted(log_dir.rglob("events.out.tfevents.*")):
-        for record in _read_records(path):
-            event = event_pb2.Event.FromString(record)
-            for value in event.summary.value:
-                if value.HasField("simple_value"):
-                    number = value.simple_value
-                elif value.HasField("tensor") and value.tensor.float_val:
-                    number = value.tensor.float_val[0]
-                elif value.HasField("tensor") and value.tensor.tensor_content:  # tf.summary v2
-                    dtype = {1: "<f4", 2: "<f8"}.get(value.tensor.dtype)
-                    if dtype is None:
-                        continue
-                    number = float(np.frombuffer(value.tensor.tensor_content, dtype=dtype)[0])
-                else:
-                    continue
-                found.setdefault(value.tag, []).append([float(event.step), float(number)])
-    return found
-
-
 def tensorboard(ctx: ProbeContext) -> dict[str, Any]:
     log_dir = ctx.scratch / "runs" / "probe"
     ctx.call("log_to_tensorboard", inst.history(ctx.seed), str(log_dir))
     return {
-        "scalars": _scalars(log_dir),
+        "scalars": read_scalars(log_dir),
         "n_files": len(list(log_dir.rglob("events.out.tfevents.*"))),
     }
 
