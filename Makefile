@@ -11,7 +11,7 @@ OUT    ?= build/demo
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[torch,tf,dev]"
+	$(BIN)/pip install --quiet -e ".[torch,tf,dev,jupyter,browser]"
 	touch $@
 
 install: $(BIN)/.installed
@@ -31,7 +31,6 @@ build: install
 	$(BIN)/dlcourse build
 
 lab: install
-	$(BIN)/pip install --quiet -e ".[jupyter]"
 	$(BIN)/jupyter lab assignments/
 
 clean:

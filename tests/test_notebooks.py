@@ -21,8 +21,12 @@ NOTEBOOKS = {
 BUDGET_S = 60  # the course promises a solved notebook in under a minute on a 2-core CPU
 
 
+_PROBE = "import sys\nprint('GRADER MODULES', sorted(m for m in sys.modules if 'autograder' in m))"
+
+
 def _run(path, tmp_path, allow_errors=False):
     nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(_PROBE))  # what did the learner's kernel import?
     client = NotebookClient(
         nb,
         timeout=300,
@@ -56,6 +60,7 @@ def test_solved_notebook_reaches_95_percent_within_a_minute(tmp_path, assignment
     assert report["test_accuracy"] >= 0.95, report
     assert elapsed < BUDGET_S, f"{elapsed:.1f} s"
     assert list((tmp_path / "runs" / assignment).glob("events.out.tfevents.*"))
+    assert _text(nb.cells[-1]).strip() == "GRADER MODULES []", "the kernel imported the grader"
 
 
 @pytest.mark.parametrize("assignment", sorted(NOTEBOOKS))
@@ -66,3 +71,4 @@ def test_student_notebook_reports_stubs_without_crashing_the_kernel(tmp_path, as
     assert len(checks) == 7 and all("NOT IMPLEMENTED" in c for c in checks), checks
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors and all(e["ename"] == "NotImplementedError" for e in errors)
+    assert _text(nb.cells[-1]).strip() == "GRADER MODULES []", "the kernel imported the grader"

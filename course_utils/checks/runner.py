@@ -69,7 +69,8 @@ class StepReport:
             f"<div><b>check('{html.escape(self.step)}')</b>: {verdict} "
             f"<small>({self.elapsed_s:.2f} s{'; ' if self.practice_seed is not None else ''}"
             f"{html.escape(self._practice_note)})</small>"
-            "<table><tr><th>check</th><th>result</th><th>what it means</th></tr>"
+            "<table><tr><th style='text-align:left'>check</th><th style='text-align:left'>result</th>"
+            "<th style='text-align:left'>what it means</th></tr>"
             f"{rows}</table></div>"
         )
 

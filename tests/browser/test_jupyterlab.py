@@ -1,0 +1,160 @@
+"""A learner in JupyterLab, for real: headless Chromium opens an assignment, a stub is filled
+in by typing into the page, the cells run one after another, and ``check()`` shows a pass for
+that step and failures for the others. Screenshots are kept as test artefacts."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.browser.lab import CHROMIUM, CHROMIUM_FLAGS, copy_notebook, jupyter_lab
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = Path(os.environ.get("DLCOURSE_TEST_ARTIFACTS", ROOT / "build" / "test-artifacts"))
+NOTEBOOKS = {"pytorch": "01_pytorch_pipeline.ipynb", "tf2": "02_tf2_pipeline.ipynb"}
+STEPS = ("download", "data", "model", "loss_opt", "metric", "train", "report")
+
+
+def _browser_or_skip():  # noqa: ANN202
+    """Playwright's sync API, or a skip saying what is missing (a failure on CI)."""
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    if shutil.which("jupyter-lab") is None and not _has("jupyterlab"):
+        missing.append("jupyterlab (pip install .[jupyter])")
+    if not _has("playwright"):
+        missing.append("playwright (pip install .[browser])")
+    if missing:
+        reason = "no browser test without " + ", ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(reason + " -- .ci/run installs them")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    return sync_playwright
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+_KERNEL_IDLE = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle';
+}"""
+
+
+def _cell_source(notebook: Path, marker: str) -> tuple[int, str]:
+    nb = nbformat.read(notebook, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and marker in cell.source:
+            return i, cell.source
+    raise AssertionError(f"no code cell with {marker!r} in {notebook}")
+
+
+def _run_every_cell(page, count: int) -> None:  # noqa: ANN001
+    """Shift+Enter through the notebook like a learner, each cell after the previous finished
+    (a failing stub does not stop the next cell, as it would with Run All)."""
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Escape")
+    for i in range(count):
+        cell = page.locator(".jp-Notebook .jp-Cell").nth(i)
+        page.keyboard.press("Shift+Enter")
+        if "jp-CodeCell" in (cell.get_attribute("class") or ""):
+            prompt = cell.locator(".jp-InputArea-prompt")
+            page.wait_for_function(
+                "(el) => /\\[\\d+\\]/.test(el.textContent)", arg=prompt.element_handle(),
+                timeout=120_000,
+            )  # fmt: skip
+    page.wait_for_function(_KERNEL_IDLE, timeout=120_000)
+
+
+def _append_cell_and_run(page, code: str) -> str:  # noqa: ANN001
+    """Type ``code`` into an empty cell at the end (Shift+Enter on the last cell leaves one; else
+    press ``b`` for a new one), run it, and return its output text."""
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    if cells.last.locator(".cm-content").inner_text().strip():
+        cells.last.click()
+        page.keyboard.press("Escape")
+        page.keyboard.press("b")
+    cell = cells.nth(cells.count() - 1).element_handle()
+    cell.query_selector(".cm-content").click()
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(
+        "(el) => /\\[\\d+\\]/.test(el.querySelector('.jp-InputArea-prompt').textContent)"
+        " && el.querySelector('.jp-OutputArea-output') !== null",
+        arg=cell,
+        timeout=120_000,
+    )
+    cell.scroll_into_view_if_needed()
+    return cell.query_selector(".jp-OutputArea").inner_text()
+
+
+@pytest.mark.parametrize("assignment", sorted(NOTEBOOKS))
+def test_learner_fills_a_stub_in_jupyterlab_and_check_shows_it(tmp_path, assignment):
+    """Typing the download step into the page and running the cells: does check() show
+    download passing and every other step failing as not implemented, in the real UI?"""
+    sync_playwright = _browser_or_skip()
+    student = ROOT / "assignments" / NOTEBOOKS[assignment]
+    index, solved = _cell_source(
+        ROOT / "examples" / assignment / "reference.ipynb", "def download("
+    )
+    assert _cell_source(student, "def download(")[0] == index
+    shots = ARTIFACTS / "browser"
+    shots.mkdir(parents=True, exist_ok=True)
+
+    with jupyter_lab(tmp_path) as lab, sync_playwright() as pw:
+        name = copy_notebook(student, lab)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_() if route.request.url.startswith(lab.url) else route.abort()
+                ),
+            )
+            page.goto(lab.notebook_url(name))
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+            page.wait_for_function(_KERNEL_IDLE, timeout=120_000)
+            cells = page.locator(".jp-Notebook .jp-Cell")
+            count = cells.count()
+
+            # the learner replaces the stub: click into the cell, select all, type the code
+            editor = cells.nth(index).locator(".cm-content")
+            editor.click()
+            page.keyboard.press("Control+a")
+            page.keyboard.insert_text(solved)
+            assert "raise NotImplementedError" not in editor.inner_text()
+
+            _run_every_cell(page, count)
+            progress = _append_cell_and_run(page, "check()")
+            page.screenshot(path=str(shots / f"{assignment}-check.png"))
+            modules = _append_cell_and_run(
+                page, "import sys\nprint(sorted(m for m in sys.modules if 'autograder' in m))"
+            )
+        except Exception:
+            page.screenshot(path=str(shots / f"{assignment}-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+    verdicts = dict(re.findall(r"check\('(\w+)'\): (all checks pass|some checks fail)", progress))
+    assert verdicts == {s: "some checks fail" for s in STEPS} | {"download": "all checks pass"}, (
+        progress
+    )
+    later = progress.split("check('data')", 1)[1]
+    assert "not implemented" in later, progress
+    assert modules.strip() == "[]", f"the learner's kernel imported the grader: {modules}"
+    assert (shots / f"{assignment}-check.png").stat().st_size > 10_000
