@@ -25,6 +25,9 @@ _CHECK_MODULES = {
 }
 
 
+_HEADERS = ("check", "result", "what it means")
+
+
 class CheckFailed(Exception):
     """Raised inside a public check: the message is the teaching feedback."""
 
@@ -69,8 +72,9 @@ class StepReport:
             f"<div><b>check('{html.escape(self.step)}')</b>: {verdict} "
             f"<small>({self.elapsed_s:.2f} s{'; ' if self.practice_seed is not None else ''}"
             f"{html.escape(self._practice_note)})</small>"
-            "<table><tr><th style='text-align:left'>check</th><th style='text-align:left'>result</th>"
-            "<th style='text-align:left'>what it means</th></tr>"
+            "<table><tr>"
+            + "".join(f"<th style='text-align:left'>{h}</th>" for h in _HEADERS)
+            + "</tr>"
             f"{rows}</table></div>"
         )
 
