@@ -15,6 +15,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from autograder.assignments import ASSIGNMENTS, UnknownAssignmentError
 from autograder.results import SubmissionResult, write_result
@@ -81,33 +82,33 @@ def grade_paths(
     out: Path | None,
     quiet: bool = False,
     resume: bool = True,
+    engine: Any = None,
 ) -> list[SubmissionResult]:
     """Grade each file; a file whose assignment cannot be told still gets a result record.
 
     With ``resume``, a file whose result in ``out`` was made from the same bytes by the same
     version of the hidden tests is not graded again (an interrupted batch continues where it
-    stopped). Progress, with an estimate of the time left, goes to stderr."""
-    from autograder.grade import grade_file, resolve_assignment
+    stopped). ``engine`` grades the rest (default: one at a time, warm workers, here). Progress,
+    with an estimate of the time left, goes to stderr; results come back in input order."""
+    from autograder.engines import LocalEngine, Task
+    from autograder.grade import resolve_assignment
     from autograder.suites import get_suite
 
     def say(message: str) -> None:
         if not quiet:
             print(message, file=sys.stderr)
 
-    results: list[SubmissionResult] = []
-    started, graded_time, graded = time.monotonic(), 0.0, 0
-    for index, (path, stem) in enumerate(zip(paths, _stems(paths)), start=1):
-        counter = f"[{index}/{len(paths)}]"
+    results: dict[int, SubmissionResult] = {}
+    tasks: list[Task] = []
+    started = time.monotonic()
+    for index, (path, stem) in enumerate(zip(paths, _stems(paths))):
         name = resolve_assignment(path, assignment)
         previous = _previous(out, stem, path, name) if resume and name else None
         if previous is not None:
-            say(
-                f"{counter} unchanged {path.name}: {previous.score:g}/{previous.max_score:g} (kept)"
-            )
-            results.append(previous)
-            continue
-        if name is None:
-            result = SubmissionResult(
+            say(f"unchanged {path.name}: {previous.score:g}/{previous.max_score:g} (kept)")
+            results[index] = previous
+        elif name is None:
+            results[index] = SubmissionResult(
                 submission=path.name,
                 assignment="unknown",
                 error=(
@@ -115,28 +116,42 @@ def grade_paths(
                     f"pass --assignment ({', '.join(ASSIGNMENTS)})"
                 ),
             )
+            if out is not None:
+                write_result(results[index], out, stem)
         else:
             get_suite(name)
-            result = grade_file(path, name, private_dirs=[out] if out is not None else None)
-        if out is not None:
-            write_result(result, out, stem)
-        graded += 1
-        graded_time += result.elapsed_s
-        left = graded_time / graded * (len(paths) - index)
-        say(
-            f"{counter} graded {path.name}: {result.score:g}/{result.max_score:g} "
-            f"in {result.elapsed_s:.1f} s, about {_duration(left)} left"
-        )
-        results.append(result)
+            tasks.append(Task(index, path, stem, name))
+    owned = engine is None
+    engine = engine or LocalEngine(private_dirs=[out] if out is not None else None)
+    try:
+        if tasks and len(paths) > 1:
+            say(f"grading {len(tasks)} submissions ({engine.describe()})")
+        for done, (task, result) in enumerate(engine.run(tasks), start=1):
+            result.submission = task.path.name
+            if out is not None:
+                write_result(result, out, task.stem)
+            results[task.index] = result
+            elapsed = time.monotonic() - started
+            left = elapsed / done * (len(tasks) - done)
+            say(
+                f"[{done}/{len(tasks)}] graded {task.path.name}: "
+                f"{result.score:g}/{result.max_score:g} in {result.elapsed_s:.1f} s, "
+                f"about {_duration(left)} left"
+            )
+    finally:
+        if owned:
+            engine.close()
+    ordered = [results[i] for i in range(len(paths))]
     if len(paths) > 1:
-        full = sum(r.max_score > 0 and r.score == r.max_score for r in results)
-        unreadable = sum(bool(r.error) for r in results)
+        full = sum(r.max_score > 0 and r.score == r.max_score for r in ordered)
+        unreadable = sum(bool(r.error) for r in ordered)
+        wall = time.monotonic() - started
+        rate = f", {len(tasks) / wall * 60:.0f} per minute" if tasks and wall > 0 else ""
         say(
-            f"done: {len(results)} submissions in {_duration(time.monotonic() - started)} "
-            f"({graded} graded, {len(results) - graded} kept); {full} with full marks, "
-            f"{unreadable} unreadable"
+            f"done: {len(ordered)} submissions in {_duration(wall)} ({len(tasks)} graded{rate}, "
+            f"{len(ordered) - len(tasks)} kept); {full} with full marks, {unreadable} unreadable"
         )
-    return results
+    return ordered
 
 
 def _duration(seconds: float) -> str:
@@ -152,7 +167,11 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         print("dlcourse grade: no .ipynb or .py submissions found", file=sys.stderr)
         return EXIT_USAGE
     out = Path(args.out) if args.out else None
-    results = grade_paths(paths, args.assignment, out, resume=not args.force)
+    engine = _engine(args, out)
+    try:
+        results = grade_paths(paths, args.assignment, out, resume=not args.force, engine=engine)
+    finally:
+        engine.close()
     print(class_table(results))
     if args.details:
         for r in results:
@@ -164,6 +183,21 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     for r in unmatched:
         print(f"dlcourse: {r.error}", file=sys.stderr)
     return EXIT_USAGE if unmatched else EXIT_OK
+
+
+def _engine(args: argparse.Namespace, out: Path | None) -> Any:
+    from autograder.engines import DaskEngine, LocalEngine
+
+    if args.scheduler:
+        try:
+            return DaskEngine(args.scheduler, gpu=args.gpu)
+        except ImportError:
+            raise GraderInternalError(
+                "--scheduler needs dask.distributed: pip install 'dlcourse[cluster]'"
+            ) from None
+    return LocalEngine(
+        jobs=args.jobs, warm=not args.cold, private_dirs=[out] if out is not None else None
+    )
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -238,6 +272,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if all(s.passed for s in steps) else EXIT_CHECKS_FAIL
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlcourse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -252,6 +293,20 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--details", action="store_true", help="print every failed test's message")
     grade.add_argument(
         "--force", action="store_true", help="grade again even where an up-to-date result exists"
+    )
+    grade.add_argument(
+        "--jobs", type=_positive, default=1, help="submissions graded at once (default 1)"
+    )
+    grade.add_argument(
+        "--cold",
+        action="store_true",
+        help="start every worker from scratch instead of forking it from a warm one",
+    )
+    grade.add_argument(
+        "--scheduler", metavar="ADDRESS", help="grade on a Dask cluster (tcp://host:8786)"
+    )
+    grade.add_argument(
+        "--gpu", action="store_true", help="with --scheduler: only on workers with resource GPU"
     )
     grade.set_defaults(func=_cmd_grade)
     build = sub.add_parser("build", help="generate assignments/ and examples/ from solutions/")

@@ -9,6 +9,7 @@ from typing import Any
 
 from autograder.extract import Extracted, extract
 from autograder.hidden.base import HiddenTest, Suite, judge, result_for
+from autograder.pool import WarmPool
 from autograder.reader import SubmissionReadError, read_submission
 from autograder.results import SubmissionResult, TestResult
 from autograder.sandbox import Limits, Worker, WorkerDied
@@ -32,11 +33,13 @@ def grade_file(
     assignment: str,
     limits: Limits | None = None,
     private_dirs: list[Path] | None = None,
+    pool: WarmPool | None = None,
 ) -> SubmissionResult:
     """Grade one file. Never raises for problems of the submission: they become the result.
 
     ``private_dirs`` (e.g. the results directory) are hidden from the worker, as is the
-    directory the submission lives in (other learners' submissions).
+    directory the submission lives in (other learners' submissions). With a ``pool``, the
+    worker is forked from a warm parent that has the framework imported already.
     """
     path = Path(path)
     limits = limits or Limits()
@@ -64,7 +67,7 @@ def grade_file(
     extracted = extract(submission)
     result.notes.extend(extracted.notes)
     private = [path.resolve().parent, *(private_dirs or [])]
-    result.tests = _run_suite(suite, extracted, limits, result, started, private)
+    result.tests = _run_suite(suite, extracted, limits, result, started, private, pool)
     result.elapsed_s = time.monotonic() - started
     return result
 
@@ -76,6 +79,7 @@ def _run_suite(
     result: SubmissionResult,
     started: float,
     private: list[Path],
+    pool: WarmPool | None,
 ) -> list[TestResult]:
     by_name: dict[str, TestResult] = {}
     dynamic = [t for t in suite.tests if t.static is None]
@@ -83,7 +87,8 @@ def _run_suite(
     pending = list(dynamic)
     restarts = 0
     while pending:
-        worker = Worker(suite.probes_module, suite.blocked_modules, limits, private)
+        zygote = pool.zygote(suite.probes_module, suite.blocked_modules) if pool else None
+        worker = Worker(suite.probes_module, suite.blocked_modules, limits, private, zygote)
         try:
             loaded = worker.start(extracted.code)
         except WorkerDied as exc:

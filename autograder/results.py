@@ -98,6 +98,7 @@ class SubmissionResult:
                 "content_sha256",
                 "peak_rss_mb",
                 "elapsed_s",
+                "sandbox",
             )
             if k in data
         }

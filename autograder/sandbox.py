@@ -20,11 +20,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
 from autograder import channel, isolation
+
+if TYPE_CHECKING:
+    from autograder.pool import ForkedProcess, Zygote
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,11 @@ class Worker:
         blocked_modules: list[str],
         limits: Limits,
         private_dirs: Sequence[str | Path] = (),
+        zygote: Zygote | None = None,
     ):
         self.probes_module = probes_module
+        self.zygote = zygote
+        """Fork from this warm parent instead of starting Python and the framework afresh."""
         self.blocked_modules = blocked_modules
         self.limits = limits
         self.private_dirs = [str(p) for p in private_dirs]
@@ -136,7 +142,8 @@ class Worker:
         self.isolation: dict[str, bool] = {}
         self.output = bytearray()
         self.output_total = 0
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen | ForkedProcess | None = None
+        self._out_fd: int | None = None
         self._killed_for: str | None = None
         self._watch_stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -173,27 +180,39 @@ class Worker:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         os.chmod(self.scratch, 0o700)
-        try:
-            self._proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-I",
-                    "-c",
-                    _WORKER_BOOT,
-                    _PACKAGE_ROOT,
-                    self._config(req_r, resp_w),
-                ],
-                cwd=self.scratch,
-                env=_worker_env(self.scratch),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                pass_fds=(req_r, resp_w),
-                start_new_session=True,
-            )
-        finally:
-            os.close(req_r)
-            os.close(resp_w)
+        if self.zygote is not None:
+            out_r, out_w = os.pipe()
+            try:
+                config = json.loads(self._config(-1, -1))  # the child fills in its fds
+                self._proc = self.zygote.spawn(config, [req_r, resp_w, out_w])
+            finally:
+                for fd in (req_r, resp_w, out_w):
+                    os.close(fd)
+            self._out_fd = out_r
+        else:
+            try:
+                self._proc = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-I",
+                        "-c",
+                        _WORKER_BOOT,
+                        _PACKAGE_ROOT,
+                        self._config(req_r, resp_w),
+                    ],
+                    cwd=self.scratch,
+                    env=_worker_env(self.scratch),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(req_r, resp_w),
+                    start_new_session=True,
+                )
+            finally:
+                os.close(req_r)
+                os.close(resp_w)
+            assert self._proc.stdout is not None
+            self._out_fd = self._proc.stdout.fileno()
         self._req, self._resp = req_w, resp_r
         self._known_pids.add(self._proc.pid)
         for target in (self._watch, self._drain):
@@ -241,6 +260,9 @@ class Worker:
         self._cgroup.kill_all()
         for thread in self._threads:
             thread.join(timeout=2)
+        if self.zygote is not None and self._out_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._out_fd)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __enter__(self) -> Worker:
@@ -315,9 +337,9 @@ class Worker:
 
     def _drain(self) -> None:
         """Read the worker's output as it comes; keep the last ``output_kb``, count the rest."""
-        assert self._proc is not None and self._proc.stdout is not None
+        assert self._out_fd is not None
         cap = self.limits.output_kb * 1024
-        fd = self._proc.stdout.fileno()
+        fd = self._out_fd
         while True:
             try:
                 chunk = os.read(fd, 1 << 16)

@@ -105,9 +105,11 @@ def test_rerun_keeps_unchanged_results_and_regrades_changed_ones(tmp_path, capsy
     (out / "c.json").write_text('{"submission": "c.ipynb", "assig')  # c's result cut short
     assert main(["grade", str(subs), "--out", str(out)]) == EXIT_OK
     err = capsys.readouterr().err
-    assert "[1/3] unchanged a.ipynb" in err
-    assert "[2/3] graded b.ipynb" in err and "[3/3] graded c.ipynb" in err
-    assert "left" in err and "done: 3 submissions" in err and "(2 graded, 1 kept)" in err
+    assert "unchanged a.ipynb: 56/56 (kept)" in err
+    assert "grading 2 submissions" in err
+    assert "[1/2] graded b.ipynb" in err and "[2/2] graded c.ipynb" in err
+    assert "left" in err and "done: 3 submissions" in err and "2 graded" in err
+    assert "1 kept" in err and "per minute" in err
     assert (
         json.loads((out / "b.json").read_text())["score"]
         < json.loads((out / "a.json").read_text())["score"]

@@ -9,17 +9,33 @@ import textwrap
 import pytest
 
 from autograder.grade import grade_file
+from autograder.pool import WarmPool
 from autograder.sandbox import Limits
 
 pytestmark = pytest.mark.torch
 
 IMPORTS = "import numpy as np\nimport torch\nfrom torch import nn\n"
+_POOL: dict[str, WarmPool | None] = {"pool": None}
+
+
+@pytest.fixture(scope="module")
+def warm_pool():
+    with WarmPool() as pool:
+        yield pool
+
+
+@pytest.fixture(params=["cold", "warm"], autouse=True)
+def worker_start(request, warm_pool):
+    """Every fault, with a worker started from scratch and with one forked from a warm zygote."""
+    _POOL["pool"] = warm_pool if request.param == "warm" else None
+    yield request.param
+    _POOL["pool"] = None
 
 
 def _grade(tmp_path, name: str, code: str, limits: Limits | None = None):
     path = tmp_path / name
     path.write_text(code if name.endswith(".ipynb") else IMPORTS + textwrap.dedent(code))
-    return grade_file(path, "pytorch", limits)
+    return grade_file(path, "pytorch", limits, pool=_POOL["pool"])
 
 
 def _by_name(result):

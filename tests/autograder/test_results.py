@@ -32,6 +32,16 @@ def test_steps_and_totals_are_derived_from_tests():
     assert SubmissionResult.from_dict(data).to_dict() == data
 
 
+def test_every_field_survives_a_round_trip_through_json():
+    """Does a record read back from JSON (resume, Dask) keep every field, none left default?"""
+    result = _result()
+    result.elapsed_s, result.error, result.notes = 1.5, "e", ["n"]
+    result.suite_version, result.content_sha256 = "v", "ab" * 32
+    result.peak_rss_mb, result.sandbox = 123.4, "mount, net, pid"
+    back = SubmissionResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert back == result
+
+
 def test_a_failed_write_leaves_the_old_file_intact(tmp_path):
     """If writing is interrupted, is the previous complete file still there and no temp left?"""
     path = write_result(_result(), tmp_path, "a")

@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from autograder.cli import grade_paths
+from autograder.engines import LocalEngine
 from autograder.extract import extract
 from autograder.grade import grade_file
 from autograder.isolation import PACKAGE_ROOT, hidden_files
@@ -75,13 +76,16 @@ def _worker_processes() -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         cmdline = " ".join(proc.info.get("cmdline") or [])
-        if "autograder.worker.boot" in cmdline:
+        ours = str(PACKAGE_ROOT) in cmdline  # not another checkout's grader running beside us
+        if ours and ("autograder.worker.boot" in cmdline or "autograder.worker.zygote" in cmdline):
             found.append(proc)
     return found
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+@pytest.fixture(scope="module", params=["warm", "cold"])
+def batch(request, tmp_path_factory):
+    """The attacks graded in one batch, with workers forked from a warm zygote (the default)
+    and with workers started from scratch (``--cold``): every guarantee must hold for both."""
     if not _full_isolation_available():
         pytest.skip("this machine refuses namespaces: hostile code would run unconfined here")
     base = tmp_path_factory.mktemp("hostile")
@@ -101,9 +105,12 @@ def batch(tmp_path_factory):
     before = {p.pid for p in _worker_processes()}
     paths = sorted(subs.iterdir())
     started = time.monotonic()
-    results = {
-        r.submission.rsplit(".", 1)[0]: r for r in grade_paths(paths, "pytorch", out, quiet=True)
-    }
+    engine = LocalEngine(jobs=2, warm=request.param == "warm", private_dirs=[out])
+    try:
+        graded = grade_paths(paths, "pytorch", out, quiet=True, engine=engine)
+    finally:
+        engine.close()
+    results = {r.submission.rsplit(".", 1)[0]: r for r in graded}
     elapsed = time.monotonic() - started
     honest_json = (out / "reference.json").read_text()
     time.sleep(6)  # give a surviving daemon time to strike (it waits 4 s)
