@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 OUT    ?= build/demo
 
-.PHONY: install demo test lint build lab clean
+.PHONY: install demo test lint build lab clean bench bench-anchors
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,18 @@ build: install
 
 lab: install
 	$(BIN)/jupyter lab assignments/
+
+# Benchmarks (not part of `make test`): our grader against otter-grader, nbgrader and a bare
+# framework import, in one run. The anchors get their own environment (.venv-anchors).
+bench-anchors:
+	$(PYTHON) -m venv .venv-anchors
+	.venv-anchors/bin/pip install --quiet otter-grader nbgrader "torch==2.13.0" \
+		"tensorflow-cpu==2.21.0" ipykernel matplotlib tensorboard psutil
+	.venv-anchors/bin/pip install --quiet --no-deps -e .
+
+bench: install
+	$(BIN)/python benchmarks/grading_throughput.py --json benchmarks/results/throughput.json
+	$(BIN)/python benchmarks/check_latency.py --json benchmarks/results/check_latency.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
