@@ -203,6 +203,12 @@ def _engine(args: argparse.Namespace, out: Path | None) -> Any:
 def _cmd_build(args: argparse.Namespace) -> int:
     from autograder.build import build, build_outputs
 
+    if args.learner:
+        from autograder.learner_bundle import write_learner_bundle
+
+        files = write_learner_bundle(Path(args.learner))
+        print(f"wrote the learner kit ({len(files)} files, no grader code) to {args.learner}")
+        return EXIT_OK
     if args.check:
         stale = [
             p
@@ -312,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="generate assignments/ and examples/ from solutions/")
     build.add_argument(
         "--check", action="store_true", help="only report generated files that are out of date"
+    )
+    build.add_argument(
+        "--learner",
+        metavar="DIR",
+        help="write the learner kit (notebooks + course_utils, no hidden tests) to DIR",
     )
     build.set_defaults(func=_cmd_build)
     check = sub.add_parser("check", help="run the public checks on your .py or .ipynb file")

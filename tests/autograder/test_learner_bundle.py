@@ -1,0 +1,87 @@
+"""The learner kit: notebooks and course_utils only; nothing of the hidden tests, solutions or
+grader; and it works on its own (checks, hints, practice) with the grader unimportable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.cli import main
+from autograder.isolation import hidden_files
+
+pytestmark = pytest.mark.torch
+
+SECRETS = (
+    "dlcourse-hidden-2026-11",  # the seed salt of the hidden tests
+    "BEGIN SOLUTION",  # solution markers (the source of truth)
+    "def verdict",
+    "import autograder",
+    "from autograder",
+)
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory):
+    out = tmp_path_factory.mktemp("kit") / "learner"
+    assert main(["build", "--learner", str(out)]) == 0
+    return out
+
+
+def test_the_kit_holds_notebooks_and_course_utils_only(kit):
+    """Is every file a student notebook, part of course_utils, or the kit's own two files?"""
+    files = [p.relative_to(kit).as_posix() for p in kit.rglob("*") if p.is_file()]
+    assert sorted(p for p in files if p.startswith("assignments/")) == [
+        "assignments/01_pytorch_pipeline.ipynb",
+        "assignments/02_tf2_pipeline.ipynb",
+        "assignments/03_tf1_graph_pipeline.ipynb",
+    ]
+    others = [p for p in files if not p.startswith(("assignments/", "course_utils/"))]
+    assert sorted(others) == ["README.md", "pyproject.toml"]
+    assert not any(part in p for p in files for part in ("autograder", "hidden", "solution"))
+
+
+def test_no_file_of_the_kit_quotes_the_hidden_tests_or_solutions(kit):
+    """Does no file contain the seed salt, solution markers, verdict code or grader imports, nor
+    the text of any grader-only file?"""
+    snippets = [Path(f).read_text(encoding="utf-8")[200:400] for f in hidden_files()]
+    snippets = [s for s in snippets if len(s) > 50]
+    assert snippets
+    for path in kit.rglob("*"):
+        if not path.is_file() or path.suffix == ".npz":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for secret in SECRETS:
+            assert secret not in text, f"{path.name} contains {secret!r}"
+        for snippet in snippets:
+            assert snippet not in text
+
+
+def test_the_kit_works_without_the_grader(kit):
+    """With autograder unimportable, do checks, hints and practice mode run from the kit?"""
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(kit)!r})\n"
+        "sys.modules['autograder'] = None\n"
+        "import course_utils\n"
+        f"assert course_utils.__file__.startswith({str(kit)!r}), course_utils.__file__\n"
+        "from course_utils import practice\n"
+        "from course_utils.checks import Checker\n"
+        "from course_utils.hints import Hints\n"
+        "practice()\n"
+        "def report(history, train, test):\n"
+        "    return {'epochs': len(history), 'train_loss': train['loss'],\n"
+        "            'train_accuracy': train['accuracy'], 'test_loss': test['loss'],\n"
+        "            'test_accuracy': test['accuracy'],\n"
+        "            'generalization_gap': train['accuracy'] - test['accuracy']}\n"
+        "r = Checker('pytorch', globals())('report')\n"
+        "print(r.results[0].status, [x.status for x in r.results if 'summary' in x.name])\n"
+        "print(Hints('pytorch')('data')[:20])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=kit)
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second = done.stdout.splitlines()[:2]
+    assert first.split(" ", 1)[1] == "['passed']", done.stdout
+    assert second
