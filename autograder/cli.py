@@ -4,7 +4,9 @@ Exit codes: 0 every submission was graded (whatever its score, including unreada
 get an error record); 2 usage error: unknown assignment, no files, or a file whose assignment was
 neither given (--assignment) nor in its metadata (the others are still graded and every file
 still gets a record); 3 ``build --check`` found generated files out of date; 4 ``check`` ran and
-some public checks fail; 1 an internal error of the grader itself.
+some public checks fail; 5 ``gradebook``/``feedback``/``analytics`` skipped some files that are
+not valid result records (each is named; the rest is still processed); 1 an internal error of the
+grader itself.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from autograder.results import SubmissionResult, write_result
 from autograder.sandbox import GraderInternalError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_STALE, EXIT_CHECKS_FAIL = 0, 1, 2, 3, 4
+EXIT_SKIPPED = 5
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 
 
@@ -223,6 +226,55 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _collect_all(directories: list[str]):  # noqa: ANN202
+    """Valid records of every results directory (learner ids prefixed when several), problems
+    printed; returns (results, had_problems)."""
+    from autograder.reports.collect import collect
+
+    results, problems = {}, []
+    for directory in directories:
+        found = collect(directory)
+        prefix = f"{Path(directory).name}/" if len(directories) > 1 else ""
+        results.update({prefix + k: v for k, v in found.results.items()})
+        problems += found.problems
+    for problem in problems:
+        print(f"dlcourse: {problem}", file=sys.stderr)
+    return results, bool(problems)
+
+
+def _cmd_gradebook(args: argparse.Namespace) -> int:
+    from autograder.reports.gradebook import Gradebook
+
+    results, skipped = _collect_all(args.results)
+    counts: dict[str, int] = {}
+    with Gradebook(args.db) as book:
+        for learner, result in sorted(results.items()):
+            outcome = book.record(learner, result)
+            counts[outcome] = counts.get(outcome, 0) + 1
+        book.export_csv(args.csv)
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing"
+    print(f"gradebook {args.db}: {summary}; CSV (one row per learner): {args.csv}")
+    return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from autograder.reports.feedback import write_feedback
+
+    results, skipped = _collect_all(args.results)
+    pages = write_feedback(results, args.out)
+    print(f"wrote {len(pages)} feedback pages to {args.out}/")
+    return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+def _cmd_analytics(args: argparse.Namespace) -> int:
+    from autograder.reports.analytics import write_analytics
+
+    results, skipped = _collect_all(args.results)
+    title = args.title or f"Class report: {', '.join(Path(d).name for d in args.results)}"
+    print(f"wrote {write_analytics(results, args.out, title)}")
+    return EXIT_SKIPPED if skipped else EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from autograder.build import repo_root
     from autograder.table import class_table, detail_table
@@ -244,7 +296,28 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 print(detail_table(r))
                 print()
         print(f"reports: {out / name}/<submission>.json")
+        _demo_reports(out, name)
     return EXIT_OK
+
+
+def _demo_reports(out: Path, name: str) -> None:
+    """What an instructor gets beside the records: gradebook + CSV, feedback, analytics."""
+    from autograder.reports.analytics import write_analytics
+    from autograder.reports.collect import collect
+    from autograder.reports.feedback import write_feedback
+    from autograder.reports.gradebook import Gradebook
+
+    results = collect(out / name).results
+    with Gradebook(out / "gradebook.sqlite") as book:
+        for learner, result in results.items():
+            book.record(f"{name}/{learner}", result)
+        book.export_csv(out / "grades.csv")
+    write_feedback(results, out / "feedback" / name)
+    write_analytics(results, out / f"analytics-{name}.html", f"Class report: {name} (examples)")
+    print(
+        f"gradebook: {out / 'gradebook.sqlite'} and {out / 'grades.csv'}; feedback pages: "
+        f"{out / 'feedback' / name}/; analytics: {out / f'analytics-{name}.html'}\n"
+    )
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -330,6 +403,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("step", nargs="?", help="one step (default: all steps, as progress)")
     check.add_argument("--assignment", choices=sorted(ASSIGNMENTS))
     check.set_defaults(func=_cmd_check)
+    gradebook = sub.add_parser("gradebook", help="collect results into a SQLite gradebook + CSV")
+    gradebook.add_argument("results", nargs="+", help="directories written by dlcourse grade")
+    gradebook.add_argument("--db", default="gradebook.sqlite")
+    gradebook.add_argument("--csv", default="grades.csv")
+    gradebook.set_defaults(func=_cmd_gradebook)
+    feedback = sub.add_parser("feedback", help="one HTML feedback page per submission")
+    feedback.add_argument("results", nargs="+")
+    feedback.add_argument("--out", default="feedback")
+    feedback.set_defaults(func=_cmd_feedback)
+    analytics = sub.add_parser("analytics", help="the class report: scores, steps, misconceptions")
+    analytics.add_argument("results", nargs="+")
+    analytics.add_argument("--out", default="class-report.html")
+    analytics.add_argument("--title")
+    analytics.set_defaults(func=_cmd_analytics)
     demo = sub.add_parser("demo", help="grade the bundled examples and print the class table")
     demo.add_argument("--out", default="build/demo")
     demo.set_defaults(func=_cmd_demo)

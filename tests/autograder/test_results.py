@@ -46,7 +46,7 @@ def test_a_failed_write_leaves_the_old_file_intact(tmp_path):
     """If writing is interrupted, is the previous complete file still there and no temp left?"""
     path = write_result(_result(), tmp_path, "a")
     before = path.read_text()
-    with mock.patch("json.dump", side_effect=KeyboardInterrupt), pytest.raises(KeyboardInterrupt):
+    with mock.patch("os.fsync", side_effect=KeyboardInterrupt), pytest.raises(KeyboardInterrupt):
         write_json_atomic(path, {"new": 1})
     assert path.read_text() == before
     assert json.loads(before)["submission"] == "a.ipynb"

@@ -1,0 +1,139 @@
+"""A SQLite gradebook: one row per submission x test; re-grading adds a new version (latest
+wins, history kept); CSV export with one row per learner (total and per-step points)."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+import time
+from pathlib import Path
+
+from autograder.assignments import STEPS
+from autograder.results import SubmissionResult
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    id INTEGER PRIMARY KEY,
+    learner TEXT NOT NULL,
+    assignment TEXT NOT NULL,
+    submission TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    suite_version TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    error TEXT NOT NULL,
+    imported_at REAL NOT NULL,
+    latest INTEGER NOT NULL,
+    UNIQUE (learner, assignment, content_sha256, suite_version)
+);
+CREATE TABLE IF NOT EXISTS tests (
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    name TEXT NOT NULL,
+    step TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (submission_id, name)
+);
+"""
+
+
+class Gradebook:
+    """``with Gradebook(path) as gb: gb.record(learner, result)``; one transaction per record."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path)
+        self.db.executescript(SCHEMA)
+
+    def record(self, learner: str, result: SubmissionResult) -> str:
+        """Add a graded submission; returns ``added``, ``regraded`` (older rows kept, no longer
+        latest) or ``unchanged`` (this content and hidden-test version are already in)."""
+        key = (learner, result.assignment, result.content_sha256, result.suite_version)
+        with self.db:
+            row = self.db.execute(
+                "SELECT id, latest FROM submissions WHERE learner=? AND assignment=? "
+                "AND content_sha256=? AND suite_version=?",
+                key,
+            ).fetchone()
+            if row is not None and row[1]:
+                return "unchanged"
+            older = self.db.execute(
+                "UPDATE submissions SET latest=0 WHERE learner=? AND assignment=? AND latest=1",
+                key[:2],
+            ).rowcount
+            if row is not None:  # an earlier version came back: it is the latest again
+                self.db.execute("UPDATE submissions SET latest=1 WHERE id=?", (row[0],))
+                return "regraded"
+            cursor = self.db.execute(
+                "INSERT INTO submissions (learner, assignment, submission, content_sha256, "
+                "suite_version, score, max_score, error, imported_at, latest) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                (*key[:2], result.submission, *key[2:], result.score, result.max_score,
+                 result.error, time.time()),
+            )  # fmt: skip
+            self.db.executemany(
+                "INSERT INTO tests VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (cursor.lastrowid, t.name, t.step, t.score, t.max_score, t.status, t.message)
+                    for t in result.tests
+                ],
+            )
+        return "regraded" if older else "added"
+
+    def latest(self, assignment: str | None = None) -> list[dict]:
+        """Latest submission per learner (and assignment), with points per step."""
+        query = (
+            "SELECT s.id, s.learner, s.assignment, s.score, s.max_score, t.step, "
+            "SUM(t.score), SUM(t.max_score) FROM submissions s JOIN tests t "
+            "ON t.submission_id = s.id WHERE s.latest=1"
+            + (" AND s.assignment=?" if assignment else "")
+            + " GROUP BY s.id, t.step ORDER BY s.assignment, s.learner"
+        )
+        rows: dict[int, dict] = {}
+        for sid, learner, name, score, max_score, step, got, out_of in self.db.execute(
+            query, (assignment,) if assignment else ()
+        ):
+            entry = rows.setdefault(
+                sid,
+                {"learner": learner, "assignment": name, "total": score, "max": max_score,
+                 "steps": {}},
+            )  # fmt: skip
+            entry["steps"][step] = (got, out_of)
+        return list(rows.values())
+
+    def history(self, learner: str, assignment: str) -> list[tuple[float, float, int]]:
+        """(score, imported_at, latest) of every version of a learner's submission, oldest first."""
+        return self.db.execute(
+            "SELECT score, imported_at, latest FROM submissions WHERE learner=? AND assignment=? "
+            "ORDER BY id",
+            (learner, assignment),
+        ).fetchall()
+
+    def export_csv(self, path: str | Path) -> Path:
+        """One row per learner and assignment: total, max and the points of each step."""
+        rows = self.latest()
+        steps = [s for s in STEPS if any(s in r["steps"] for r in rows)]
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        with tmp.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["learner", "assignment", "total", "max", *steps])
+            for r in rows:
+                writer.writerow(
+                    [r["learner"], r["assignment"], f"{r['total']:g}", f"{r['max']:g}"]
+                    + [f"{r['steps'][s][0]:g}" if s in r["steps"] else "" for s in steps]
+                )
+        tmp.replace(path)
+        return path
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Gradebook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
