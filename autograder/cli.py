@@ -136,14 +136,21 @@ def grade_paths(
             results[task.index] = result
             elapsed = time.monotonic() - started
             left = elapsed / done * (len(tasks) - done)
-            say(
+            line = (
                 f"[{done}/{len(tasks)}] graded {task.path.name}: "
                 f"{result.score:g}/{result.max_score:g} in {result.elapsed_s:.1f} s, "
                 f"about {_duration(left)} left"
             )
+            if not quiet and sys.stderr.isatty():  # a terminal: one bar, redrawn in place
+                sys.stderr.write("\r\033[K" + _bar(done, len(tasks)) + " " + line)
+                sys.stderr.flush()
+            else:
+                say(line)
     finally:
         if owned:
             engine.close()
+        if tasks and not quiet and sys.stderr.isatty():
+            sys.stderr.write("\n")
     ordered = [results[i] for i in range(len(paths))]
     if len(paths) > 1:
         full = sum(r.max_score > 0 and r.score == r.max_score for r in ordered)
@@ -155,6 +162,11 @@ def grade_paths(
             f"{len(ordered) - len(tasks)} kept); {full} with full marks, {unreadable} unreadable"
         )
     return ordered
+
+
+def _bar(done: int, total: int, width: int = 24) -> str:
+    filled = round(width * done / max(1, total))
+    return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
 def _duration(seconds: float) -> str:

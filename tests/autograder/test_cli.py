@@ -149,3 +149,26 @@ def test_check_command_runs_public_checks_on_a_file(tmp_path, capsys):
     script.write_text("def accuracy(logits, targets):\n    return 0.5\n")
     assert main(["check", str(script), "metric", "--assignment", "pytorch"]) == EXIT_CHECKS_FAIL
     assert "[PASS] accuracy" in capsys.readouterr().out
+
+
+def test_a_terminal_gets_one_progress_bar_redrawn_in_place(tmp_path, monkeypatch, capsys):
+    """On a terminal, is progress a bar redrawn with carriage returns, with the ETA?"""
+    import io
+
+    from autograder.cli import grade_paths
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    stub = ROOT / "assignments" / "01_pytorch_pipeline.ipynb"
+    paths = []
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.ipynb").write_text(stub.read_text())
+        paths.append(tmp_path / f"{name}.ipynb")
+    grade_paths(paths, "pytorch", None, resume=False)
+    text = terminal.getvalue()
+    assert "\r\033[K[############............] [1/2] graded" in text
+    assert "\r\033[K[########################] [2/2] graded" in text and "left" in text

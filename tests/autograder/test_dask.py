@@ -71,3 +71,42 @@ def test_cli_scheduler_option_writes_the_same_records(cluster, tmp_path):
         __import__("json").loads((tmp_path / "reference.json").read_text())
     )
     assert record.score == record.max_score > 0
+
+
+def test_gpu_tasks_run_only_on_workers_that_declare_a_gpu(tmp_path):
+    """With one worker declaring GPU=1 and one plain worker, do all --gpu tasks land on the
+    first?"""
+    import subprocess
+    import sys
+    import time
+
+    from autograder.engines import Task
+
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+        resources={"GPU": 1},
+    ) as gpu_cluster:  # fmt: skip
+        plain = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", gpu_cluster.scheduler_address,
+             "--nthreads", "1", "--no-dashboard", "--name", "cpu-only"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        engine = DaskEngine(gpu_cluster.scheduler_address, gpu=True)
+        try:
+            deadline = time.monotonic() + 60
+            while len(engine.client.scheduler_info()["workers"]) < 2:
+                assert time.monotonic() < deadline, "the plain worker did not join"
+                time.sleep(0.2)
+            workers = engine.client.scheduler_info()["workers"]
+            gpu = {a for a, w in workers.items() if w.get("resources", {}).get("GPU")}
+            path = ROOT / "examples" / "pytorch" / "no_zero_grad.py"
+            tasks = [Task(i, path, f"s{i}", "pytorch") for i in range(3)]
+            with distributed.get_task_stream(engine.client) as stream:
+                results = [r for _, r in engine.run(tasks)]
+            ran_on = {t["worker"] for t in stream.data if t["key"].startswith("grade-")}
+        finally:
+            engine.close()
+            plain.terminate()
+            plain.wait(30)
+    assert len(gpu) == 1 and ran_on == gpu, (ran_on, gpu)
+    assert all(r.score == results[0].score < r.max_score for r in results)
