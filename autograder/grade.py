@@ -12,7 +12,7 @@ from autograder.hidden.base import HiddenTest, Suite, judge, result_for
 from autograder.pool import WarmPool
 from autograder.reader import SubmissionReadError, read_submission
 from autograder.results import SubmissionResult, TestResult
-from autograder.sandbox import Limits, Worker, WorkerDied
+from autograder.sandbox import GraderInternalError, Limits, Worker, WorkerDied
 from autograder.suites import get_suite
 
 MAX_WORKER_RESTARTS = 3
@@ -87,16 +87,10 @@ def _run_suite(
     pending = list(dynamic)
     restarts = 0
     while pending:
-        zygote = pool.zygote(suite.probes_module, suite.blocked_modules) if pool else None
-        worker = Worker(suite.probes_module, suite.blocked_modules, limits, private, zygote)
         try:
-            loaded = worker.start(extracted.code)
+            worker, loaded = _start_worker(suite, extracted, limits, private, pool, result)
         except WorkerDied as exc:
-            tail = worker.output_tail(600).strip()
-            worker.close()
             message = f"your code could not be loaded: {exc.reason}"
-            if tail:
-                result.notes.append(f"the grading process printed, before it stopped: ...{tail}")
             for test in pending:
                 by_name[test.name] = result_for(test, exc.status, message)
             break
@@ -139,6 +133,44 @@ def _run_suite(
         if test.static is not None:
             by_name[test.name] = _run_static(suite, test, extracted, by_name)
     return [by_name[t.name] for t in suite.tests]
+
+
+def _start_worker(
+    suite: Suite,
+    extracted: Extracted,
+    limits: Limits,
+    private: list[Path],
+    pool: WarmPool | None,
+    result: SubmissionResult,
+) -> tuple[Worker, dict[str, Any]]:
+    """A worker with the learner's code loaded: forked from the pool's zygote, or started afresh
+    when there is no pool or the zygote cannot fork one (the batch goes on; the record says so)."""
+    zygote = None
+    if pool is not None:
+        try:
+            zygote = pool.zygote(suite.probes_module, suite.blocked_modules)
+        except GraderInternalError as exc:
+            result.notes.append(f"the warm worker could not start ({exc}); graded with a fresh one")
+    worker = Worker(suite.probes_module, suite.blocked_modules, limits, private, zygote)
+    try:
+        return worker, worker.start(extracted.code)
+    except GraderInternalError as exc:
+        worker.close()
+        if zygote is None:
+            raise
+        result.notes.append(f"the warm worker failed ({exc}); graded with a fresh one")
+        worker = Worker(suite.probes_module, suite.blocked_modules, limits, private)
+        try:
+            return worker, worker.start(extracted.code)
+        except BaseException:
+            worker.close()
+            raise
+    except WorkerDied:
+        tail = worker.output_tail(600).strip()
+        worker.close()
+        if tail:
+            result.notes.append(f"the grading process printed, before it stopped: ...{tail}")
+        raise
 
 
 def _run_static(

@@ -86,3 +86,20 @@ def test_a_killed_zygote_is_replaced_on_the_next_submission():
         second = grade_file(reference, "pytorch", pool=pool)
         assert pool.started == 2
     assert first.score == second.score == second.max_score
+
+
+def test_a_zygote_that_cannot_fork_falls_back_to_a_fresh_worker(monkeypatch):
+    """If forking from the warm parent fails, is the submission still graded in full, with a
+    note saying how, instead of the batch stopping?"""
+    from autograder.pool import Zygote
+    from autograder.sandbox import GraderInternalError
+
+    def broken(self, config, fds):  # noqa: ANN001, ANN202
+        raise GraderInternalError("the warm worker did not fork a worker")
+
+    monkeypatch.setattr(Zygote, "spawn", broken)
+    reference = ROOT / "examples" / "pytorch" / "reference.ipynb"
+    with WarmPool() as pool:
+        result = grade_file(reference, "pytorch", pool=pool)
+    assert result.score == result.max_score > 0
+    assert any("graded with a fresh one" in n for n in result.notes), result.notes
