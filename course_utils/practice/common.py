@@ -53,6 +53,18 @@ def model_sizes(rng: np.random.Generator) -> tuple[int, int, int]:
     return int(rng.choice([1, 3])), int(rng.integers(2, 13)), int(rng.integers(1, 9))
 
 
+def uneven_labels(predicted: np.ndarray, batch: int, classes: int) -> np.ndarray:
+    """Labels that make the model right on every sample of the short last batch and wrong on all
+    the others: then the mean of batch accuracies (1 / number of batches) can never equal the
+    exact accuracy (last batch size / n), whatever the random sizes."""
+    n = len(predicted)
+    wrong = (predicted + 1) % classes
+    labels = wrong.copy()
+    last = n - n % batch if n % batch else n - batch
+    labels[last:] = predicted[last:]
+    return labels
+
+
 def download(ns: dict[str, Any], rng: np.random.Generator) -> str:
     payload = rng.integers(0, 256, size=int(rng.integers(1, 300_000)), dtype=np.uint8).tobytes()
     name = f"file-{rng.integers(1_000_000)}.bin"
