@@ -67,7 +67,6 @@ class Zygote:
     """The grader's end of one zygote process."""
 
     def __init__(self, probes_module: str, blocked_modules: list[str], start_timeout_s: float):
-        self.key = (probes_module, tuple(blocked_modules))
         self.scratch = tempfile.mkdtemp(prefix="dlcourse-zygote-")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._sock = ours

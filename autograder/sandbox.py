@@ -151,7 +151,8 @@ class Worker:
         self._known_pids: set[int] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
-    def _config(self, request_fd: int, response_fd: int) -> str:
+    def _config(self, request_fd: int, response_fd: int) -> dict[str, Any]:
+        """What ``boot.main`` needs; a forked (warm) worker fills in its own fd numbers."""
         limits = self.limits
         full = isolation.mode() == "full"
         hold = isolation.hold_dir() if full else None
@@ -173,22 +174,21 @@ class Worker:
             "keep": isolation.kept_paths(),
             "cgroup": str(self._cgroup.path) if self._cgroup.path else None,
         }
-        return json.dumps(config)
+        return config
 
     def start(self, code: str) -> dict[str, Any]:
         """Start the process and load the learner's code; returns the worker's ``loaded`` reply."""
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
+        self._req, self._resp = req_w, resp_r  # ours from now on: close() closes them
         os.chmod(self.scratch, 0o700)
         if self.zygote is not None:
-            out_r, out_w = os.pipe()
+            self._out_fd, out_w = os.pipe()
             try:
-                config = json.loads(self._config(-1, -1))  # the child fills in its fds
-                self._proc = self.zygote.spawn(config, [req_r, resp_w, out_w])
+                self._proc = self.zygote.spawn(self._config(-1, -1), [req_r, resp_w, out_w])
             finally:
                 for fd in (req_r, resp_w, out_w):
                     os.close(fd)
-            self._out_fd = out_r
         else:
             try:
                 self._proc = subprocess.Popen(
@@ -198,7 +198,7 @@ class Worker:
                         "-c",
                         _WORKER_BOOT,
                         _PACKAGE_ROOT,
-                        self._config(req_r, resp_w),
+                        json.dumps(self._config(req_r, resp_w)),
                     ],
                     cwd=self.scratch,
                     env=_worker_env(self.scratch),
@@ -213,7 +213,6 @@ class Worker:
                 os.close(resp_w)
             assert self._proc.stdout is not None
             self._out_fd = self._proc.stdout.fileno()
-        self._req, self._resp = req_w, resp_r
         self._known_pids.add(self._proc.pid)
         for target in (self._watch, self._drain):
             thread = threading.Thread(target=target, daemon=True)
