@@ -40,6 +40,17 @@ def as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log-probabilities, in float64, computed stably."""
+    shifted = np.asarray(logits, np.float64) - np.max(logits, axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Per-sample cross-entropy of raw logits (N, K) against class indices (N,)."""
+    return -log_softmax(logits)[np.arange(len(targets)), targets]
+
+
 def random_images(rng: np.random.Generator, channels: int | None = None) -> np.ndarray:
     """uint8 images with all-different N, H, W (grey (N, H, W) or colour (N, H, W, 3))."""
     n, h, w = (int(v) for v in rng.choice(np.arange(2, 12), size=3, replace=False))

@@ -7,11 +7,14 @@ import ast
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from autograder.assignments import get_assignment
 from autograder.build import apply_edits, load_mutants
+from autograder.extract import extract
+from autograder.reader import CodeCell, Submission
 from course_utils import practice
 from course_utils.checks import Checker
 from course_utils.checks.runner import STEPS
@@ -72,22 +75,12 @@ CAUGHT = {
 }
 
 
-def _definitions(code: str) -> str:
-    """The imports, functions, classes and plain aliases of a submission, without running its
-    training cells (practice checks only call functions)."""
-    keep = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)
-    body = [
-        node
-        for node in ast.parse(code).body
-        if isinstance(node, keep)
-        or (isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute | ast.Constant))
-    ]
-    return ast.unparse(ast.Module(body=body, type_ignores=[]))
-
-
 def _namespace(code: str) -> dict:
+    """The submission's definitions, as the grader extracts them (its training cells are not
+    run: practice checks only call functions)."""
+    submission = Submission(path=Path("submission.py"), kind="script", cells=[CodeCell(0, code)])
     namespace: dict = {"__name__": "__main__"}
-    exec(compile(_definitions(code), "<submission>", "exec"), namespace)
+    exec(compile(extract(submission).code, "<submission>", "exec"), namespace)
     return namespace
 
 
