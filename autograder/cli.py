@@ -258,11 +258,8 @@ def _cmd_gradebook(args: argparse.Namespace) -> int:
     from autograder.reports.gradebook import Gradebook
 
     results, skipped = _collect_all(args.results)
-    counts: dict[str, int] = {}
     with Gradebook(args.db) as book:
-        for learner, result in sorted(results.items()):
-            outcome = book.record(learner, result)
-            counts[outcome] = counts.get(outcome, 0) + 1
+        counts = book.record_all(results)
         book.export_csv(args.csv)
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing"
     print(f"gradebook {args.db}: {summary}; CSV (one row per learner): {args.csv}")
@@ -301,6 +298,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"from {examples.relative_to(root)}/"
         )
         results = grade_paths(paths, name, out / name, resume=False)
+        by_learner = dict(zip(_stems(paths), results))  # the result files' stems
         print(class_table(results))
         print()
         for r in results:
@@ -308,21 +306,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 print(detail_table(r))
                 print()
         print(f"reports: {out / name}/<submission>.json")
-        _demo_reports(out, name)
+        _demo_reports(out, name, by_learner)
     return EXIT_OK
 
 
-def _demo_reports(out: Path, name: str) -> None:
+def _demo_reports(out: Path, name: str, results: dict[str, SubmissionResult]) -> None:
     """What an instructor gets beside the records: gradebook + CSV, feedback, analytics."""
     from autograder.reports.analytics import write_analytics
-    from autograder.reports.collect import collect
     from autograder.reports.feedback import write_feedback
     from autograder.reports.gradebook import Gradebook
 
-    results = collect(out / name).results
     with Gradebook(out / "gradebook.sqlite") as book:
-        for learner, result in results.items():
-            book.record(f"{name}/{learner}", result)
+        book.record_all({f"{name}/{learner}": r for learner, r in results.items()})
         book.export_csv(out / "grades.csv")
     write_feedback(results, out / "feedback" / name)
     write_analytics(results, out / f"analytics-{name}.html", f"Class report: {name} (examples)")

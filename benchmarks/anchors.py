@@ -114,11 +114,14 @@ def otter_master(assignment: str) -> nbformat.NotebookNode:
 
 
 def _nbgrader_notebook(
-    assignment: str, code: list[str], points: dict[str, float], learner: bool
+    assignment: str,
+    code: list[str],
+    reference: nbformat.NotebookNode,
+    points: dict[str, float],
+    learner: bool,
 ) -> nbformat.NotebookNode:
-    """The assignment with nbgrader metadata; roles come from the reference, code from ``code``:
-    markers kept for the instructor's source, removed in a learner's submission."""
-    reference = _notebook(assignment, variants(assignment)["reference"], clean=False)
+    """The assignment with nbgrader metadata; roles come from the ``reference`` notebook, code
+    from ``code``: markers kept for the instructor's source, removed in a learner's submission."""
     nb = _notebook(assignment, code, clean=False)
     for i, (ref, cell) in enumerate(zip(reference.cells, nb.cells)):
         meta = {"schema_version": 3, "grade_id": f"cell-{i:03d}", "locked": False}
@@ -160,9 +163,11 @@ def nbgrader_course(assignment: str, course: Path, students: dict[str, str]) -> 
     targets = {course / "source" / assignment / name: ("reference", False)}
     for student, variant in students.items():
         targets[course / "submitted" / student / assignment / name] = (variant, True)
+    reference = _notebook(assignment, all_code["reference"], clean=False)
     for path, (variant, learner) in targets.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(_nbgrader_notebook(assignment, all_code[variant], points, learner), path)
+        nb = _nbgrader_notebook(assignment, all_code[variant], reference, points, learner)
+        nbformat.write(nb, path)
 
 
 if __name__ == "__main__":  # a quick look: python benchmarks/anchors.py pytorch

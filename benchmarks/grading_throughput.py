@@ -37,24 +37,18 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from autograder.sandbox import _resident  # noqa: E402
 from benchmarks import anchors  # noqa: E402
 
 FRAMEWORK = {"pytorch": "torch", "tf2": "tensorflow", "tf1": "tensorflow"}
 
 
 def _tree_pss(root: psutil.Process) -> float:
-    total = 0
     try:
         procs = [root, *root.children(recursive=True)]
     except psutil.Error:
         return 0.0
-    for proc in procs:
-        try:
-            info = proc.memory_full_info()
-            total += getattr(info, "pss", info.rss)
-        except psutil.Error:
-            continue
-    return total / 2**20
+    return sum(_resident(p) for p in procs) / 2**20  # the grader's own PSS reading
 
 
 def run_measured(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> dict:

@@ -83,6 +83,14 @@ class Gradebook:
             )
         return "regraded" if older else "added"
 
+    def record_all(self, results: dict[str, SubmissionResult]) -> dict[str, int]:
+        """Record each learner's result; returns how many were added, regraded, unchanged."""
+        counts: dict[str, int] = {}
+        for learner, result in sorted(results.items()):
+            outcome = self.record(learner, result)
+            counts[outcome] = counts.get(outcome, 0) + 1
+        return counts
+
     def latest(self, assignment: str | None = None) -> list[dict]:
         """Latest submission per learner (and assignment), with points per step."""
         query = (

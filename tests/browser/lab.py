@@ -7,6 +7,7 @@ checks are switched off.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -21,7 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 CHROMIUM = Path(os.environ.get("DLCOURSE_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(
+    os.environ.get(
+        "DLCOURSE_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
+    )
+)
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -38,6 +46,29 @@ _SETTINGS = {
         "checkForUpdates": False,
     },
 }
+
+
+def browser_or_skip():  # noqa: ANN202
+    """Playwright's sync API, or a skip saying what is missing (a failure on CI)."""
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    if shutil.which("jupyter-lab") is None and not _has("jupyterlab"):
+        missing.append("jupyterlab (pip install .[jupyter])")
+    if not _has("playwright"):
+        missing.append("playwright (pip install .[browser])")
+    if missing:
+        reason = "no browser test without " + ", ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(reason + " -- .ci/run installs them")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    return sync_playwright
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 @dataclass

@@ -4,47 +4,26 @@ that step and failures for the others. Screenshots are kept as test artefacts.""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from tests.browser.lab import CHROMIUM, CHROMIUM_FLAGS, copy_notebook, jupyter_lab
+from tests.browser.lab import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    browser_or_skip,
+    copy_notebook,
+    jupyter_lab,
+)
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = Path(os.environ.get("DLCOURSE_TEST_ARTIFACTS", ROOT / "build" / "test-artifacts"))
 NOTEBOOKS = {"pytorch": "01_pytorch_pipeline.ipynb", "tf2": "02_tf2_pipeline.ipynb"}
 STEPS = ("download", "data", "model", "loss_opt", "metric", "train", "report")
-
-
-def _browser_or_skip():  # noqa: ANN202
-    """Playwright's sync API, or a skip saying what is missing (a failure on CI)."""
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    if shutil.which("jupyter-lab") is None and not _has("jupyterlab"):
-        missing.append("jupyterlab (pip install .[jupyter])")
-    if not _has("playwright"):
-        missing.append("playwright (pip install .[browser])")
-    if missing:
-        reason = "no browser test without " + ", ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(reason + " -- .ci/run installs them")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    return sync_playwright
-
-
-def _has(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 _KERNEL_IDLE = """() => {
@@ -105,7 +84,7 @@ def _append_cell_and_run(page, code: str) -> str:  # noqa: ANN001
 def test_learner_fills_a_stub_in_jupyterlab_and_check_shows_it(tmp_path, assignment):
     """Typing the download step into the page and running the cells: does check() show
     download passing and every other step failing as not implemented, in the real UI?"""
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     student = ROOT / "assignments" / NOTEBOOKS[assignment]
     index, solved = _cell_source(
         ROOT / "examples" / assignment / "reference.ipynb", "def download("

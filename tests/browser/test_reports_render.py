@@ -8,8 +8,7 @@ import pytest
 from autograder.reports.analytics import write_analytics
 from autograder.reports.feedback import write_feedback
 from autograder.results import SubmissionResult, TestResult
-from tests.browser.lab import CHROMIUM, CHROMIUM_FLAGS
-from tests.browser.test_jupyterlab import ARTIFACTS, _browser_or_skip
+from tests.browser.lab import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, browser_or_skip
 
 pytestmark = [pytest.mark.browser]
 
@@ -32,7 +31,7 @@ def _class() -> dict[str, SubmissionResult]:
 def test_feedback_and_analytics_pages_render_in_chromium(tmp_path, width):
     """Do both pages render (text, plots decoded, nothing wider than the screen), desktop and
     phone, with the learner's message escaped, not interpreted?"""
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     results = _class()
     feedback = write_feedback(results, tmp_path / "feedback")[0]  # learner00: fails a test
     report = write_analytics(results, tmp_path / "report.html", "Class report")
