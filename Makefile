@@ -11,7 +11,7 @@ OUT    ?= build/demo
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[torch,tf,dev,jupyter,browser,cluster]"
+	$(BIN)/pip install --quiet -e ".[torch,tf,dev,jupyter,browser,cluster,integrations]"
 	touch $@
 
 install: $(BIN)/.installed

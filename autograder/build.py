@@ -82,6 +82,28 @@ def load_mutants(assignment: Assignment, root: Path) -> list[Mutant]:
     return list(module.MUTANTS)
 
 
+def code_variants(
+    assignment: Assignment, root: Path | None = None, examples_only: bool = False
+) -> dict[str, list[str]]:
+    """The code-cell sources (solution markers kept) of each sample submission, in cell order:
+    ``reference``, ``stub``, and every mutant (only the ``example`` ones if asked). Each mutant
+    edit must fall inside one cell."""
+    root = root or repo_root()
+    reference = [c.source for c in parse_source(root / assignment.source).cells if c.kind == "code"]
+    out = {"reference": reference, "stub": [strip_solutions(c) for c in reference]}
+    for mutant in load_mutants(assignment, root):
+        if examples_only and not mutant.example:
+            continue
+        edited = [keep_solutions(src) for src in reference]
+        for old, new in mutant.edits:
+            hits = [i for i, src in enumerate(edited) if old in src]
+            if len(hits) != 1:
+                raise ValueError(f"mutant {mutant.name}: {old!r} is in {len(hits)} cells, not 1")
+            edited[hits[0]] = edited[hits[0]].replace(old, new)
+        out[mutant.name] = edited
+    return out
+
+
 def _write_if_changed(path: Path, text: str, written: list[Path]) -> None:
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return

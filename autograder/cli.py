@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.assignments import ASSIGNMENTS, UnknownAssignmentError
+from autograder.exports.gradescope import VISIBILITIES
 from autograder.results import SubmissionResult, write_result
 from autograder.sandbox import GraderInternalError
 
@@ -224,6 +225,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
         files = write_learner_bundle(Path(args.learner))
         print(f"wrote the learner kit ({len(files)} files, no grader code) to {args.learner}")
         return EXIT_OK
+    exported = _export(args)
+    if exported is not None:
+        return exported
     if args.check:
         stale = [
             p
@@ -236,6 +240,40 @@ def _cmd_build(args: argparse.Namespace) -> int:
     for path in build():
         print(f"wrote {path}")
     return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int | None:
+    """``build --nbgrader/--otter/--gradescope``; None when none was asked for."""
+    chosen = [args.assignment] if args.assignment else None
+    if args.gradescope:
+        from autograder.exports.gradescope import write_bundle
+
+        if not args.assignment:
+            print(
+                "--gradescope needs --assignment: a Gradescope assignment grades one notebook "
+                f"(one of: {', '.join(ASSIGNMENTS)})",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        path = write_bundle(Path(args.gradescope), args.assignment, args.details)
+        print(f"wrote the Gradescope autograder bundle for {args.assignment} to {path}")
+        return EXIT_OK
+    if args.nbgrader:
+        from autograder.exports.nbgrader import write_course
+
+        files = write_course(Path(args.nbgrader), chosen)
+        print(f"wrote the nbgrader course source ({len(files)} files) to {args.nbgrader}")
+        print(f"next: cd {args.nbgrader} && nbgrader generate_assignment <assignment>")
+        return EXIT_OK
+    if args.otter:
+        from autograder.exports.otter import write_masters
+
+        files = write_masters(Path(args.otter), chosen)
+        for path in files:
+            print(f"wrote {path}")
+        print("next: otter assign <master notebook> dist")
+        return EXIT_OK
+    return None
 
 
 def _collect_all(directories: list[str]):  # noqa: ANN202
@@ -307,7 +345,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 print()
         print(f"reports: {out / name}/<submission>.json")
         _demo_reports(out, name, by_learner)
+    _demo_exports(out / "exports")
     return EXIT_OK
+
+
+def _demo_exports(out: Path) -> None:
+    """The same course for the other tools: nbgrader source, otter masters, Gradescope zips."""
+    from autograder.exports.gradescope import write_bundle
+    from autograder.exports.nbgrader import write_course
+    from autograder.exports.otter import write_masters
+
+    write_course(out / "nbgrader")
+    write_masters(out / "otter")
+    for name in ASSIGNMENTS:
+        write_bundle(out / "gradescope" / f"{name}.zip", name)
+    print(
+        f"exports: nbgrader course source {out / 'nbgrader'}/ (cd there; nbgrader "
+        f"generate_assignment pytorch), otter-assign masters {out / 'otter'}/<assignment>/, "
+        f"Gradescope bundles {out / 'gradescope'}/<assignment>.zip"
+    )
 
 
 def _demo_reports(out: Path, name: str, results: dict[str, SubmissionResult]) -> None:
@@ -403,6 +459,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--learner",
         metavar="DIR",
         help="write the learner kit (notebooks + course_utils, no hidden tests) to DIR",
+    )
+    build.add_argument("--nbgrader", metavar="DIR", help="write an nbgrader course source to DIR")
+    build.add_argument("--otter", metavar="DIR", help="write otter-assign master notebooks to DIR")
+    build.add_argument(
+        "--gradescope", metavar="FILE.zip", help="write a Gradescope autograder bundle"
+    )
+    build.add_argument(
+        "--assignment",
+        choices=sorted(ASSIGNMENTS),
+        help="with an export: only this assignment (required for --gradescope)",
+    )
+    build.add_argument(
+        "--details",
+        default="after_due_date",
+        choices=VISIBILITIES,
+        help="with --gradescope: when learners see each hidden check's outcome and message",
     )
     build.set_defaults(func=_cmd_build)
     check = sub.add_parser("check", help="run the public checks on your .py or .ipynb file")

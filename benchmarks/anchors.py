@@ -16,8 +16,8 @@ from pathlib import Path
 import nbformat
 
 from autograder.assignments import get_assignment
-from autograder.build import load_mutants, notebook
-from autograder.notebook_source import BEGIN, END, keep_solutions, parse_source, strip_solutions
+from autograder.build import code_variants, notebook
+from autograder.notebook_source import BEGIN, END, keep_solutions, parse_source
 from autograder.suites import get_suite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,21 +38,8 @@ def _source(assignment: str):  # noqa: ANN202
 
 
 def variants(assignment: str) -> dict[str, list[str]]:
-    """Code-cell sources (with solution markers) of each submission: reference, every example
-    mutant, and the stub. Markdown cells are ``None``-free: code cells only, in order."""
-    cells = [c for c in _source(assignment).cells if c.kind == "code"]
-    reference = [c.source for c in cells]
-    out = {"reference": reference, "stub": [strip_solutions(c) for c in reference]}
-    for mutant in load_mutants(get_assignment(assignment), ROOT):
-        if not mutant.example:
-            continue
-        edited = list(reference)
-        for old, new in mutant.edits:
-            hits = [i for i, src in enumerate(edited) if old in keep_solutions(src)]
-            assert len(hits) == 1, f"{mutant.name}: edit spans cells"
-            edited[hits[0]] = keep_solutions(edited[hits[0]]).replace(old, new)
-        out[mutant.name] = edited
-    return out
+    """Code-cell sources of each submission: reference, every example mutant, and the stub."""
+    return code_variants(get_assignment(assignment), ROOT, examples_only=True)
 
 
 def _notebook(assignment: str, code: list[str], clean: bool = True) -> nbformat.NotebookNode:

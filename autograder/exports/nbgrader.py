@@ -1,0 +1,138 @@
+"""``dlcourse build --nbgrader DIR``: an nbgrader course source made from ``solutions/``.
+
+``DIR/source/<assignment>/<notebook>.ipynb`` for each assignment, with nbgrader cell metadata
+(schema version 3): code learners write is a solution cell (``### BEGIN SOLUTION`` regions, which
+``nbgrader generate_assignment`` replaces by a stub), setup and public-check cells are read-only,
+and after each step's check cell comes an autograder test cell worth the step's points. Its
+hidden-test block calls :func:`autograder.exports.cell.step_score`, whose value nbgrader takes as
+partial credit: the same points per step as ``dlcourse grade``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from autograder.assignments import ASSIGNMENTS
+from autograder.exports import TEST_CELL_PREFIX
+from autograder.exports.layout import Layout, StepBlock, is_solution, layout
+from autograder.notebook_source import BEGIN, END, SourceCell
+
+COURSE_ID = "dlcourse"
+_CONFIG = """\
+# nbgrader course configuration written by `dlcourse build --nbgrader`; run nbgrader here.
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = {course_id!r}
+# A step's hidden tests run the learner's whole pipeline once, sandboxed, outside the kernel.
+c.ExecutePreprocessor.timeout = 1800
+c.ClearSolutions.code_stub = {{"python": 'raise NotImplementedError("write your code here")'}}
+# Text other threads write to stderr during a hidden-test cell (TensorFlow's logs) must not make
+# nbgrader score it 0: see autograder/exports/nbgrader_hooks.py.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "autograder.exports.nbgrader_hooks.DropTestCellStderr",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+"""
+
+
+def test_cell_source(name: str, step: str, notebook: str, points: float) -> str:
+    return (
+        f'# Step "{step}" ({points:g} points): graded by the course\'s hidden tests, which run\n'
+        "# your notebook in a separate, sandboxed process (nothing in this cell runs your code).\n"
+        "### BEGIN HIDDEN TESTS\n"
+        "from autograder.exports.cell import step_score\n"
+        f"step_score({name!r}, {step!r}, notebook={notebook!r})\n"
+        "### END HIDDEN TESTS"
+    )
+
+
+def _cell(cell: SourceCell, meta: dict[str, Any] | None, cell_id: str) -> dict[str, Any]:
+    import nbformat
+
+    if cell.kind == "markdown":
+        node = nbformat.v4.new_markdown_cell(cell.source)
+    else:
+        node = nbformat.v4.new_code_cell(cell.source)
+    if meta is not None:
+        node.metadata["nbgrader"] = {"schema_version": 3, **meta}
+    node["id"] = cell_id
+    return node
+
+
+def notebook(plan: Layout) -> Any:
+    """The instructor's source notebook of one assignment (nbformat node)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "dlcourse": {"assignment": plan.assignment.name, "solved": True},
+    }
+    cells: list[Any] = []
+
+    def add(cell: SourceCell, role: str | None, grade_id: str = "") -> None:
+        grade_id = grade_id or f"cell-{len(cells):03d}"
+        meta: dict[str, Any] | None
+        if role == "solution":
+            source = cell.source.replace(BEGIN, "### BEGIN SOLUTION").replace(
+                END, "### END SOLUTION"
+            )
+            cell = SourceCell(cell.kind, source)
+            meta = {"grade": False, "solution": True, "locked": False, "grade_id": grade_id}
+        elif role == "locked":
+            meta = {"grade": False, "solution": False, "locked": True, "grade_id": grade_id}
+        else:
+            meta = None
+        cells.append(_cell(cell, meta, grade_id))
+
+    for item in plan.items:
+        if isinstance(item, StepBlock):
+            for cell in item.cells:
+                add(cell, "solution" if is_solution(cell) else _default_role(cell))
+            add(item.check, "locked")
+            points = plan.step_points(item.step)
+            source = test_cell_source(plan.assignment.name, item.step, plan.notebook_name, points)
+            test = _cell(
+                SourceCell("code", source),
+                {
+                    "grade": True,
+                    "solution": False,
+                    "locked": True,
+                    "points": points,
+                    "grade_id": f"{TEST_CELL_PREFIX}{item.step}",
+                },
+                f"{TEST_CELL_PREFIX}{item.step}",
+            )
+            cells.append(test)
+        else:
+            add(item, _default_role(item))
+    nb.cells = cells
+    return nb
+
+
+def _default_role(cell: SourceCell) -> str | None:
+    """Setup code is read-only (nbgrader restores it before grading); text stays plain."""
+    return "locked" if cell.kind == "code" else None
+
+
+def write_course(out: Path, assignments: list[str] | None = None) -> list[Path]:
+    """Write the course source to ``out``; returns the files written."""
+    import nbformat
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "nbgrader_config.py"]
+    written[0].write_text(_CONFIG.format(course_id=COURSE_ID), encoding="utf-8")
+    for name in assignments or list(ASSIGNMENTS):
+        plan = layout(name)
+        path = out / "source" / name / plan.notebook_name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook(plan), path)
+        written.append(path)
+    return written

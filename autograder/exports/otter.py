@@ -1,0 +1,141 @@
+"""``dlcourse build --otter DIR``: otter-assign master notebooks made from ``solutions/``.
+
+``DIR/<assignment>/<notebook>.ipynb`` per assignment, in otter-assign's notebook format (raw
+``# BEGIN QUESTION`` ... cells): one question per step, worth the step's points. Solution regions
+become otter's ``# BEGIN SOLUTION NO PROMPT`` blocks followed by the same stub learners see in our
+own notebooks. Each hidden test of the step becomes two hidden otter test cases of half its points
+each, one passing at half credit and one at full credit (otter cases pass or fail, and the
+hidden tests' partial credit is a half), so otter totals equal ``dlcourse grade``'s. The cases
+call :func:`autograder.exports.cell.require`, which grades the notebook once, sandboxed.
+
+Then ``otter assign DIR/<assignment>/<notebook>.ipynb dist`` writes the student notebook and
+``autograder.zip``; ``otter run -a dist/autograder/autograder.zip SUBMISSION`` grades.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from autograder.assignments import ASSIGNMENTS
+from autograder.exports.layout import HiddenTestPoints, Layout, StepBlock, is_solution, layout
+from autograder.notebook_source import BEGIN, END, SourceCell, strip_solutions
+
+_CONFIG = """\
+# ASSIGNMENT CONFIG
+name: {name}
+init_cell: false
+check_all_cell: false
+export_cell: false
+run_tests: false
+solutions_pdf: false
+generate: true
+"""
+
+# Otter cases pass or fail; a hidden test's score is all, half or nothing of its points.
+SHARES = (0.5, 1.0)
+
+
+def _solution(code: str) -> str:
+    """Solution regions as otter blocks: the solution (dropped for learners), then our stub in an
+    otter prompt block (a no-op string in the solution, the code learners get)."""
+    stub_lines = strip_solutions(code).splitlines()
+    lines = code.splitlines()
+    out: list[str] = []
+    stub_at = 0  # position in stub_lines matching the current line of code
+    inside = False
+    for line in lines:
+        stripped = line.strip()
+        indent = line[: len(line) - len(line.lstrip())]
+        if stripped == BEGIN:
+            inside = True
+            out.append(f"{indent}# BEGIN SOLUTION NO PROMPT")
+            continue
+        if stripped == END:
+            inside = False
+            stub = stub_lines[stub_at]
+            stub_at += 1
+            out += [f"{indent}# END SOLUTION", f'{indent}""" # BEGIN PROMPT', stub]
+            out.append(f'{indent}""" # END PROMPT')
+            continue
+        out.append(line)
+        if not inside:
+            stub_at += 1
+    return "\n".join(out)
+
+
+def test_case_source(name: str, test: HiddenTestPoints, notebook: str, share: float) -> str:
+    return (
+        '""" # BEGIN TEST CONFIG\n'
+        f"points: {test.points / len(SHARES):g}\n"
+        "hidden: true\n"
+        '""" # END TEST CONFIG\n'
+        "from autograder.exports.cell import require\n"
+        f"require({name!r}, {test.name!r}, notebook={notebook!r}, share={share})"
+    )
+
+
+def master(plan: Layout) -> Any:
+    """The otter-assign master notebook of one assignment (nbformat node)."""
+    import nbformat
+
+    raw, md, code = (
+        nbformat.v4.new_raw_cell,
+        nbformat.v4.new_markdown_cell,
+        nbformat.v4.new_code_cell,
+    )
+    name = plan.assignment.name
+    cells: list[Any] = [raw(_CONFIG.format(name=name))]
+
+    def plain(cell: SourceCell) -> Any:
+        return md(cell.source) if cell.kind == "markdown" else code(cell.source)
+
+    for item in plan.items:
+        if not isinstance(item, StepBlock):
+            cells.append(plain(item))
+            continue
+        points = plan.step_points(item.step)
+        cells.append(raw(f"# BEGIN QUESTION\nname: {item.step}\npoints: {points:g}"))
+        prompt = [c for c in item.cells if c.kind == "markdown" and not _after_code(item, c)]
+        cells += [plain(c) for c in prompt]
+        body = [c for c in item.cells if c not in prompt]
+        if body:
+            cells.append(raw("# BEGIN SOLUTION"))
+            for cell in body:
+                source = _solution(cell.source) if is_solution(cell) else cell.source
+                cells.append(plain(SourceCell(cell.kind, source)))
+            cells.append(raw("# END SOLUTION"))
+        cells.append(raw("# BEGIN TESTS"))
+        for test in plan.step_tests(item.step):
+            for share in SHARES:
+                cells.append(code(test_case_source(name, test, plan.notebook_name, share)))
+        cells += [raw("# END TESTS"), raw("# END QUESTION"), plain(item.check)]
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "dlcourse": {"assignment": name},
+    }
+    nb.cells = cells
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{name}-{i:03d}"
+    return nb
+
+
+def _after_code(block: StepBlock, cell: SourceCell) -> bool:
+    first_code = next((i for i, c in enumerate(block.cells) if c.kind == "code"), len(block.cells))
+    return block.cells.index(cell) > first_code
+
+
+def write_masters(out: Path, assignments: list[str] | None = None) -> list[Path]:
+    """Write one master notebook per assignment under ``out``; returns the files written."""
+    import nbformat
+
+    written = []
+    for name in assignments or list(ASSIGNMENTS):
+        plan = layout(name)
+        path = out / name / plan.notebook_name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(master(plan), path)
+        written.append(path)
+    return written

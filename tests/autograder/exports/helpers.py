@@ -1,0 +1,90 @@
+"""What the export tests share: the submissions they grade, our own points for them, and the
+other tools' command lines (run from this environment, with their logs kept out of the way)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from autograder.assignments import get_assignment
+from autograder.build import code_variants
+from autograder.cli import grade_paths
+from autograder.engines import LocalEngine
+from autograder.notebook_source import BEGIN
+
+# Submissions each export is checked on: the reference, the stub, a correct solution in another
+# style, and mutants (one with partial credit: download_not_atomic scores half of a check).
+SUBMISSIONS = {
+    "pytorch": [
+        "reference",
+        "stub",
+        "alt_log_softmax_nll",
+        "download_not_atomic",
+        "stats_from_all_data",
+        "reshape_instead_of_permute",
+        "no_zero_grad",
+        "report_train_test_swapped",
+    ],
+    "tf2": [
+        "reference",
+        "stub",
+        "alt_subclassed_model",
+        "shuffle_after_batch",
+        "from_logits_missing",
+        "metrics_not_reset",
+        "forward_outside_tape",
+    ],
+    "tf1": ["reference", "stub", "alt_finalized_graph_and_unfed_default", "init_every_step"],
+}
+
+# Noise another thread of the kernel writes to stderr all the time, as TensorFlow's logging does.
+NOISE = """
+import os as _os, sys as _sys, threading as _threading, time as _time
+def _noise():
+    while True:
+        _os.write(2, b"W0000 noise.cc:1] a log line written to fd 2\\n")
+        _sys.stderr.write("a Python warning on sys.stderr\\n")
+        _time.sleep(0.005)
+_threading.Thread(target=_noise, daemon=True).start()
+"""
+
+
+def variant_code(assignment: str, name: str) -> list[str]:
+    """Code-cell sources of a named submission; ``noisy`` is the reference plus ``NOISE`` in its
+    first solution cell (tools restore read-only cells from their source)."""
+    variants = code_variants(get_assignment(assignment))
+    if name == "noisy":
+        code = list(variants["reference"])
+        first = next(i for i, c in enumerate(code) if BEGIN in c)
+        code[first] = code[first] + "\n" + NOISE
+        return code
+    return variants[name]
+
+
+def our_steps(files: list[Path], assignment: str) -> list[dict[str, float]]:
+    """``dlcourse grade``'s points per step of each file, in the order given."""
+    engine = LocalEngine(jobs=2)
+    try:
+        results = grade_paths(files, assignment, None, quiet=True, resume=False, engine=engine)
+    finally:
+        engine.close()
+    return [{s: v.score for s, v in r.steps.items()} for r in results]
+
+
+def tool(*args: str, cwd: Path, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    """Run a command of this environment (``nbgrader``, ``otter``) and return what it did; the
+    environment's bin is put first on PATH (nbgrader runs ``alembic`` from there)."""
+    bin_dir = str(Path(sys.executable).parent)
+    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
+    command = [str(Path(bin_dir) / args[0]), *args[1:]]
+    proc = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if proc.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n"
+            f"{proc.stderr[-3000:]}"
+        )
+    return proc

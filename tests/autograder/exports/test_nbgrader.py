@@ -1,0 +1,139 @@
+"""Does a course exported with ``dlcourse build --nbgrader`` grade in the real nbgrader with the
+same points per step as ``dlcourse grade``, TensorFlow's stderr logs notwithstanding?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.exports import TEST_CELL_PREFIX
+from autograder.exports.layout import fill_code_cells, layout
+from autograder.exports.nbgrader import write_course
+from autograder.exports.nbgrader_hooks import DropTestCellStderr
+from tests.autograder.exports.helpers import SUBMISSIONS, our_steps, tool, variant_code
+
+
+def _source_notebook(tmp_path: Path, assignment: str) -> nbformat.NotebookNode:
+    write_course(tmp_path, [assignment])
+    return nbformat.read(tmp_path / "source" / assignment / layout(assignment).notebook_name, 4)
+
+
+@pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1"])
+def test_source_has_schema_3_metadata_and_a_test_cell_per_step(tmp_path, assignment):
+    """Is every graded step one locked test cell worth its points, and is learners' code in
+    solution cells?"""
+    plan = layout(assignment)
+    nb = _source_notebook(tmp_path, assignment)
+    nbformat.validate(nb)
+    metas = [c.metadata.get("nbgrader") for c in nb.cells]
+    assert all(m["schema_version"] == 3 for m in metas if m)
+    tests = {m["grade_id"]: m for m in metas if m and m["grade"]}
+    steps = {t.step for t in plan.tests}
+    assert set(tests) == {f"{TEST_CELL_PREFIX}{s}" for s in steps}
+    for step in steps:
+        meta = tests[f"{TEST_CELL_PREFIX}{step}"]
+        assert meta["locked"] and not meta["solution"]
+        assert meta["points"] == plan.step_points(step)
+    assert sum(m["points"] for m in tests.values()) == sum(t.points for t in plan.tests)
+    solutions = [c for c in nb.cells if (c.metadata.get("nbgrader") or {}).get("solution")]
+    assert solutions and all("### BEGIN SOLUTION" in c.source for c in solutions)
+    ids = [m["grade_id"] for m in metas if m]
+    assert len(ids) == len(set(ids))
+
+
+def test_stderr_is_dropped_from_hidden_test_cells_only():
+    """Does the preprocessor remove stderr noise from our test cells, and nothing else (an
+    exception still costs the cell its points)?"""
+    stderr = nbformat.v4.new_output("stream", name="stderr", text="W tensorflow: log\n")
+    stdout = nbformat.v4.new_output("stream", name="stdout", text="ok download\n")
+    error = nbformat.v4.new_output("error", ename="AssertionError", evalue="x", traceback=[])
+    ours = nbformat.v4.new_code_cell("step_score()")
+    ours.metadata["nbgrader"] = {"grade": True, "grade_id": f"{TEST_CELL_PREFIX}data"}
+    ours.outputs = [stderr, stdout, error]
+    theirs = nbformat.v4.new_code_cell("assert f() == 1")
+    theirs.metadata["nbgrader"] = {"grade": True, "grade_id": "instructor-test"}
+    theirs.outputs = [stderr]
+    nb = nbformat.v4.new_notebook(cells=[ours, theirs])
+    nb, _ = DropTestCellStderr()(nb, {})  # as nbconvert calls it
+    assert [o.output_type for o in nb.cells[0].outputs] == ["stream", "error"]
+    assert nb.cells[0].outputs[0].name == "stdout"
+    assert nb.cells[1].outputs == [stderr]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """One nbgrader course: every assignment released, submitted and autograded for real."""
+    root = tmp_path_factory.mktemp("nbgrader-course")
+    write_course(root)
+    students = {a: list(names) for a, names in SUBMISSIONS.items()}
+    students["pytorch"].append("noisy")
+    for assignment, names in students.items():
+        tool("nbgrader", "generate_assignment", assignment, "--force", cwd=root)
+        released = root / "release" / assignment / layout(assignment).notebook_name
+        for name in names:
+            nb = nbformat.read(released, 4)
+            if name != "stub":  # the stub is the released notebook as it is
+                fill_code_cells(nb, variant_code(assignment, name))
+            target = root / "submitted" / name / assignment / released.name
+            target.parent.mkdir(parents=True)
+            nbformat.write(nb, target)
+        tool("nbgrader", "autograde", assignment, "--force", cwd=root)
+    return root, students
+
+
+def _nbgrader_steps(root: Path, assignment: str, student: str) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    notebook = Path(layout(assignment).notebook_name).stem
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        nb = gradebook.find_submission_notebook(notebook, assignment, student)
+        return {g.name.removeprefix(TEST_CELL_PREFIX): g.score for g in nb.grades}
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1"])
+def test_nbgrader_gives_the_same_points_per_step_as_dlcourse(course, assignment):
+    """Do ``nbgrader generate_assignment`` + ``autograde`` score the reference, the stub, a
+    correct alternative and each mutant exactly like ``dlcourse grade`` scores the same files?"""
+    root, students = course
+    name = layout(assignment).notebook_name
+    files = [root / "submitted" / s / assignment / name for s in students[assignment]]
+    ours_by_student = dict(zip(students[assignment], our_steps(files, assignment)))
+    plan = layout(assignment)
+    full = {t.step: plan.step_points(t.step) for t in plan.tests}
+    for student in students[assignment]:
+        theirs = _nbgrader_steps(root, assignment, student)
+        assert theirs == ours_by_student[student], student
+    assert _nbgrader_steps(root, assignment, "reference") == full
+    assert set(_nbgrader_steps(root, assignment, "stub").values()) == {0.0}
+    mutants = [s for s in students[assignment] if s not in ("reference", "stub", "noisy")]
+    for student in mutants:
+        total = sum(_nbgrader_steps(root, assignment, student).values())
+        assert (total == sum(full.values())) == student.startswith("alt_"), student
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+@pytest.mark.tensorflow
+def test_stderr_noise_from_other_threads_does_not_cost_points(course):
+    """A kernel thread writes to stderr every 5 ms during the whole run, as TensorFlow's logs
+    can: the hidden-test cells still get full points, and carry no stderr output."""
+    root, _ = course
+    assert sum(_nbgrader_steps(root, "pytorch", "noisy").values()) == 56.0
+    graded = root / "autograded" / "noisy" / "pytorch" / layout("pytorch").notebook_name
+    nb = nbformat.read(graded, 4)
+
+    def streams(cells):
+        return [o.name for c in cells if c.cell_type == "code" for o in c.outputs if "name" in o]
+
+    ours = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    others = [c for c in nb.cells if c not in ours]
+    assert "stderr" in streams(others), "the noise never reached the notebook: nothing tested"
+    assert "stderr" not in streams(ours)
+    feedback = json.dumps([c.outputs for c in ours])
+    assert "ok   download_fetches_and_verifies" in feedback

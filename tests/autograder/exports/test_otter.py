@@ -1,0 +1,97 @@
+"""Do master notebooks exported with ``dlcourse build --otter`` go through the real ``otter
+assign`` and ``otter run`` with the same points per step as ``dlcourse grade``?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.exports.layout import fill_code_cells, layout
+from autograder.exports.otter import SHARES, master, write_masters
+from tests.autograder.exports.helpers import SUBMISSIONS, our_steps, tool, variant_code
+
+# otter run costs ~10-20 s a submission: the reference, the stub, one correct alternative and
+# the mutants that lose part of a check (download_not_atomic) or a whole one.
+OTTER = {
+    "pytorch": ["reference", "stub", "alt_log_softmax_nll", "download_not_atomic", "no_zero_grad"],
+    "tf2": ["reference", "stub", "shuffle_after_batch", "from_logits_missing"],
+    "tf1": ["reference", "stub", "init_every_step"],
+}
+
+
+def test_every_hidden_test_is_two_half_cases_summing_to_the_step_points():
+    """Do the question's cases add up to the step's points, so otter totals equal ours?"""
+    plan = layout("pytorch")
+    nb = master(plan)
+    questions = [
+        c.source for c in nb.cells if c.cell_type == "raw" and "BEGIN QUESTION" in c.source
+    ]
+    assert len(questions) == len({t.step for t in plan.tests})
+    cases = [c.source for c in nb.cells if c.cell_type == "code" and "TEST CONFIG" in c.source]
+    assert len(cases) == len(plan.tests) * len(SHARES)
+    points = [float(c.split("points: ")[1].split("\n")[0]) for c in cases]
+    assert sum(points) == sum(t.points for t in plan.tests)
+    assert all("hidden: true" in c for c in cases)
+
+
+@pytest.fixture(scope="module", params=["pytorch", "tf2", "tf1"])
+def assigned(request, tmp_path_factory):
+    """``otter assign`` run for real on the exported master notebook."""
+    assignment = request.param
+    root = tmp_path_factory.mktemp(f"otter-{assignment}")
+    (path,) = write_masters(root, [assignment])
+    tool("otter", "assign", path.name, "dist", cwd=path.parent)
+    dist = path.parent / "dist"
+    return assignment, dist
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+@pytest.mark.tensorflow
+def test_student_notebook_has_stubs_and_no_hidden_tests(assigned):
+    """Does the student version hold our stubs, and neither solutions nor hidden tests?"""
+    assignment, dist = assigned
+    text = (dist / "student" / layout(assignment).notebook_name).read_text(encoding="utf-8")
+    assert "write your code here" in text
+    for secret in ("require(", "BEGIN SOLUTION", "BEGIN PROMPT", "autograder"):
+        assert secret not in text, secret
+    assert len(list((dist / "autograder").glob("*.zip"))) == 1
+
+
+def _otter_steps(dist: Path, submission: Path, out: Path) -> dict[str, float]:
+    (zip_path,) = (dist / "autograder").glob("*.zip")
+    out.mkdir()
+    tool("otter", "run", "-a", str(zip_path), "-o", str(out), str(submission), cwd=out)
+    tests = json.loads((out / "results.json").read_text(encoding="utf-8"))["tests"]
+    return {t["name"]: t["score"] for t in tests if t.get("max_score")}
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+@pytest.mark.tensorflow
+def test_otter_run_gives_the_same_points_per_step_as_dlcourse(assigned, tmp_path):
+    """Does ``otter run`` score the reference, the stub, an alternative and mutants exactly like
+    ``dlcourse grade`` scores the same notebooks (partial credit of a check included)?"""
+    assignment, dist = assigned
+    assert set(OTTER[assignment]) <= set(SUBMISSIONS[assignment])
+    student = dist / "student" / layout(assignment).notebook_name
+    files = []
+    for name in OTTER[assignment]:
+        nb = nbformat.read(student, 4)
+        if name != "stub":  # the stub is otter's student notebook as it is
+            fill_code_cells(nb, variant_code(assignment, name))
+        files.append(tmp_path / f"{name}.ipynb")
+        nbformat.write(nb, files[-1])
+    ours = dict(zip(OTTER[assignment], our_steps(files, assignment)))
+    plan = layout(assignment)
+    full = {t.step: plan.step_points(t.step) for t in plan.tests}
+    for name, path in zip(OTTER[assignment], files):
+        theirs = _otter_steps(dist, path, tmp_path / f"out-{name}")
+        assert theirs == ours[name], name
+    assert ours["reference"] == full
+    assert set(ours["stub"].values()) == {0.0}
+    if assignment == "pytorch":  # half of one check: otter's half-credit case passes alone
+        assert 0 < full["download"] - ours["download_not_atomic"]["download"] < full["download"]
