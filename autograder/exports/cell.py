@@ -5,11 +5,11 @@ The hidden tests never run in that kernel: the first call grades the submitted n
 its folder or on ``sys.path`` is imported), which runs the learner's code in the usual sandboxed
 worker. The kernel only gets the result record back; later cells reuse it.
 
-Limits of in-kernel tools, stated rather than hidden: nbgrader and otter run their test cells in
-the learner's kernel, so code that targets the test cell itself (replacing this module in
-``sys.modules``, say) can forge the number the cell shows. The points computed here are
-``dlcourse grade``'s; for a class that may try that, grade the same files with ``dlcourse grade``
-or the Gradescope bundle, where learner code never shares a process with the grader.
+Trust: learner code ran in that kernel before the test cells and could fake this module, so the
+kernel's numbers are not what counts. Under ``nbgrader autograde`` with the exported configuration
+a preprocessor (:mod:`autograder.exports.nbgrader_hooks`) and under otter a plugin
+(:mod:`autograder.exports.otter_plugin`) replace them with ``dlcourse grade``'s record of the
+submitted file, computed in the tool's own process; with nbgrader the kernel then skips grading.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 GRADE_TIMEOUT_S = 1800
+TRUSTED_ENV = "DLCOURSE_NBGRADER_TRUSTED"
+"""Set by the exported nbgrader_config.py: its preprocessor scores the hidden-test cells."""
 _results: dict[tuple[str, str], dict[str, Any]] = {}
 
 
@@ -92,11 +94,12 @@ def graded(assignment: str, notebook: str) -> dict[str, Any]:
     key = (assignment, hashlib.sha256(path.read_bytes()).hexdigest())
     if key not in _results:
         with _quiet_stderr():
-            _results[key] = _grade(path, assignment)
+            _results[key] = grade_outside(path, assignment)
     return _results[key]
 
 
-def _grade(path: Path, assignment: str) -> dict[str, Any]:
+def grade_outside(path: Path, assignment: str) -> dict[str, Any]:
+    """The result record of ``path`` from ``dlcourse grade`` in a fresh ``python -I`` process."""
     with tempfile.TemporaryDirectory(prefix="dlcourse-cell-") as out:
         command = [sys.executable, "-I", "-m", "autograder.cli", "grade", str(path)]
         command += ["--assignment", assignment, "--out", out, "--cold", "--force"]
@@ -126,18 +129,38 @@ def _step_tests(result: dict[str, Any], step: str) -> list[dict[str, Any]]:
     return [t for t in result.get("tests", []) if t.get("step") == step]
 
 
+def feedback_lines(result: dict[str, Any], step: str) -> list[str]:
+    """Each hidden test of ``step``: ok/FAIL, points and, for a failure, its teaching message."""
+    lines = [f"not graded: {result['error']}"] if result.get("error") else []
+    for test in _step_tests(result, step):
+        mark = "ok  " if test["status"] == "passed" else "FAIL"
+        line = f"{mark} {test['name']}: {test['score']:g}/{test['max_score']:g}"
+        lines.append(line + (f" - {test['message']}" if test["status"] != "passed" else ""))
+    return lines
+
+
+def step_total(result: dict[str, Any], step: str) -> float:
+    return round(float(sum(t["score"] for t in _step_tests(result, step))), 4)
+
+
+def scored_outside_kernel() -> bool:
+    """nbgrader is autograding with the exported configuration, whose preprocessor scores these
+    cells from outside the kernel (so grading here again would only cost time)."""
+    return (
+        os.environ.get("NBGRADER_EXECUTION") == "autograde" and os.environ.get(TRUSTED_ENV) == "1"
+    )
+
+
 def step_score(assignment: str, step: str, notebook: str) -> float:
     """nbgrader: the step's points as ``dlcourse grade`` gives them (the cell's value is its
     partial credit); prints each hidden test's outcome and, for a failure, its teaching message."""
+    if scored_outside_kernel():
+        print("scored by dlcourse outside this kernel")
+        return 0.0
     result = graded(assignment, notebook)
-    tests = _step_tests(result, step)
-    if result.get("error"):
-        print(f"not graded: {result['error']}")
-    for test in tests:
-        mark = "ok  " if test["status"] == "passed" else "FAIL"
-        line = f"{mark} {test['name']}: {test['score']:g}/{test['max_score']:g}"
-        print(line + (f" - {test['message']}" if test["status"] != "passed" else ""))
-    return round(float(sum(t["score"] for t in tests)), 4)
+    for line in feedback_lines(result, step):
+        print(line)
+    return step_total(result, step)
 
 
 def require(assignment: str, test: str, notebook: str, share: float = 1.0) -> None:

@@ -26,11 +26,14 @@ c.CourseDirectory.course_id = {course_id!r}
 # A step's hidden tests run the learner's whole pipeline once, sandboxed, outside the kernel.
 c.ExecutePreprocessor.timeout = 1800
 c.ClearSolutions.code_stub = {{"python": 'raise NotImplementedError("write your code here")'}}
-# Text other threads write to stderr during a hidden-test cell (TensorFlow's logs) must not make
-# nbgrader score it 0: see autograder/exports/nbgrader_hooks.py.
+# The hidden-test cells are scored in nbgrader's process, from the submitted file, by dlcourse
+# (autograder/exports/nbgrader_hooks.py): what learner code in the kernel did to those cells,
+# or TensorFlow logged on their stderr, does not count. The kernel then skips grading them.
+import os  # noqa: E402
+os.environ["DLCOURSE_NBGRADER_TRUSTED"] = "1"
 c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.Execute",
-    "autograder.exports.nbgrader_hooks.DropTestCellStderr",
+    "autograder.exports.nbgrader_hooks.TrustedScores",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

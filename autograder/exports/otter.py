@@ -6,7 +6,9 @@ become otter's ``# BEGIN SOLUTION NO PROMPT`` blocks followed by the same stub l
 own notebooks. Each hidden test of the step becomes two hidden otter test cases of half its points
 each, one passing at half credit and one at full credit (otter cases pass or fail, and the
 hidden tests' partial credit is a half), so otter totals equal ``dlcourse grade``'s. The cases
-call :func:`autograder.exports.cell.require`, which grades the notebook once, sandboxed.
+call :func:`autograder.exports.cell.require`, which grades the notebook once, sandboxed; the
+masters also name :class:`autograder.exports.otter_plugin.TrustedScores`, which rescores those
+cases outside the learner's kernel after otter has run them.
 
 Then ``otter assign DIR/<assignment>/<notebook>.ipynb dist`` writes the student notebook and
 ``autograder.zip``; ``otter run -a dist/autograder/autograder.zip SUBMISSION`` grades.
@@ -30,6 +32,9 @@ export_cell: false
 run_tests: false
 solutions_pdf: false
 generate: true
+plugins:
+    - autograder.exports.otter_plugin.TrustedScores:
+        assignment: {name}
 """
 
 # Otter cases pass or fail; a hidden test's score is all, half or nothing of its points.

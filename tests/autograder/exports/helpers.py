@@ -12,6 +12,7 @@ from autograder.assignments import get_assignment
 from autograder.build import code_variants
 from autograder.cli import grade_paths
 from autograder.engines import LocalEngine
+from autograder.exports.layout import layout
 from autograder.notebook_source import BEGIN
 
 # Submissions each export is checked on: the reference, the stub, a correct solution in another
@@ -51,14 +52,29 @@ _threading.Thread(target=_noise, daemon=True).start()
 """
 
 
+# Learner code aimed at the test cells: a fake of the module they import, claiming every step's
+# full points, while every function is still a stub.
+FORGER = """
+import sys as _sys, types as _types
+_fake = _types.ModuleType("autograder.exports.cell")
+_fake.step_score = lambda assignment, step, notebook: {points!r}[step]  # nbgrader's cells
+_fake.require = lambda *args, **kwargs: None  # otter's cases: every one "passes"
+_sys.modules["autograder.exports.cell"] = _fake
+"""
+
+
 def variant_code(assignment: str, name: str) -> list[str]:
-    """Code-cell sources of a named submission; ``noisy`` is the reference plus ``NOISE`` in its
-    first solution cell (tools restore read-only cells from their source)."""
+    """Code-cell sources of a named submission; ``noisy`` is the reference plus ``NOISE`` and
+    ``forger`` the stub plus ``FORGER``, in the first solution cell (tools restore read-only cells
+    from their source)."""
     variants = code_variants(get_assignment(assignment))
-    if name == "noisy":
-        code = list(variants["reference"])
-        first = next(i for i, c in enumerate(code) if BEGIN in c)
-        code[first] = code[first] + "\n" + NOISE
+    if name in ("noisy", "forger"):
+        code = list(variants["reference" if name == "noisy" else "stub"])
+        first = next(i for i, c in enumerate(variants["reference"]) if BEGIN in c)
+        plan = layout(assignment)
+        points = {t.step: plan.step_points(t.step) for t in plan.tests}
+        extra = NOISE if name == "noisy" else FORGER.format(points=points)
+        code[first] = code[first] + "\n" + extra
         return code
     return variants[name]
 

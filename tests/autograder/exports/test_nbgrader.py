@@ -12,7 +12,7 @@ import pytest
 from autograder.exports import TEST_CELL_PREFIX
 from autograder.exports.layout import fill_code_cells, layout
 from autograder.exports.nbgrader import write_course
-from autograder.exports.nbgrader_hooks import DropTestCellStderr
+from autograder.exports.nbgrader_hooks import TrustedScores, trusted_outputs
 from tests.autograder.exports.helpers import SUBMISSIONS, our_steps, tool, variant_code
 
 
@@ -44,23 +44,46 @@ def test_source_has_schema_3_metadata_and_a_test_cell_per_step(tmp_path, assignm
     assert len(ids) == len(set(ids))
 
 
-def test_stderr_is_dropped_from_hidden_test_cells_only():
-    """Does the preprocessor remove stderr noise from our test cells, and nothing else (an
-    exception still costs the cell its points)?"""
-    stderr = nbformat.v4.new_output("stream", name="stderr", text="W tensorflow: log\n")
-    stdout = nbformat.v4.new_output("stream", name="stdout", text="ok download\n")
-    error = nbformat.v4.new_output("error", ename="AssertionError", evalue="x", traceback=[])
-    ours = nbformat.v4.new_code_cell("step_score()")
-    ours.metadata["nbgrader"] = {"grade": True, "grade_id": f"{TEST_CELL_PREFIX}data"}
-    ours.outputs = [stderr, stdout, error]
-    theirs = nbformat.v4.new_code_cell("assert f() == 1")
-    theirs.metadata["nbgrader"] = {"grade": True, "grade_id": "instructor-test"}
-    theirs.outputs = [stderr]
-    nb = nbformat.v4.new_notebook(cells=[ours, theirs])
-    nb, _ = DropTestCellStderr()(nb, {})  # as nbconvert calls it
-    assert [o.output_type for o in nb.cells[0].outputs] == ["stream", "error"]
-    assert nb.cells[0].outputs[0].name == "stdout"
-    assert nb.cells[1].outputs == [stderr]
+def test_trusted_outputs_are_the_feedback_then_the_points():
+    """Does a hidden-test cell get the record's feedback as stdout and the step's points as its
+    value (nbgrader's partial credit), whatever the kernel printed?"""
+    record = {
+        "tests": [
+            {"name": "a", "step": "data", "score": 2.0, "max_score": 2, "status": "passed"},
+            {
+                "name": "b",
+                "step": "data",
+                "score": 0.5,
+                "max_score": 1,
+                "status": "failed",
+                "message": "statistics from the test split",
+            },
+            {
+                "name": "c",
+                "step": "model",
+                "score": 0.0,
+                "max_score": 3,
+                "status": "failed",
+                "message": "other step",
+            },
+        ]
+    }
+    outputs = trusted_outputs(record, "data")
+    assert [o.output_type for o in outputs] == ["stream", "execute_result"]
+    assert outputs[0].name == "stdout" and "FAIL b: 0.5/1 - statistics from" in outputs[0].text
+    assert "other step" not in outputs[0].text
+    assert outputs[1].data["text/plain"] == "2.5"
+
+
+def test_notebooks_of_other_courses_are_left_alone():
+    """A notebook that is not one of the course's assignments keeps its outputs."""
+    cell = nbformat.v4.new_code_cell("x")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": f"{TEST_CELL_PREFIX}data"}
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="w\n")]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    resources = {"nbgrader": {"notebook": "someone_elses", "student": "s", "assignment": "a"}}
+    nb, _ = TrustedScores()(nb, resources)  # as nbconvert calls it
+    assert nb.cells[0].outputs[0].text == "w\n"
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +92,7 @@ def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("nbgrader-course")
     write_course(root)
     students = {a: list(names) for a, names in SUBMISSIONS.items()}
-    students["pytorch"].append("noisy")
+    students["pytorch"] += ["noisy", "forger"]
     for assignment, names in students.items():
         tool("nbgrader", "generate_assignment", assignment, "--force", cwd=root)
         released = root / "release" / assignment / layout(assignment).notebook_name
@@ -111,7 +134,7 @@ def test_nbgrader_gives_the_same_points_per_step_as_dlcourse(course, assignment)
         assert theirs == ours_by_student[student], student
     assert _nbgrader_steps(root, assignment, "reference") == full
     assert set(_nbgrader_steps(root, assignment, "stub").values()) == {0.0}
-    mutants = [s for s in students[assignment] if s not in ("reference", "stub", "noisy")]
+    mutants = [s for s in students[assignment] if s not in ("reference", "stub", "noisy", "forger")]
     for student in mutants:
         total = sum(_nbgrader_steps(root, assignment, student).values())
         assert (total == sum(full.values())) == student.startswith("alt_"), student
@@ -137,3 +160,19 @@ def test_stderr_noise_from_other_threads_does_not_cost_points(course):
     assert "stderr" not in streams(ours)
     feedback = json.dumps([c.outputs for c in ours])
     assert "ok   download_fetches_and_verifies" in feedback
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+@pytest.mark.tensorflow
+def test_learner_code_cannot_forge_the_test_cells(course):
+    """Stubs plus a fake of the module the test cells import, claiming full points: in the
+    kernel every test cell would show the step's maximum; nbgrader still records 0, because
+    the cells are scored outside the kernel from the submitted file."""
+    root, _ = course
+    assert set(_nbgrader_steps(root, "pytorch", "forger").values()) == {0.0}
+    graded = root / "autograded" / "forger" / "pytorch" / layout("pytorch").notebook_name
+    ours = [
+        c for c in nbformat.read(graded, 4).cells if c.metadata.get("nbgrader", {}).get("grade")
+    ]
+    assert all(c.outputs[-1].data["text/plain"] == "0.0" for c in ours)

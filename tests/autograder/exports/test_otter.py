@@ -4,6 +4,7 @@ assign`` and ``otter run`` with the same points per step as ``dlcourse grade``?"
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -95,3 +96,51 @@ def test_otter_run_gives_the_same_points_per_step_as_dlcourse(assigned, tmp_path
     assert set(ours["stub"].values()) == {0.0}
     if assignment == "pytorch":  # half of one check: otter's half-credit case passes alone
         assert 0 < full["download"] - ours["download_not_atomic"]["download"] < full["download"]
+
+
+def test_hidden_tests_give_no_partial_credit_otter_cases_cannot_express():
+    """Otter cases pass or fail, so the export is exact only for fractions in SHARES: does every
+    ``failed(message, fraction)`` in the hidden tests use a literal fraction from SHARES?"""
+    import ast
+
+    from autograder.build import repo_root
+
+    found = []
+    for path in sorted((repo_root() / "autograder" / "hidden").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "failed":
+                args = node.args[1:] + [k.value for k in node.keywords if k.arg == "fraction"]
+                for arg in args:
+                    value = arg.value if isinstance(arg, ast.Constant) else None
+                    found.append((path.name, node.lineno, value))
+    assert found, "no partial credit found: the scan is looking in the wrong place"
+    wrong = [f for f in found if f[2] not in SHARES]
+    assert not wrong, f"fractions otter cases cannot express: {wrong}"
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_learner_code_cannot_forge_the_test_cases(tmp_path):
+    """Stubs plus a fake of the module the cases call (every case "passes" in the kernel): the
+    same autograder without our plugin gives 56/56, so the attack is real; with the plugin,
+    which rescores our cases outside the kernel, it gets 0 like ``dlcourse grade``."""
+    (master_path,) = write_masters(tmp_path / "masters", ["pytorch"])
+    tool("otter", "assign", master_path.name, "dist", cwd=master_path.parent)
+    dist = master_path.parent / "dist"
+    nb = nbformat.read(dist / "student" / master_path.name, 4)
+    forger = tmp_path / "forger.ipynb"
+    nbformat.write(fill_code_cells(nb, variant_code("pytorch", "forger")), forger)
+    assert set(_otter_steps(dist, forger, tmp_path / "with-plugin").values()) == {0.0}
+    (zip_path,) = (dist / "autograder").glob("*.zip")
+    bare = tmp_path / "bare" / "autograder"
+    bare.mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(bare / "bare.zip", "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "otter_config.json":
+                config = json.loads(data)
+                assert config.pop("plugins")
+                data = json.dumps(config).encode()
+            target.writestr(item, data)
+    forged = _otter_steps(bare.parent, forger, tmp_path / "without-plugin")
+    assert sum(forged.values()) == 56.0
