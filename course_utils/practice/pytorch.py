@@ -133,7 +133,10 @@ def _optimizer(ns: dict[str, Any], rng: np.random.Generator) -> str:
 
 def _accuracy(ns: dict[str, Any], rng: np.random.Generator) -> str:
     torch = _torch()
-    n, k = int(rng.integers(5, 40)), int(rng.integers(2, 10))
+    # more samples than classes: an arg-max over the batch axis has k entries, never n, so it
+    # cannot be compared with the n targets and match by chance (as it could when n == k)
+    k = int(rng.integers(2, 10))
+    n = int(rng.integers(k + 3, 40))
     logits = rng.normal(size=(n, k))
     targets = rng.integers(0, k, size=n)
     want = float(np.mean(logits.argmax(1) == targets))
