@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from autograder.assignments import ASSIGNMENTS, Assignment
 from autograder.notebook_source import SolutionSource, keep_solutions, parse_source, strip_solutions
@@ -33,24 +34,46 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def notebook(source: SolutionSource, solved: bool):  # noqa: ANN201 - nbformat.NotebookNode
+def new_notebook(assignment: str, **dlcourse: Any):  # noqa: ANN201 - nbformat.NotebookNode
+    """An empty course notebook: Python 3 kernel, ``metadata.dlcourse`` naming the assignment
+    (plus ``dlcourse``'s other keys), which the grader reads to tell the assignment."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
-        "dlcourse": {"assignment": source.meta["assignment"], "solved": solved},
+        "dlcourse": {"assignment": assignment, **dlcourse},
     }
+    return nb
+
+
+def new_cell(kind: str, source: str):  # noqa: ANN201 - nbformat.NotebookNode
+    """A markdown cell for ``kind == "markdown"``, else a code cell."""
+    import nbformat
+
+    if kind == "markdown":
+        return nbformat.v4.new_markdown_cell(source)
+    return nbformat.v4.new_code_cell(source)
+
+
+def number_cells(nb: Any, assignment: str) -> Any:
+    """Stable cell ids (``<assignment>-000`` ...), so regenerated notebooks diff cleanly."""
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{assignment}-{i:03d}"
+    return nb
+
+
+def notebook(source: SolutionSource, solved: bool):  # noqa: ANN201 - nbformat.NotebookNode
+    name = source.meta["assignment"]
+    nb = new_notebook(name, solved=solved)
     for cell in source.cells:
         if cell.kind == "markdown":
-            nb.cells.append(nbformat.v4.new_markdown_cell(cell.source))
+            nb.cells.append(new_cell("markdown", cell.source))
         else:
             code = keep_solutions(cell.source) if solved else strip_solutions(cell.source)
-            nb.cells.append(nbformat.v4.new_code_cell(code))
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"{source.meta['assignment']}-{i:03d}"
-    return nb
+            nb.cells.append(new_cell("code", code))
+    return number_cells(nb, name)
 
 
 def reference_code(source: SolutionSource) -> str:

@@ -1,36 +1,32 @@
 """The same exercise and the same submissions for otter-grader and nbgrader (benchmark anchors).
 
-Hand-made equivalents until the export code exists (``dlcourse build --otter/--nbgrader``):
-built from the single source in ``solutions/``, each step becomes one question worth the same
-points as in ``dlcourse grade``, tested by the step's public ``check`` (what those tools can run
-inside the learner's kernel). Submissions are the reference, the example mutants and the stub,
-as notebooks: the same code for all three graders.
+Not the exports (``dlcourse build --otter/--nbgrader``, whose test cells call our grader): these
+measure the tools grading the way they do natively. Built from the single source in
+``solutions/``, each step becomes one question worth the same points as in ``dlcourse grade``,
+tested by the step's public ``check`` run inside the learner's kernel. Submissions are the
+reference, the example mutants and the stub, as notebooks: the same code for all three graders.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import nbformat
 
 from autograder.assignments import get_assignment
 from autograder.build import code_variants, notebook
+from autograder.exports.layout import CHECK_CELL, layout
 from autograder.notebook_source import BEGIN, END, keep_solutions, parse_source
-from autograder.suites import get_suite
 
 ROOT = Path(__file__).resolve().parent.parent
-_CHECK = re.compile(r'^check\("(\w+)"\)')
 # TensorFlow logs to stderr, and nbgrader scores a passing test cell 0 when it writes to stderr
 _QUIET = "import os\nos.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')\n"
 
 
 def step_points(assignment: str) -> dict[str, float]:
-    points: dict[str, float] = {}
-    for test in get_suite(assignment).tests:
-        points[test.step] = points.get(test.step, 0.0) + test.points
-    return points
+    plan = layout(assignment)
+    return {t.step: plan.step_points(t.step) for t in plan.tests}
 
 
 def _source(assignment: str):  # noqa: ANN202
@@ -78,7 +74,7 @@ def otter_master(assignment: str) -> nbformat.NotebookNode:
     cells = [nbformat.v4.new_raw_cell(config)]
     pending: list[nbformat.NotebookNode] = []  # code cells of the step being read
     for cell in nb.cells:
-        match = _CHECK.match(cell.source) if cell.cell_type == "code" else None
+        match = CHECK_CELL.match(cell.source) if cell.cell_type == "code" else None
         if match:
             step = match.group(1)
             raw = nbformat.v4.new_raw_cell
@@ -112,7 +108,7 @@ def _nbgrader_notebook(
     nb = _notebook(assignment, code, clean=False)
     for i, (ref, cell) in enumerate(zip(reference.cells, nb.cells)):
         meta = {"schema_version": 3, "grade_id": f"cell-{i:03d}", "locked": False}
-        match = _CHECK.match(ref.source) if ref.cell_type == "code" else None
+        match = CHECK_CELL.match(ref.source) if ref.cell_type == "code" else None
         if match:
             step = match.group(1)
             cell.source = (

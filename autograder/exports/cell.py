@@ -53,7 +53,7 @@ def locate(notebook: str, assignment: str) -> Path:
     for candidate in looked:
         if candidate.is_file():
             return candidate
-    named = [p for p in sorted(here.glob("*.ipynb")) if _names(p, assignment)]
+    named = [p for p in sorted(here.glob("*.ipynb")) if names_assignment(p, assignment)]
     if len(named) == 1:
         return named[0]
     raise SubmissionNotFound(
@@ -63,12 +63,14 @@ def locate(notebook: str, assignment: str) -> Path:
     )
 
 
-def _names(path: Path, assignment: str) -> bool:
+def names_assignment(path: Path, assignment: str) -> bool:
+    """Whether the notebook's metadata says it is for ``assignment`` (read as the grader does)."""
+    from autograder.reader import SubmissionReadError, read_submission
+
     try:
-        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
-    except (OSError, ValueError, AttributeError):
+        return read_submission(path).assignment == assignment
+    except (OSError, SubmissionReadError):
         return False
-    return isinstance(meta, dict) and meta.get("dlcourse", {}).get("assignment") == assignment
 
 
 @contextlib.contextmanager
@@ -167,10 +169,18 @@ def require(assignment: str, test: str, notebook: str, share: float = 1.0) -> No
     """otter-grader: passes when hidden test ``test`` scored at least ``share`` of its points;
     otherwise raises ``AssertionError`` with the test's teaching message. Prints nothing (otter
     compares printed output)."""
-    result = graded(assignment, notebook)
+    failure = share_failure(graded(assignment, notebook), test, share)
+    if failure is not None:
+        raise AssertionError(failure)
+
+
+def share_failure(result: dict[str, Any], test: str, share: float) -> str | None:
+    """None when hidden test ``test`` scored at least ``share`` of its points in ``result``;
+    otherwise why not: its teaching message, or why it has no result."""
     found = [t for t in result.get("tests", []) if t.get("name") == test]
     if not found:
-        raise AssertionError(f"not graded: {result.get('error') or 'no result for ' + test}")
+        return f"not graded: {result.get('error') or 'no result for ' + test}"
     record = found[0]
     if record["score"] + 1e-9 < share * record["max_score"]:
-        raise AssertionError(record["message"] or f"{test}: {record['status']}")
+        return str(record["message"] or f"{test}: {record['status']}")
+    return None

@@ -107,14 +107,14 @@ def find_submission(folder: Path, assignment: str) -> Path:
     The notebook with the assignment's name; else the one notebook naming the assignment in its
     metadata; else the only notebook; else the only ``.py`` file. Raises ``FileNotFoundError``
     saying what was found otherwise."""
-    from autograder.exports.cell import _names
+    from autograder.exports.cell import names_assignment
 
     expected = Path(get_assignment(assignment).notebook).name
     files = sorted(p for p in folder.rglob("*") if p.is_file() and "__MACOSX" not in p.parts)
     notebooks = [p for p in files if p.suffix == ".ipynb" and ".ipynb_checkpoints" not in p.parts]
     for choice in (
         [p for p in notebooks if p.name == expected],
-        [p for p in notebooks if _names(p, assignment)],
+        [p for p in notebooks if names_assignment(p, assignment)],
         notebooks,
         [p for p in files if p.suffix == ".py"],
     ):
@@ -179,8 +179,6 @@ def run(root: Path, assignment: str, details: str = "after_due_date") -> dict[st
     """Grade ``root/submission`` and write ``root/results/results.json``; never raises for a
     problem of the submission, and writes a record (score 0, the reason) if grading failed."""
     from autograder.grade import grade_file
-    from autograder.hidden.base import result_for
-    from autograder.suites import get_suite
 
     started = time.monotonic()
     results_dir = root / "results"
@@ -188,19 +186,26 @@ def run(root: Path, assignment: str, details: str = "after_due_date") -> dict[st
         path = find_submission(root / "submission", assignment)
         result = grade_file(path, assignment, private_dirs=[results_dir, root / "submission"])
     except FileNotFoundError as exc:
-        suite = get_suite(assignment)
-        result = SubmissionResult("(none)", assignment, suite_version=suite.version, error=str(exc))
-        result.tests = [result_for(t, "error", f"not graded: {exc}") for t in suite.tests]
+        result = _not_graded("(none)", assignment, str(exc), f"not graded: {exc}")
     except Exception as exc:  # the grader's own failure: still a record, never a missing file
-        suite = get_suite(assignment)
         message = f"internal error of the grader ({type(exc).__name__}: {exc}); please report it"
         traceback.print_exc()
-        result = SubmissionResult("(error)", assignment, suite_version=suite.version, error=message)
-        result.tests = [result_for(t, "error", message) for t in suite.tests]
+        result = _not_graded("(error)", assignment, message, message)
     result.elapsed_s = time.monotonic() - started
     data = results_json(result, details)
     write_json_atomic(results_dir / "results.json", data)
     return data
+
+
+def _not_graded(submission: str, assignment: str, error: str, message: str) -> SubmissionResult:
+    """A record with ``error`` set and every hidden test at 0 with ``message``."""
+    from autograder.hidden.base import result_for
+    from autograder.suites import get_suite
+
+    suite = get_suite(assignment)
+    result = SubmissionResult(submission, assignment, suite_version=suite.version, error=error)
+    result.tests = [result_for(t, "error", message) for t in suite.tests]
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

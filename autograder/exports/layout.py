@@ -18,7 +18,8 @@ from autograder.build import repo_root
 from autograder.notebook_source import BEGIN, SourceCell, keep_solutions, parse_source
 from autograder.suites import get_suite
 
-_CHECK = re.compile(r'^check\("(\w+)"\)')
+CHECK_CELL = re.compile(r'^check\("(\w+)"\)')
+"""A step's public check cell; group 1 is the step."""
 
 
 @dataclass
@@ -69,7 +70,7 @@ def layout(name: str, root: Path | None = None) -> Layout:
     items: list[SourceCell | StepBlock] = []
     start = 0  # first cell not yet placed
     for index, cell in enumerate(cells):
-        match = _CHECK.match(cell.source) if cell.kind == "code" else None
+        match = CHECK_CELL.match(cell.source) if cell.kind == "code" else None
         if not match:
             continue
         first = next((i for i in range(start, index) if is_solution(cells[i])), index)

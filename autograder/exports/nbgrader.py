@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.assignments import ASSIGNMENTS
+from autograder.build import new_cell, new_notebook
 from autograder.exports import TEST_CELL_PREFIX
 from autograder.exports.layout import Layout, StepBlock, is_solution, layout
 from autograder.notebook_source import BEGIN, END, SourceCell
@@ -56,12 +57,7 @@ def test_cell_source(name: str, step: str, notebook: str, points: float) -> str:
 
 
 def _cell(cell: SourceCell, meta: dict[str, Any] | None, cell_id: str) -> dict[str, Any]:
-    import nbformat
-
-    if cell.kind == "markdown":
-        node = nbformat.v4.new_markdown_cell(cell.source)
-    else:
-        node = nbformat.v4.new_code_cell(cell.source)
+    node = new_cell(cell.kind, cell.source)
     if meta is not None:
         node.metadata["nbgrader"] = {"schema_version": 3, **meta}
     node["id"] = cell_id
@@ -70,14 +66,7 @@ def _cell(cell: SourceCell, meta: dict[str, Any] | None, cell_id: str) -> dict[s
 
 def notebook(plan: Layout) -> Any:
     """The instructor's source notebook of one assignment (nbformat node)."""
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-        "dlcourse": {"assignment": plan.assignment.name, "solved": True},
-    }
+    nb = new_notebook(plan.assignment.name, solved=True)
     cells: list[Any] = []
 
     def add(cell: SourceCell, role: str | None, grade_id: str = "") -> None:

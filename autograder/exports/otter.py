@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.assignments import ASSIGNMENTS
+from autograder.build import new_cell, new_notebook, number_cells
 from autograder.exports.layout import HiddenTestPoints, Layout, StepBlock, is_solution, layout
 from autograder.notebook_source import BEGIN, END, SourceCell, strip_solutions
 
@@ -84,16 +85,12 @@ def master(plan: Layout) -> Any:
     """The otter-assign master notebook of one assignment (nbformat node)."""
     import nbformat
 
-    raw, md, code = (
-        nbformat.v4.new_raw_cell,
-        nbformat.v4.new_markdown_cell,
-        nbformat.v4.new_code_cell,
-    )
+    raw = nbformat.v4.new_raw_cell
     name = plan.assignment.name
     cells: list[Any] = [raw(_CONFIG.format(name=name))]
 
     def plain(cell: SourceCell) -> Any:
-        return md(cell.source) if cell.kind == "markdown" else code(cell.source)
+        return new_cell(cell.kind, cell.source)
 
     for item in plan.items:
         if not isinstance(item, StepBlock):
@@ -113,18 +110,12 @@ def master(plan: Layout) -> Any:
         cells.append(raw("# BEGIN TESTS"))
         for test in plan.step_tests(item.step):
             for share in SHARES:
-                cells.append(code(test_case_source(name, test, plan.notebook_name, share)))
+                case = test_case_source(name, test, plan.notebook_name, share)
+                cells.append(new_cell("code", case))
         cells += [raw("# END TESTS"), raw("# END QUESTION"), plain(item.check)]
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-        "dlcourse": {"assignment": name},
-    }
+    nb = new_notebook(name)
     nb.cells = cells
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"{name}-{i:03d}"
-    return nb
+    return number_cells(nb, name)
 
 
 def _after_code(block: StepBlock, cell: SourceCell) -> bool:

@@ -17,7 +17,6 @@ from typing import Any
 
 from otter.plugins import AbstractOtterPlugin  # type: ignore[import-untyped]
 
-NAME = "autograder.exports.otter_plugin.TrustedScores"
 _CASE = re.compile(r"require\('(?P<assignment>\w+)', '(?P<test>\w+)', .*share=(?P<share>[0-9.]+)\)")
 
 
@@ -29,24 +28,18 @@ class TrustedScores(AbstractOtterPlugin):  # type: ignore[misc]
         if not assignment:
             return
         record = grade_outside(Path(self.submission_path), assignment)
-        by_name = {t["name"]: t for t in record.get("tests", [])}
         for test_file in results.results.values():
             test_file.test_case_results = [
-                _trusted(case, by_name, record) for case in test_file.test_case_results
+                _trusted(case, record) for case in test_file.test_case_results
             ]
 
 
-def _trusted(case: Any, by_name: dict[str, Any], record: dict[str, Any]) -> Any:
+def _trusted(case: Any, record: dict[str, Any]) -> Any:
+    """Our case (``require(..., share=s)``) with its outcome from ``record``; others as they are."""
+    from autograder.exports.cell import share_failure
+
     match = _CASE.search(case.test_case.body or "")
     if match is None:
         return case
-    test = by_name.get(match["test"])
-    share = float(match["share"])
-    passed = test is not None and test["score"] + 1e-9 >= share * test["max_score"]
-    if passed:
-        message = "passed"
-    elif test is None:
-        message = f"not graded: {record.get('error') or 'no result for ' + match['test']}"
-    else:
-        message = test["message"] or f"{match['test']}: {test['status']}"
-    return dataclasses.replace(case, passed=passed, message=message)
+    failure = share_failure(record, match["test"], float(match["share"]))
+    return dataclasses.replace(case, passed=failure is None, message=failure or "passed")
