@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from autograder.extract import Extracted, extract
-from autograder.hidden.base import HiddenTest, Suite, judge, result_for
+from autograder.hidden.base import HiddenTest, Suite, WorkerSpec, judge, result_for
 from autograder.pool import WarmPool
 from autograder.reader import SubmissionReadError, read_submission
 from autograder.results import SubmissionResult, TestResult
@@ -72,6 +73,43 @@ def grade_file(
     return result
 
 
+@dataclass
+class _Job:
+    """One probe to run in a worker: a test's, or a trusted peer probe other tests compare to."""
+
+    probe: str
+    seed: int
+    timeout_s: float
+    test: HiddenTest | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Grading:
+    """One submission's grading run: what every worker needs, and what they have found so far."""
+
+    suite: Suite
+    extracted: Extracted
+    limits: Limits
+    result: SubmissionResult
+    started: float
+    private: list[Path]
+    pool: WarmPool | None
+    replies: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """Worker replies by ``(worker, probe)``: tests sharing a probe share one run of it."""
+    by_name: dict[str, TestResult] = field(default_factory=dict)
+    """Results settled without a verdict (load failures, deaths, time up)."""
+
+    def settle(self, jobs: list[_Job], side: str, status: str, message: str) -> None:
+        """Jobs that will not run: tests get ``message`` as their result, peer probes a reply
+        saying why (the tests comparing against them report it)."""
+        for job in jobs:
+            if job.test is not None:
+                self.by_name[job.test.name] = result_for(job.test, status, message)
+            else:
+                self.replies[(side, job.probe)] = {"status": status, "detail": message}
+
+
 def _run_suite(
     suite: Suite,
     extracted: Extracted,
@@ -81,19 +119,85 @@ def _run_suite(
     private: list[Path],
     pool: WarmPool | None,
 ) -> list[TestResult]:
-    by_name: dict[str, TestResult] = {}
-    dynamic = [t for t in suite.tests if t.static is None]
-    replies: dict[str, dict[str, Any]] = {}
-    pending = list(dynamic)
+    """Run every worker of the suite in turn (one framework each), then judge every test."""
+    run = _Grading(suite, extracted, limits, result, started, private, pool)
+    for side, spec in suite.workers.items():
+        jobs = _jobs(run, side)
+        if jobs:
+            _run_worker(run, side, spec, jobs)
+    by_name = run.by_name
+    for test in suite.tests:
+        if test.name in by_name:
+            continue
+        if test.static is not None:
+            by_name[test.name] = _run_static(suite, test, extracted, by_name)
+            continue
+        reply = run.replies[(test.worker, str(test.probe))]
+        if test.peer and reply.get("status") == "ok" and isinstance(reply.get("obs"), dict):
+            failure = _peer_failure(run, test)
+            if failure is not None:
+                by_name[test.name] = failure
+                continue
+            reply = {**reply, "obs": {**reply["obs"], "peer": run.replies[test.peer]["obs"]}}
+        by_name[test.name] = judge(test, reply, suite.seed_for(test), extracted.where)
+    return [by_name[t.name] for t in suite.tests]
+
+
+def _jobs(run: _Grading, side: str) -> list[_Job]:
+    """What ``side``'s worker runs: the peer probes others need first, then its tests' probes.
+    A test fed by a peer of an earlier worker that failed is settled without running."""
+    suite = run.suite
+    jobs: list[_Job] = []
+    for probe in suite.peer_probes(side):
+        timeout = max(t.timeout_s for t in suite.tests if t.peer == (side, probe))
+        jobs.append(_Job(probe, suite.probe_seed(probe), timeout))
+    for test in suite.tests:
+        if test.static is not None or test.worker != side:
+            continue
+        params = dict(test.params)
+        if test.feed:
+            assert test.peer and test.peer[0] != side, f"{test.name}: feeds from another worker"
+            failure = _peer_failure(run, test)
+            if failure is not None:
+                run.by_name[test.name] = failure
+                continue
+            peer_obs = run.replies[test.peer]["obs"]
+            params.update({key: peer_obs[key] for key in test.feed})
+        jobs.append(_Job(str(test.probe), suite.seed_for(test), test.timeout_s, test, params))
+    return jobs
+
+
+def _peer_failure(run: _Grading, test: HiddenTest) -> TestResult | None:
+    """An error result when the trusted run ``test`` compares against gave no observation."""
+    assert test.peer is not None
+    reply = run.replies.get(test.peer) or {}
+    obs = reply.get("obs")
+    if reply.get("status") == "ok" and isinstance(obs, dict) and "learner_error" not in obs:
+        return None
+    detail = reply.get("detail") or "it did not run"
+    if isinstance(obs, dict) and isinstance(obs.get("learner_error"), dict):
+        error = obs["learner_error"]
+        detail = f"{error.get('type')}: {error.get('message')}"
+    label = run.suite.workers[test.peer[0]].label
+    return result_for(
+        test,
+        "error",
+        f"not graded: the reference run in the {label} process that {test.doing} is compared "
+        f"with failed ({str(detail)[:300]}); your code, loaded there too, may have broken it",
+    )
+
+
+def _run_worker(run: _Grading, side: str, spec: WorkerSpec, jobs: list[_Job]) -> None:
+    """Run ``jobs`` in one worker, restarted when a test kills it."""
+    extracted, result = run.extracted, run.result
+    pending = list(jobs)
     restarts = 0
     while pending:
         try:
-            worker, loaded = _start_worker(suite, extracted, limits, private, pool, result)
+            worker, loaded = _start_worker(spec, run)
         except WorkerDied as exc:
-            message = f"your code could not be loaded: {exc.reason}"
-            for test in pending:
-                by_name[test.name] = result_for(test, exc.status, message)
-            break
+            run.settle(pending, side, exc.status, f"your code could not be loaded: {exc.reason}")
+            return
         try:
             if not loaded.get("ok"):
                 error = loaded.get("error") or {}
@@ -101,8 +205,10 @@ def _run_suite(
                 note = (
                     f"running your definitions raised {error.get('type')}: {error.get('message')}"
                     + (f" at {where}" if where else "")
+                    + (f" (in the {spec.label} process)" if len(run.suite.workers) > 1 else "")
                 )
-                result.notes.append(note)
+                if note not in result.notes:
+                    result.notes.append(note)
             result.sandbox = ", ".join(sorted(worker.isolation)) or "basic"
             if loaded.get("tampered"):
                 message = (
@@ -110,48 +216,36 @@ def _run_suite(
                     f"when it is loaded ({', '.join(loaded['tampered'][:4])}); "
                     "such code is not graded"
                 )
-                for test in pending:
-                    by_name[test.name] = result_for(test, "error", message)
+                run.settle(pending, side, "error", message)
                 pending = []
-            pending = _run_pending(
-                suite, worker, pending, replies, by_name, extracted, limits, started
-            )
+            pending = _run_pending(run, worker, side, pending)
         except WorkerDied as exc:
-            test = pending.pop(0)
-            by_name[test.name] = result_for(test, exc.status, f"while {test.doing}: {exc.reason}")
+            job = pending.pop(0)
+            doing = job.test.doing if job.test else f"computing the reference ({job.probe})"
+            run.settle([job], side, exc.status, f"while {doing}: {exc.reason}")
             restarts += 1
             if restarts > MAX_WORKER_RESTARTS:
-                for rest in pending:
-                    by_name[rest.name] = result_for(
-                        rest, "error", "not run: the grading process kept dying on earlier tests"
-                    )
+                message = "not run: the grading process kept dying on earlier tests"
+                run.settle(pending, side, "error", message)
                 pending = []
         finally:
             result.peak_rss_mb = max(result.peak_rss_mb, worker.peak_rss_mb)
             worker.close()
-    for test in suite.tests:
-        if test.static is not None:
-            by_name[test.name] = _run_static(suite, test, extracted, by_name)
-    return [by_name[t.name] for t in suite.tests]
 
 
-def _start_worker(
-    suite: Suite,
-    extracted: Extracted,
-    limits: Limits,
-    private: list[Path],
-    pool: WarmPool | None,
-    result: SubmissionResult,
-) -> tuple[Worker, dict[str, Any]]:
+def _start_worker(spec: WorkerSpec, run: _Grading) -> tuple[Worker, dict[str, Any]]:
     """A worker with the learner's code loaded: forked from the pool's zygote, or started afresh
     when there is no pool or the zygote cannot fork one (the batch goes on; the record says so)."""
+    extracted, limits, private, pool, result = (
+        run.extracted, run.limits, run.private, run.pool, run.result,
+    )  # fmt: skip
     zygote = None
     if pool is not None:
         try:
-            zygote = pool.zygote(suite.probes_module, suite.blocked_modules)
+            zygote = pool.zygote(spec.probes_module, spec.blocked_modules)
         except GraderInternalError as exc:
             result.notes.append(f"the warm worker could not start ({exc}); graded with a fresh one")
-    worker = Worker(suite.probes_module, suite.blocked_modules, limits, private, zygote)
+    worker = Worker(spec.probes_module, spec.blocked_modules, limits, private, zygote)
     try:
         return worker, worker.start(extracted.code)
     except GraderInternalError as exc:
@@ -159,7 +253,7 @@ def _start_worker(
         if zygote is None:
             raise
         result.notes.append(f"the warm worker failed ({exc}); graded with a fresh one")
-        worker = Worker(suite.probes_module, suite.blocked_modules, limits, private)
+        worker = Worker(spec.probes_module, spec.blocked_modules, limits, private)
         try:
             return worker, worker.start(extracted.code)
         except BaseException:
@@ -183,31 +277,18 @@ def _run_static(
     return judge(test, {"status": "ok", "obs": {"code": extracted.code}}, suite.seed_for(test))
 
 
-def _run_pending(
-    suite: Suite,
-    worker: Worker,
-    pending: list[HiddenTest],
-    replies: dict[str, dict[str, Any]],
-    by_name: dict[str, TestResult],
-    extracted: Extracted,
-    limits: Limits,
-    started: float,
-) -> list[HiddenTest]:
-    """Run tests in order until done; a WorkerDied propagates with ``pending[0]`` as the victim."""
+def _run_pending(run: _Grading, worker: Worker, side: str, pending: list[_Job]) -> list[_Job]:
+    """Run jobs in order until done; a WorkerDied propagates with ``pending[0]`` as the victim."""
+    timeout = run.limits.submission_timeout_s
     while pending:
-        test = pending[0]
-        seed = suite.seed_for(test)
-        if time.monotonic() - started > limits.submission_timeout_s:
-            for rest in pending:
-                by_name[rest.name] = result_for(
-                    rest,
-                    "timeout",
-                    f"not run: the submission used up its {limits.submission_timeout_s:.0f} s",
-                )
+        job = pending[0]
+        if time.monotonic() - run.started > timeout:
+            run.settle(
+                pending, side, "timeout", f"not run: the submission used up its {timeout:.0f} s"
+            )
             return []
-        assert test.probe is not None
-        if test.probe not in replies:
-            replies[test.probe] = worker.probe(test.probe, seed, dict(test.params), test.timeout_s)
-        by_name[test.name] = judge(test, replies[test.probe], seed, extracted.where)
+        key = (side, job.probe)
+        if key not in run.replies:
+            run.replies[key] = worker.probe(job.probe, job.seed, job.params, job.timeout_s)
         pending.pop(0)
     return pending

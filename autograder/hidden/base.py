@@ -9,6 +9,9 @@ from typing import Any
 
 from autograder.results import TestResult
 
+MAIN = "main"
+"""The name of a suite's first worker."""
+
 # Mixed into every seed. Workers never see it, so learner code cannot predict test instances.
 _SEED_SALT = "dlcourse-hidden-2026-11"
 
@@ -52,6 +55,24 @@ class HiddenTest:
     """A static check scores only once this (dynamic) test passes: a stub earns nothing."""
     diagnose: Callable[[dict[str, Any]], str | None] | None = None
     """Maps an exception raised by learner code to a misconception, when it points to one."""
+    worker: str = MAIN
+    """Which of the suite's workers runs the probe (assignments that need two frameworks)."""
+    peer: tuple[str, str] | None = None
+    """``(worker, probe)`` of a trusted probe run first, usually in the other framework's worker:
+    its observation reaches the verdict as ``obs["peer"]`` (expected values stay in the grader)."""
+    feed: tuple[str, ...] = ()
+    """Keys of the peer's observation passed to this test's probe as parameters (inputs such as
+    weights and batches, never the values the verdict compares against)."""
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """One sandboxed worker process of a suite: the probes it imports and what it may not."""
+
+    probes_module: str
+    blocked_modules: list[str]
+    label: str = "grading"
+    """For messages: ``"PyTorch"`` in "the PyTorch process"."""
 
 
 @dataclass(frozen=True)
@@ -62,10 +83,26 @@ class Suite:
     probes_module: str
     blocked_modules: list[str]
     tests: list[HiddenTest]
+    more_workers: dict[str, WorkerSpec] = field(default_factory=dict)
+    """Further workers, run one after the other after the main one (one framework each)."""
+    label: str = "grading"
+
+    @property
+    def workers(self) -> dict[str, WorkerSpec]:
+        """Every worker by name, in the order they run (the main one first)."""
+        main = WorkerSpec(self.probes_module, self.blocked_modules, self.label)
+        return {MAIN: main, **self.more_workers}
+
+    def peer_probes(self, worker: str) -> list[str]:
+        """Probes of ``worker`` whose observations other tests compare against, in test order."""
+        wanted = [t.peer[1] for t in self.tests if t.peer and t.peer[0] == worker]
+        return list(dict.fromkeys(wanted))
 
     def seed_for(self, test: HiddenTest) -> int:
         """Tests that share a probe share its instance (and one run of it)."""
-        key = test.probe or test.name
+        return self.probe_seed(test.probe or test.name)
+
+    def probe_seed(self, key: str) -> int:
         digest = hashlib.sha256(f"{_SEED_SALT}:{self.version}:{key}".encode()).digest()
         return int.from_bytes(digest[:4], "big")
 
