@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from course_utils.errors import CourseError
 
 STEPS = ("download", "data", "model", "loss_opt", "metric", "train", "report")
+"""The seven pipeline steps of the framework assignments."""
+BRIDGE_STEPS = ("layouts", "port", "parity", "accumulation", "placement")
+ALL_STEPS = STEPS + BRIDGE_STEPS
+"""Every step of the course, in the order tables and reports show them."""
 
 
 class UnknownAssignmentError(CourseError, KeyError):
@@ -49,6 +53,14 @@ ASSIGNMENTS: dict[str, Assignment] = {
             source="solutions/03_tf1_graph_pipeline.py",
             notebook="assignments/03_tf1_graph_pipeline.ipynb",
             framework="tensorflow",
+        ),
+        Assignment(
+            name="bridge",
+            title="Assignment 4: the bridge between PyTorch and TensorFlow",
+            source="solutions/04_bridge.py",
+            notebook="assignments/04_bridge.ipynb",
+            framework="torch+tensorflow",
+            steps=BRIDGE_STEPS,
         ),
     )
 }

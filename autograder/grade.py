@@ -133,19 +133,19 @@ def _run_suite(
             by_name[test.name] = _run_static(suite, test, extracted, by_name)
             continue
         reply = run.replies[(test.worker, str(test.probe))]
-        if test.peer and reply.get("status") == "ok" and isinstance(reply.get("obs"), dict):
+        obs = reply.get("obs")
+        if test.peer and isinstance(obs, dict) and "learner_error" not in obs:
             failure = _peer_failure(run, test)
             if failure is not None:
                 by_name[test.name] = failure
                 continue
-            reply = {**reply, "obs": {**reply["obs"], "peer": run.replies[test.peer]["obs"]}}
+            reply = {**reply, "obs": {**obs, "peer": run.replies[test.peer]["obs"]}}
         by_name[test.name] = judge(test, reply, suite.seed_for(test), extracted.where)
     return [by_name[t.name] for t in suite.tests]
 
 
 def _jobs(run: _Grading, side: str) -> list[_Job]:
-    """What ``side``'s worker runs: the peer probes others need first, then its tests' probes.
-    A test fed by a peer of an earlier worker that failed is settled without running."""
+    """What ``side``'s worker runs: the peer probes others need first, then its tests' probes."""
     suite = run.suite
     jobs: list[_Job] = []
     for probe in suite.peer_probes(side):
@@ -154,16 +154,8 @@ def _jobs(run: _Grading, side: str) -> list[_Job]:
     for test in suite.tests:
         if test.static is not None or test.worker != side:
             continue
-        params = dict(test.params)
-        if test.feed:
-            assert test.peer and test.peer[0] != side, f"{test.name}: feeds from another worker"
-            failure = _peer_failure(run, test)
-            if failure is not None:
-                run.by_name[test.name] = failure
-                continue
-            peer_obs = run.replies[test.peer]["obs"]
-            params.update({key: peer_obs[key] for key in test.feed})
-        jobs.append(_Job(str(test.probe), suite.seed_for(test), test.timeout_s, test, params))
+        seed = suite.seed_for(test)
+        jobs.append(_Job(str(test.probe), seed, test.timeout_s, test, dict(test.params)))
     return jobs
 
 

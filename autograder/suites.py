@@ -11,6 +11,7 @@ SUITE_MODULES = {
     "pytorch": "autograder.hidden.pytorch.suite",
     "tf2": "autograder.hidden.tf2.suite",
     "tf1": "autograder.hidden.tf1.suite",
+    "bridge": "autograder.hidden.bridge.suite",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autograder.assignments import STEPS
+from autograder.assignments import ALL_STEPS
 from autograder.results import SubmissionResult
 
 
@@ -12,7 +12,7 @@ def _fmt(value: float) -> str:
 
 def class_table(results: list[SubmissionResult]) -> str:
     """One row per submission: points per step and the total."""
-    steps = [s for s in STEPS if any(s in r.steps for r in results)]
+    steps = [s for s in ALL_STEPS if any(s in r.steps for r in results)]
     name_width = max([len("submission")] + [len(r.submission) for r in results])
     header = f"{'submission':<{name_width}}  " + "  ".join(f"{s:>8}" for s in steps) + "     total"
     lines = [header, "-" * len(header)]

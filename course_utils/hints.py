@@ -102,6 +102,33 @@ HINTS: dict[str, dict[str, list[str]]] = {
         ],
     },
 }
+HINTS["bridge"] = {
+    "layouts": [
+        "Print x.reshape(...) and the permuted x of a tiny (1, 2, 2, 2) array side by side: which one moved pixel (0, 1, 0, 0)?",
+        "A layout change moves every value to a new position: a permutation of axes. The memory format keeps the logical shape and changes only the strides.",
+        "np.transpose(x, axes), tensor.permute(*axes), tf.transpose(x, axes); tensor.contiguous(memory_format=torch.channels_last), module.to(memory_format=...).",
+    ],
+    "port": [
+        "Compare weight.shape in PyTorch with kernel.shape in Keras for a conv and a dense layer: which axes moved?",
+        "Conv kernels and dense kernels need a transpose, and the first dense layer after Flatten also sees its inputs in another order: (C, H, W) in PyTorch, (H, W, C) in Keras.",
+        "np.transpose(w, axes), w.T, w.reshape(out, C, H, W) to get at the flatten order, keras_model.set_weights(list_of_arrays), flatten_layer.input.shape.",
+    ],
+    "parity": [
+        "All three must compute the mean cross-entropy of raw logits over the batch, with the same weights in each framework's layout.",
+        "PyTorch fills .grad when you call backward; TF2 returns gradients from a tape that watched the forward pass; TF1 adds gradient ops to the graph, which a session runs.",
+        "nn.functional.cross_entropy, tf.GradientTape().gradient, tf.nn.sparse_softmax_cross_entropy_with_logits, tf.compat.v1.gradients, itertools.combinations for pairs.",
+    ],
+    "accumulation": [
+        "Write down the gradient of the mean loss over k*m samples in terms of the k micro-batch gradients.",
+        "It is their mean: scale each micro-batch loss by 1/k, let the gradients add up, and step (then zero) only every k micro-batches.",
+        "(loss / accum_steps).backward(), i % accum_steps == 0, optimizer.step(), optimizer.zero_grad(); in TF2 keep a list of running sums and optimizer.apply_gradients(zip(sums, variables)).",
+    ],
+    "placement": [
+        "What does x.to(device) return, and is x itself changed? And a module?",
+        "PyTorch moves data only when you ask; TensorFlow runs each op on a device and its result lives there.",
+        "tensor.to(device) (keep the result), module.to(device), `with tf.device(device):` around an op such as tf.identity(x).",
+    ],
+}
 
 
 class Hints:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from course_utils.backends import get_backend
@@ -56,3 +58,89 @@ def _require_rank(x: Any, rank: int, described: str) -> None:
         raise LayoutError(
             f"expected a {rank}-dim {described} array, got {len(shape)}-dim {shape}{hint}"
         )
+
+
+@dataclass
+class LayoutTiming:
+    """Milliseconds per forward + backward of a conv stack, per precision and memory format."""
+
+    device: str
+    torch_version: str
+    batch: int
+    size: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"conv stack fwd+bwd, batch {self.batch}, {self.size}x{self.size}, {self.device}"]
+        lines += [
+            f"{r['mode']:>14}: NCHW {r['NCHW']:8.2f} ms   "
+            f"channels_last {r['channels_last']:8.2f} ms   ({r['NCHW'] / r['channels_last']:.2f}x)"
+            for r in self.rows
+        ]
+        return "\n".join(lines)
+
+
+def time_conv_layouts(
+    iters: int = 50, batch: int = 64, size: int = 56, channels: int = 64
+) -> LayoutTiming:
+    """Time a 5-conv stack (with batch norm) forward + backward in NCHW and in channels-last
+    memory format, on the GPU when there is one (then also TF32, bf16 and fp16 autocast)."""
+    import platform
+
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    modes: list[tuple[str, Any, bool]] = [("fp32", None, False)]
+    if device == "cuda":
+        modes += [
+            ("tf32", None, True),
+            ("bf16 autocast", torch.bfloat16, True),
+            ("fp16 autocast", torch.float16, True),
+        ]
+    name = torch.cuda.get_device_name(0) if device == "cuda" else platform.processor() or "cpu"
+    timing = LayoutTiming(name, torch.__version__, batch, size)
+    for mode, dtype, tf32 in modes:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
+        times = {}
+        for layout, fmt in (
+            ("NCHW", torch.contiguous_format),
+            ("channels_last", torch.channels_last),
+        ):
+            torch.manual_seed(0)
+            model = _conv_stack(channels).to(device).to(memory_format=fmt)
+            x = torch.randn(batch, 3, size, size, device=device).to(memory_format=fmt)
+            times[layout] = _time_steps(model, x, iters, dtype, device)
+        timing.rows.append({"mode": mode, **{k: round(v, 2) for k, v in times.items()}})
+    return timing
+
+
+def _conv_stack(channels: int) -> Any:
+    from torch import nn
+
+    layers: list[nn.Module] = [nn.Conv2d(3, channels, 3, padding=1), nn.ReLU()]
+    for _ in range(4):
+        layers += [nn.Conv2d(channels, channels, 3, padding=1), nn.BatchNorm2d(channels), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+def _time_steps(model: Any, x: Any, iters: int, autocast_dtype: Any, device: str) -> float:
+    import torch
+
+    def step() -> None:
+        with torch.autocast(
+            device_type=device, dtype=autocast_dtype, enabled=autocast_dtype is not None
+        ):
+            out = model(x)
+        out.float().sum().backward()
+
+    for _ in range(3):
+        step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    for _ in range(iters):
+        step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - started) / iters * 1000

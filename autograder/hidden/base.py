@@ -58,11 +58,9 @@ class HiddenTest:
     worker: str = MAIN
     """Which of the suite's workers runs the probe (assignments that need two frameworks)."""
     peer: tuple[str, str] | None = None
-    """``(worker, probe)`` of a trusted probe run first, usually in the other framework's worker:
-    its observation reaches the verdict as ``obs["peer"]`` (expected values stay in the grader)."""
-    feed: tuple[str, ...] = ()
-    """Keys of the peer's observation passed to this test's probe as parameters (inputs such as
-    weights and batches, never the values the verdict compares against)."""
+    """``(worker, probe)`` of a trusted probe (one that calls no learner code), usually in the
+    other framework's worker: its observation reaches the verdict as ``obs["peer"]``, so a
+    TensorFlow result can be compared with PyTorch's in the grader."""
 
 
 @dataclass(frozen=True)

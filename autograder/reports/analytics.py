@@ -9,7 +9,7 @@ import io
 from collections import Counter
 from pathlib import Path
 
-from autograder.assignments import STEPS
+from autograder.assignments import ALL_STEPS
 from autograder.reports.page import esc, page
 from autograder.results import SubmissionResult, write_text_atomic
 
@@ -26,7 +26,7 @@ def _png(fig) -> str:  # noqa: ANN001 - a matplotlib Figure
 
 def summary(results: dict[str, SubmissionResult]) -> dict:
     graded = [r for r in results.values() if not r.error]
-    steps = [s for s in STEPS if any(s in r.steps for r in graded)]
+    steps = [s for s in ALL_STEPS if any(s in r.steps for r in graded)]
     step_rates = {
         s: sum(r.steps[s].score == r.steps[s].max_score for r in graded if s in r.steps)
         / max(1, sum(s in r.steps for r in graded))

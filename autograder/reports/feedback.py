@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.assignments import STEPS
+from autograder.assignments import ALL_STEPS
 from autograder.reports.page import esc, page
 from autograder.results import SubmissionResult, write_text_atomic
 from course_utils.hints import HINTS
@@ -30,7 +30,7 @@ def feedback_html(learner: str, result: SubmissionResult) -> str:
     for note in result.notes:
         parts.append(f"<p class='problem'>Note: {esc(note)}</p>")
     steps = result.steps
-    for step in [s for s in STEPS if s in steps]:
+    for step in [s for s in ALL_STEPS if s in steps]:
         tests = [t for t in result.tests if t.step == step]
         passed = [t for t in tests if t.status == "passed"]
         failed = [t for t in tests if t.status != "passed"]

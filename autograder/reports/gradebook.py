@@ -8,7 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from autograder.assignments import STEPS
+from autograder.assignments import ALL_STEPS
 from autograder.results import SubmissionResult
 
 SCHEMA = """
@@ -123,7 +123,7 @@ class Gradebook:
     def export_csv(self, path: str | Path) -> Path:
         """One row per learner and assignment: total, max and the points of each step."""
         rows = self.latest()
-        steps = [s for s in STEPS if any(s in r["steps"] for r in rows)]
+        steps = [s for s in ALL_STEPS if any(s in r["steps"] for r in rows)]
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp")
         with tmp.open("w", newline="", encoding="utf-8") as f:

@@ -22,6 +22,7 @@ _CHECK_MODULES = {
     "pytorch": "course_utils.checks.pytorch",
     "tf2": "course_utils.checks.tf2",
     "tf1": "course_utils.checks.tf1",
+    "bridge": "course_utils.checks.bridge",
 }
 
 
@@ -163,18 +164,23 @@ class Checker:
             namespace = frame.f_back.f_globals if frame and frame.f_back else {}
         self.namespace = namespace
 
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """This assignment's steps, in notebook order."""
+        return tuple(self._module.CHECKS)
+
     def __call__(self, step: str | None = None) -> StepReport | Progress:
         if step is None:
-            return Progress([self._run(s) for s in STEPS])
-        if step not in STEPS:
-            raise ValueError(f"unknown step {step!r}; expected one of {', '.join(STEPS)}")
+            return Progress([self._run(s) for s in self.steps])
+        if step not in self.steps:
+            raise ValueError(f"unknown step {step!r}; expected one of {', '.join(self.steps)}")
         return self._run(step)
 
     def _run(self, step: str) -> StepReport:
         started = time.perf_counter()
         checks: dict[str, PublicCheck] = dict(self._module.CHECKS[step])
         seed = None
-        if practice_enabled():
+        if practice_enabled() and self.assignment in PRACTICE_MODULES:
             seed = secrets.randbelow(10**6)
             practice = importlib.import_module(PRACTICE_MODULES[self.assignment]).PRACTICE[step]
             for i, (name, func) in enumerate(practice.items()):

@@ -1,0 +1,181 @@
+"""Bridge probes in the TensorFlow worker (PyTorch is a stand-in there: ``worker/standins.py``)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+import numpy as np
+
+from autograder.hidden.bridge import nets
+from autograder.hidden.bridge.plain import forward_backward_out, observe
+from autograder.hidden.common.observe import as_float, describe
+from autograder.hidden.tf2 import probes as tf2_probes
+from autograder.worker import standins
+from autograder.worker.probe_api import ProbeContext, run_learner
+
+ABSENT = ["torch", "torchvision", "torchaudio"]
+
+
+def prepare_worker() -> None:
+    """Once per worker: TensorFlow and Keras imported (no op run: children are forked), and
+    PyTorch replaced by stand-ins so the learner's two-framework notebook loads."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel(logging.ERROR)
+    import keras  # noqa: F401
+
+    standins.install(ABSENT)
+
+
+def seed_child(seed: int) -> None:
+    tf2_probes.seed_child(seed)
+    standins.strict()
+
+
+def build(net: dict[str, Any], ported: bool = True) -> Any:
+    """``net`` as a Keras Sequential model; with the reference's weights when ``ported``."""
+    import keras
+
+    c, h, w = net["input"]
+    layers: list[Any] = [keras.Input((h, w, c))]
+    for kind, size in net["layers"]:
+        if kind == "conv":
+            layers.append(keras.layers.Conv2D(size, 3, padding="same"))
+        elif kind == "dense":
+            layers.append(keras.layers.Dense(size))
+        else:
+            layers.append(
+                {"relu": keras.layers.ReLU, "pool": keras.layers.MaxPool2D}.get(
+                    kind, keras.layers.Flatten
+                )()
+            )
+    model = keras.Sequential(layers)
+    if ported:
+        model.set_weights(nets.torch_to_keras(nets.init_weights(net), net))
+    return model
+
+
+def _nhwc(net: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    x, y = nets.batch(net)
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)), y
+
+
+# -- layouts -----------------------------------------------------------------------------------
+
+
+def layouts_tf(ctx: ProbeContext) -> dict[str, Any]:
+    import tensorflow as tf
+
+    nchw = ctx.rng.normal(size=(2, 3, 4, 5)).astype(np.float32)
+    nhwc = ctx.rng.normal(size=(2, 4, 5, 3)).astype(np.float32)
+    return {
+        "nchw": nchw,
+        "nhwc": nhwc,
+        "tf_to_nhwc": observe(ctx.call("nchw_to_nhwc", tf.constant(nchw))),
+        "tf_to_nchw": observe(ctx.call("nhwc_to_nchw", tf.constant(nhwc))),
+    }
+
+
+# -- port --------------------------------------------------------------------------------------
+
+
+def port(ctx: ProbeContext) -> dict[str, Any]:
+    """Port each reference network into a freshly initialised Keras twin, then run it."""
+    nets_out = []
+    for net in nets.PORT_NETS:
+        model = build(net, ported=False)
+        weights = {name: array.copy() for name, array in nets.init_weights(net)}
+        ctx.call("port_torch_to_keras", weights, model)
+        x, _ = _nhwc(net)
+        logits = run_learner("port_torch_to_keras", model, x, training=False)
+        nets_out.append(
+            {"weights": [np.asarray(w) for w in model.get_weights()], "logits": np.asarray(logits)}
+        )
+    return {"nets": nets_out}
+
+
+# -- parity ------------------------------------------------------------------------------------
+
+
+def parity_tf2(ctx: ProbeContext) -> dict[str, Any]:
+    x, y = _nhwc(nets.PARITY_NET)
+    out = ctx.call("forward_backward_tf2", build(nets.PARITY_NET), x, y)
+    return forward_backward_out("forward_backward_tf2", out, named=False)
+
+
+def parity_tf1(ctx: ProbeContext) -> dict[str, Any]:
+    x, y = _nhwc(nets.PARITY_NET)
+    weights = nets.torch_to_keras(nets.init_weights(nets.PARITY_NET), nets.PARITY_NET)
+    out = ctx.call("forward_backward_tf1", weights, x, y)
+    return forward_backward_out("forward_backward_tf1", out, named=False)
+
+
+# -- accumulation ------------------------------------------------------------------------------
+
+
+def accumulation_tf2(
+    ctx: ProbeContext, k: int, micro: int, windows: int, lr: float
+) -> dict[str, Any]:
+    """Train a linear Keras model with ``accumulate_gradients`` on ``windows * k`` batches."""
+    import keras
+    import tensorflow as tf
+
+    d, classes = 7, 5
+    n = windows * k * micro
+    x = ctx.rng.normal(size=(n, d)).astype(np.float32)
+    y = ctx.rng.integers(0, classes, n).astype(np.int64)
+    model = keras.Sequential([keras.Input((d,)), keras.layers.Dense(classes)])
+    w0 = ctx.rng.uniform(-0.4, 0.4, (d, classes)).astype(np.float32)
+    b0 = ctx.rng.uniform(-0.4, 0.4, classes).astype(np.float32)
+    model.set_weights([w0, b0])
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(micro)
+    optimizer = keras.optimizers.SGD(learning_rate=lr)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    loss = ctx.call("accumulate_gradients", model, dataset, loss_fn, optimizer, k)
+    w, b = model.get_weights()
+    return {
+        "x": x,
+        "y": y,
+        "w0": w0.T.copy(),
+        "b0": b0,
+        "w": np.asarray(w).T.copy(),
+        "b": np.asarray(b),
+        "steps": int(optimizer.iterations.numpy()),
+        "loss": as_float(loss),
+    }
+
+
+# -- placement ---------------------------------------------------------------------------------
+
+
+def place_tf(ctx: ProbeContext) -> dict[str, Any]:
+    """``place`` a tensor made on /CPU:0 onto a second logical CPU, with soft placement off."""
+    import tensorflow as tf
+
+    cpus = tf.config.list_physical_devices("CPU")
+    with contextlib.suppress(RuntimeError, ValueError):  # only possible before the first op
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+    tf.config.set_soft_device_placement(False)
+    values = ctx.rng.normal(size=(3, 2)).astype(np.float32)
+    with tf.device("/CPU:0"):
+        x = tf.constant(values)
+    cpus_seen = len(tf.config.list_logical_devices("CPU"))
+    obs: dict[str, Any] = {"values": values, "logical_cpus": cpus_seen}
+    for target in ("/CPU:1", "/CPU:0"):
+        moved = ctx.call("place", x, target)
+        obs[target] = {**describe(moved), "values": observe(moved)["values"]}
+    return obs
+
+
+PROBES = {
+    "layouts_tf": layouts_tf,
+    "port": port,
+    "parity_tf2": parity_tf2,
+    "parity_tf1": parity_tf1,
+    "accumulation_tf2": accumulation_tf2,
+    "place_tf": place_tf,
+}

@@ -1,0 +1,261 @@
+"""Bridge probes in the PyTorch worker (TensorFlow is a stand-in there: ``worker/standins.py``)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from autograder.hidden.bridge import nets
+from autograder.hidden.bridge.plain import forward_backward_out, observe
+from autograder.hidden.common.observe import as_float, describe
+from autograder.worker import standins
+from autograder.worker.probe_api import ProbeContext, contract_error
+
+ABSENT = ["tensorflow", "keras", "tf_keras"]
+
+
+def prepare_worker() -> None:
+    """Once per worker, before learner code: one thread (fork-safe), optimizers imported, and
+    TensorFlow replaced by stand-ins so the learner's two-framework notebook loads."""
+    torch.set_num_threads(1)
+    torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
+    standins.install(ABSENT)
+
+
+def seed_child(seed: int) -> None:
+    torch.manual_seed(seed % 2**63)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+    standins.strict()
+
+
+def build(net: dict[str, Any]) -> nn.Sequential:
+    """``net`` as an ``nn.Sequential`` with the weights of ``nets.init_weights``."""
+    c, h, w = net["input"]
+    layers: list[nn.Module] = []
+    features = 0
+    for kind, size in net["layers"]:
+        if kind == "conv":
+            layers.append(nn.Conv2d(c, size, 3, padding=1))
+            c = size
+        elif kind == "relu":
+            layers.append(nn.ReLU())
+        elif kind == "pool":
+            layers.append(nn.MaxPool2d(2))
+            h, w = h // 2, w // 2
+        elif kind == "flatten":
+            layers.append(nn.Flatten())
+            features = c * h * w
+        else:
+            layers.append(nn.Linear(features, size))
+            features = size
+    model = nn.Sequential(*layers)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in nets.init_weights(net)})
+    return model
+
+
+def _tensors(net: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = nets.batch(net)
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+# -- trusted reference (calls no learner code) --------------------------------------------------
+
+
+def reference(ctx: ProbeContext) -> dict[str, Any]:
+    """Logits of each port network, and logits / loss / gradients of the parity network."""
+    port = []
+    for net in nets.PORT_NETS:
+        x, _ = _tensors(net)
+        port.append(build(net)(x).detach().numpy())
+    model = build(nets.PARITY_NET)
+    x, y = _tensors(nets.PARITY_NET)
+    logits = model(x)
+    loss = nn.functional.cross_entropy(logits, y)
+    loss.backward()
+    return {
+        "port_logits": port,
+        "logits": logits.detach().numpy(),
+        "loss": float(loss),
+        "grads": [p.grad.numpy() for p in model.parameters()],
+    }
+
+
+# -- layouts -----------------------------------------------------------------------------------
+
+
+def layouts_torch(ctx: ProbeContext) -> dict[str, Any]:
+    """Both conversions on numpy arrays and torch tensors with N, C, H, W all different."""
+    nchw = ctx.rng.normal(size=(2, 3, 4, 5)).astype(np.float32)
+    nhwc = ctx.rng.normal(size=(2, 4, 5, 3)).astype(np.float32)
+    cases = {
+        "numpy": (nchw.copy(), nhwc.copy()),
+        "torch": (torch.from_numpy(nchw.copy()), torch.from_numpy(nhwc.copy())),
+    }
+    obs: dict[str, Any] = {"nchw": nchw, "nhwc": nhwc}
+    for kind, (a, b) in cases.items():
+        obs[f"{kind}_to_nhwc"] = observe(ctx.call("nchw_to_nhwc", a))
+        obs[f"{kind}_to_nchw"] = observe(ctx.call("nhwc_to_nchw", b))
+    return obs
+
+
+def channels_last(ctx: ProbeContext) -> dict[str, Any]:
+    """The model and batch ``to_channels_last`` returns: shape, strides, weights, outputs."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 5, 3))
+    x = torch.from_numpy(ctx.rng.normal(size=(2, 3, 6, 7)).astype(np.float32))
+    with torch.no_grad():
+        before = model(x).numpy()
+    out = ctx.call("to_channels_last", model, x)
+    if not isinstance(out, tuple | list) or len(out) != 2:
+        raise contract_error("to_channels_last", f"expected (model, x), got {type(out).__name__}")
+    new_model, new_x = out
+    obs: dict[str, Any] = {"before": before, "x": observe(new_x), "x_in": x.numpy()}
+    if not isinstance(new_x, torch.Tensor) or not isinstance(new_model, nn.Module):
+        return obs
+    conv_weights = [m.weight for m in new_model.modules() if isinstance(m, nn.Conv2d)]
+    obs.update(
+        x_channels_last=bool(new_x.is_contiguous(memory_format=torch.channels_last)),
+        x_contiguous=bool(new_x.is_contiguous()),
+        weights_channels_last=[
+            bool(w.is_contiguous(memory_format=torch.channels_last)) for w in conv_weights
+        ],
+    )
+    try:
+        with torch.no_grad():
+            obs["after"] = observe(new_model(new_x))
+    except Exception as exc:  # noqa: BLE001 - e.g. a permuted batch the conv cannot read
+        obs["after_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+    return obs
+
+
+# -- parity ------------------------------------------------------------------------------------
+
+
+def parity_torch(ctx: ProbeContext) -> dict[str, Any]:
+    model = build(nets.PARITY_NET)
+    x, y = _tensors(nets.PARITY_NET)
+    out = ctx.call("forward_backward_torch", model, x, y)
+    names = [name for name, _ in model.named_parameters()]
+    return {**forward_backward_out("forward_backward_torch", out, named=True), "names": names}
+
+
+def parity_report(ctx: ProbeContext, tolerances: dict[str, float]) -> dict[str, Any]:
+    """``parity_report`` on three agreeing results (differences of known, distinct sizes) and on
+    results where one quantity disagrees beyond its tolerance."""
+    model = build(nets.PARITY_NET)
+    x, y = _tensors(nets.PARITY_NET)
+    logits = model(x)
+    loss = nn.functional.cross_entropy(logits, y)
+    loss.backward()
+    grads = nets.torch_to_keras(
+        [(n, p.grad.numpy()) for n, p in model.named_parameters()], nets.PARITY_NET
+    )
+    base = {"logits": logits.detach().numpy(), "loss": float(loss), "grads": grads}
+
+    def nudged(key: str, size: float, at: int = 0) -> dict[str, Any]:
+        out = {**base, "logits": base["logits"].copy(), "grads": [g.copy() for g in grads]}
+        if key == "loss":
+            out["loss"] += size
+        elif key == "logits":
+            out["logits"].flat[at] += size
+        else:
+            out["grads"][at].flat[-1] += size
+        return out
+
+    cases = {
+        "agree": {
+            "pytorch": base,
+            "tf2": nudged("logits", 3e-7, 4),
+            "tf1": nudged("grads", -2e-7, 2),
+        },
+        "grads_off": {"pytorch": base, "tf2": base, "tf1": nudged("grads", 2e-3, 0)},
+        "loss_off": {"pytorch": nudged("loss", 5e-5), "tf2": base, "tf1": base},
+    }
+    obs: dict[str, Any] = {"cases": {}}
+    for name, results in cases.items():
+        copies = {k: {**v, "grads": [g.copy() for g in v["grads"]]} for k, v in results.items()}
+        report = ctx.call("parity_report", copies, dict(tolerances))
+        if not isinstance(report, dict):
+            raise contract_error("parity_report", f"expected a dict, got {type(report).__name__}")
+        obs["cases"][name] = {
+            "inputs": results,
+            "report": {k: as_float(report.get(k)) for k in ("logits", "loss", "grads")},
+            "ok": report.get("ok") if isinstance(report.get("ok"), bool | np.bool_) else None,
+        }
+    return obs
+
+
+# -- accumulation ------------------------------------------------------------------------------
+
+
+class _CountingSGD(torch.optim.SGD):
+    steps = 0
+
+    def step(self, closure: Any = None) -> Any:
+        type(self).steps += 1
+        return super().step(closure)
+
+
+def accumulation_torch(
+    ctx: ProbeContext, k: int, micro: int, windows: int, lr: float
+) -> dict[str, Any]:
+    """Train a linear model with ``train_with_accumulation`` on ``windows * k`` micro-batches."""
+    d, classes = 7, 5
+    n = windows * k * micro
+    x = ctx.rng.normal(size=(n, d)).astype(np.float32)
+    y = ctx.rng.integers(0, classes, n).astype(np.int64)
+    model = nn.Linear(d, classes)
+    w0, b0 = model.weight.detach().numpy().copy(), model.bias.detach().numpy().copy()
+    loader = [
+        (torch.from_numpy(x[i : i + micro].copy()), torch.from_numpy(y[i : i + micro].copy()))
+        for i in range(0, n, micro)
+    ]
+    optimizer = _CountingSGD(model.parameters(), lr=lr)
+    loss_fn, device = nn.CrossEntropyLoss(), torch.device("cpu")
+    loss = ctx.call("train_with_accumulation", model, loader, loss_fn, optimizer, device, k)
+    return {
+        "x": x,
+        "y": y,
+        "w0": w0,
+        "b0": b0,
+        "w": model.weight.detach().numpy(),
+        "b": model.bias.detach().numpy(),
+        "steps": _CountingSGD.steps,
+        "loss": as_float(loss),
+    }
+
+
+# -- placement ---------------------------------------------------------------------------------
+
+
+def place_torch(ctx: ProbeContext) -> dict[str, Any]:
+    """``place`` onto the ``meta`` device (a real device type that needs no hardware), given as a
+    ``torch.device`` and as a string, for a tensor and for a module."""
+    x = torch.from_numpy(ctx.rng.normal(size=(3, 2)).astype(np.float32))
+    obs: dict[str, Any] = {}
+    for label, device in (("device", torch.device("meta")), ("string", "meta")):
+        moved = ctx.call("place", x, device)
+        obs[f"tensor_{label}"] = describe(moved)
+        model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+        returned = ctx.call("place", model, device)
+        obs[f"module_{label}"] = {
+            "returned_module": isinstance(returned, nn.Module),
+            "devices": sorted({p.device.type for p in model.parameters()}),
+        }
+    obs["source_device"] = x.device.type
+    return obs
+
+
+PROBES = {
+    "reference": reference,
+    "layouts_torch": layouts_torch,
+    "channels_last": channels_last,
+    "parity_torch": parity_torch,
+    "parity_report": parity_report,
+    "accumulation_torch": accumulation_torch,
+    "place_torch": place_torch,
+}

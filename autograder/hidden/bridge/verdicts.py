@@ -1,0 +1,386 @@
+"""Verdicts of the bridge assignment (grader side: numpy only). TensorFlow results are compared
+with the PyTorch reference run (``obs["peer"]``), PyTorch results with numpy replays."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from autograder.hidden.base import Verdict, failed, passed
+from autograder.hidden.bridge import nets
+from autograder.hidden.common.numerics import ce_grad, cross_entropy
+
+NCHW_TO_NHWC, NHWC_TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
+_KINDS = {"numpy": "numpy", "torch": "torch", "tf": "tensorflow"}
+
+
+def _close(got: Any, want: np.ndarray, atol: float = 1e-5) -> bool:
+    if got is None:
+        return False
+    got = np.asarray(got)
+    scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
+    return got.shape == want.shape and bool(np.allclose(got, want, rtol=0, atol=atol * scale))
+
+
+# -- layouts -----------------------------------------------------------------------------------
+
+
+def _layout_one(obs: dict[str, Any], kind: str, direction: str) -> str | None:
+    """None when right, else what is wrong with one conversion."""
+    source, axes, fn, target = (
+        (obs["nchw"], NCHW_TO_NHWC, "nchw_to_nhwc", "(N, H, W, C)")
+        if direction == "to_nhwc"
+        else (obs["nhwc"], NHWC_TO_NCHW, "nhwc_to_nchw", "(N, C, H, W)")
+    )
+    out = obs[f"{kind}_{direction}"]
+    want = np.transpose(source, axes)
+    got_type = str(out["describe"]["type"])
+    if not got_type.startswith(_KINDS[kind]):
+        return f"`{fn}` given a {_KINDS[kind]} array returned a {got_type}: return the same kind"
+    got = out["values"]
+    if got is None or list(np.shape(got)) != list(want.shape):
+        shape = None if got is None else list(np.shape(got))
+        return (
+            f"`{fn}` of shape {list(source.shape)} should give {target} = "
+            f"{list(want.shape)}, got {shape}"
+        )
+    if np.array_equal(got, source.reshape(want.shape)):
+        return (
+            f"`{fn}` reshaped instead of permuting: a reshape keeps the values in memory order and "
+            "only re-reads them, so every pixel lands in the wrong place; a layout change moves "
+            f"the values: a transpose/permute with axes {axes}"
+        )
+    if not np.allclose(got, want):
+        return f"`{fn}` moved the values to the wrong places: the axes for {target} are {axes}"
+    return None
+
+
+def layouts(obs: dict[str, Any], seed: int, kind: str) -> Verdict:
+    problems = [p for d in ("to_nhwc", "to_nchw") if (p := _layout_one(obs, kind, d))]
+    if not problems:
+        return passed()
+    return failed("; ".join(problems), 0.5 if len(problems) == 1 else None)
+
+
+def channels_last(obs: dict[str, Any], seed: int) -> Verdict:
+    x_in = obs["x_in"]
+    got = obs["x"]
+    shape = got["describe"].get("shape")
+    if shape != list(x_in.shape):
+        if shape == [x_in.shape[i] for i in NCHW_TO_NHWC]:
+            return failed(
+                "to_channels_last permuted the batch to (N, H, W, C): a permute changes the "
+                "logical shape, and a Conv2d then reads H as channels. The channels-last memory "
+                "format keeps the shape (N, C, H, W) and changes only how values are stored: "
+                "x.contiguous(memory_format=torch.channels_last)"
+            )
+        return failed(f"the batch should keep its shape {list(x_in.shape)}, got {shape}")
+    if got["values"] is None or not np.allclose(got["values"], x_in):
+        return failed("the batch's values changed: a memory format change keeps every value")
+    if not obs.get("x_channels_last"):
+        return failed(
+            "the batch is not stored channels-last (x.is_contiguous(memory_format="
+            "torch.channels_last) is False): change its memory format, not its shape"
+        )
+    if "after" not in obs or not _close(obs["after"]["values"], obs["before"]):
+        return failed("the returned model on the returned batch does not give the same outputs")
+    if not all(obs.get("weights_channels_last") or [False]):
+        return failed(
+            "the batch is channels-last but the model's conv weights are not: convert the model "
+            "too (model.to(memory_format=torch.channels_last)), or the kernels convert back",
+            0.5,
+        )
+    return passed()
+
+
+# -- port --------------------------------------------------------------------------------------
+
+
+def _port_pairs(obs: dict[str, Any]) -> list[tuple[dict[str, Any], list, list, dict[str, Any]]]:
+    """Per port network: its description, PyTorch weights, expected Keras weights, observation."""
+    out = []
+    for net, got in zip(nets.PORT_NETS, obs["nets"], strict=True):
+        torch_weights = nets.init_weights(net)
+        out.append((net, torch_weights, nets.torch_to_keras(torch_weights, net), got))
+    return out
+
+
+def port_conv(obs: dict[str, Any], seed: int) -> Verdict:
+    for _, torch_weights, want, got in _port_pairs(obs):
+        for (_, w), expected, actual in zip(torch_weights, want, got["weights"], strict=True):
+            if w.ndim != 4:
+                continue
+            actual = np.asarray(actual)
+            if actual.shape == expected.shape and np.allclose(actual, expected, atol=1e-6):
+                continue
+            if actual.size == w.size and np.array_equal(actual.ravel(), w.ravel()):
+                return failed(
+                    "conv weights were reshaped instead of transposed: PyTorch stores "
+                    f"(out, in, kH, kW) = {list(w.shape)}, Keras wants (kH, kW, in, out); a "
+                    "reshape to that shape keeps PyTorch's memory order and scrambles every "
+                    "filter. Transpose with axes (2, 3, 1, 0)"
+                )
+            return failed(
+                f"a Keras conv kernel should be the PyTorch weight {list(w.shape)} transposed to "
+                f"(kH, kW, in, out) = {list(expected.shape)}; got shape {list(actual.shape)} "
+                "with other values"
+            )
+    return passed()
+
+
+def port_dense_after_flatten(obs: dict[str, Any], seed: int) -> Verdict:
+    for net, torch_weights, want, got in _port_pairs(obs):
+        index = next(i for i, (_, w) in enumerate(torch_weights) if w.ndim == 2)
+        w, expected = torch_weights[index][1], want[index]
+        actual = np.asarray(got["weights"][index])
+        if actual.shape == expected.shape and np.allclose(actual, expected, atol=1e-6):
+            continue
+        if actual.shape == w.T.shape and np.allclose(actual, w.T, atol=1e-6):
+            h, wd, c = nets.feature_shape(net)
+            return failed(
+                "the first dense layer after the conv stack was transposed but not permuted to "
+                f"Keras' flatten order: PyTorch flattens the (C, H, W) = ({c}, {h}, {wd}) feature "
+                "map channel by channel, Keras flattens (H, W, C) pixel by pixel, so the rows of "
+                "that kernel must be re-ordered (reshape to (out, C, H, W), transpose to "
+                "(out, H, W, C), flatten back, then transpose)"
+            )
+        return failed(
+            "the first dense kernel after Flatten should be PyTorch's (out, C*H*W) weight with its "
+            f"columns re-ordered to (H, W, C), transposed to {list(expected.shape)}; got shape "
+            f"{list(actual.shape)} with other values"
+        )
+    return passed()
+
+
+def port_logits(obs: dict[str, Any], seed: int) -> Verdict:
+    for (net, _, _, got), want in zip(_port_pairs(obs), obs["peer"]["port_logits"], strict=True):
+        actual = got["logits"]
+        if not _close(actual, want):
+            same = actual is not None and np.shape(actual) == want.shape
+            gap = f"{float(np.max(np.abs(np.asarray(actual) - want))):.2g}" if same else "-"
+            return failed(
+                "the ported Keras model does not give PyTorch's logits on the same images "
+                f"(largest difference {gap}, allowed 1e-5; "
+                f"network {' -> '.join(k for k, _ in net['layers'])}): check every kernel, "
+                "every bias, and the flatten order"
+            )
+    return passed()
+
+
+# -- parity ------------------------------------------------------------------------------------
+
+
+def _compare(
+    got: dict[str, Any], logits: np.ndarray, loss: float, grads: list[np.ndarray], fn: str
+) -> Verdict:
+    if got["logits"] is None or np.shape(got["logits"]) != logits.shape:
+        return failed(f"`{fn}` logits should have shape {list(logits.shape)} (N, classes)")
+    if not _close(got["logits"], logits):
+        return failed(
+            f"`{fn}` logits differ from the reference (raw logits of the network, no softmax)"
+        )
+    if got["loss"] is None:
+        return failed(f"`{fn}` loss should be one number")
+    if abs(got["loss"] - loss) > 1e-5 * max(1.0, abs(loss)):
+        n = len(logits)
+        if abs(got["loss"] - n * loss) <= 1e-4 * n * abs(loss):
+            return failed(f"`{fn}` loss is summed over the batch: the mean cross-entropy is wanted")
+        return failed(
+            f"`{fn}` loss {got['loss']:.6g} should be the mean cross-entropy {loss:.6g} of the "
+            "logits (the loss applies the softmax itself: from_logits, no softmax before it)"
+        )
+    if len(got["grads"]) != len(grads):
+        return failed(
+            f"`{fn}` should return {len(grads)} gradients (one per parameter), "
+            f"got {len(got['grads'])}"
+        )
+    for i, (actual, want) in enumerate(zip(got["grads"], grads, strict=True)):
+        if actual is None:
+            return failed(
+                f"`{fn}` gradient {i} is None: the loss was not computed from the parameters "
+                "while gradients were recorded (forward pass outside the tape?)"
+            )
+        if not _close(actual, want):
+            return failed(
+                f"`{fn}` gradient {i} (shape {list(np.shape(actual))}) differs from the reference "
+                f"{list(want.shape)}: gradients have their parameter's layout"
+            )
+    return passed()
+
+
+def _reference_keras_grads(peer: dict[str, Any]) -> list[np.ndarray]:
+    names = [name for name, _ in nets.init_weights(nets.PARITY_NET)]
+    return nets.torch_to_keras(list(zip(names, peer["grads"], strict=True)), nets.PARITY_NET)
+
+
+def parity_torch(obs: dict[str, Any], seed: int) -> Verdict:
+    peer = obs["peer"]
+    by_name = {name: g for name, g in obs["grads"]}
+    if sorted(by_name) != sorted(obs["names"]):
+        return failed(
+            f"`forward_backward_torch` grads should be keyed by parameter name {obs['names']}, "
+            f"got {sorted(by_name)}"
+        )
+    got = {**obs, "grads": [by_name[n] for n in obs["names"]]}
+    return _compare(got, peer["logits"], peer["loss"], peer["grads"], "forward_backward_torch")
+
+
+def parity_tf(obs: dict[str, Any], seed: int, fn: str) -> Verdict:
+    peer = obs["peer"]
+    return _compare(obs, peer["logits"], peer["loss"], _reference_keras_grads(peer), fn)
+
+
+def expected_report(
+    results: dict[str, dict[str, Any]], tolerances: dict[str, float]
+) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    for key in ("logits", "loss", "grads"):
+        worst = 0.0
+        for a, b in itertools.combinations(results.values(), 2):
+            pairs = zip(a[key], b[key], strict=True) if key == "grads" else [(a[key], b[key])]
+            for u, v in pairs:
+                diff = np.abs(np.asarray(u, np.float64) - np.asarray(v, np.float64))
+                worst = max(worst, float(np.max(diff)))
+        report[key] = worst
+    report["ok"] = all(report[k] <= tolerances[k] for k in ("logits", "loss", "grads"))
+    return report
+
+
+def parity_report(obs: dict[str, Any], seed: int, tolerances: dict[str, float]) -> Verdict:
+    for case in obs["cases"].values():
+        want = expected_report(case["inputs"], tolerances)
+        for key in ("logits", "loss", "grads"):
+            got = case["report"][key]
+            if got is None or abs(got - want[key]) > 1e-3 * want[key] + 1e-12:
+                return failed(
+                    f"parity_report's {key!r} should be the largest absolute difference between "
+                    f"any two of the three results ({want[key]:.3g} here), got {got}"
+                )
+        if case["ok"] is not want["ok"]:
+            return failed(
+                f"parity_report's 'ok' should be {want['ok']} when the differences are "
+                f"{ {k: f'{want[k]:.1e}' for k in ('logits', 'loss', 'grads')} } and the "
+                f"tolerances {tolerances}"
+            )
+    return passed()
+
+
+# -- accumulation ------------------------------------------------------------------------------
+
+
+def replay(
+    obs: dict[str, Any], k: int, micro: int, lr: float, variant: str
+) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """SGD on the linear model, micro-batch by micro-batch, done right or with one mistake:
+    ``undivided`` (loss not divided by k), ``every_step`` (step + zero after each micro-batch),
+    ``zero_each`` (zeroed after each micro-batch, stepped every k), ``never_zeroed``."""
+    x, y = obs["x"].astype(np.float64), obs["y"]
+    w, b = obs["w0"].astype(np.float64).copy(), obs["b0"].astype(np.float64).copy()
+    gw, gb = np.zeros_like(w), np.zeros_like(b)
+    losses = []
+    scale = 1.0 if variant == "undivided" else 1.0 / k
+    for i, start in enumerate(range(0, len(x), micro), start=1):
+        xb, yb = x[start : start + micro], y[start : start + micro]
+        logits = xb @ w.T + b
+        losses.append(cross_entropy(logits, yb))
+        g = ce_grad(logits, yb) * scale
+        if variant == "zero_each":
+            gw, gb = np.zeros_like(w), np.zeros_like(b)
+        gw, gb = gw + g.T @ xb, gb + g.sum(axis=0)
+        if variant == "every_step" or i % k == 0:
+            w, b = w - lr * gw, b - lr * gb
+            if variant != "never_zeroed":
+                gw, gb = np.zeros_like(w), np.zeros_like(b)
+    return w, b, losses
+
+
+_ACCUMULATION_MISTAKES = {
+    "undivided": (
+        "the micro-batch losses were not divided by k before backward: the accumulated gradient "
+        "is k times the big batch's (the gradient of a mean over k*m samples is the mean of the "
+        "k micro-batch gradients), so the update is k times too large"
+    ),
+    "every_step": (
+        "the optimizer stepped on every micro-batch: accumulation means one step (and one "
+        "zeroing) every k micro-batches, with the gradients added up in between"
+    ),
+    "zero_each": (
+        "the gradients were zeroed after every micro-batch, so each step used only the last "
+        "micro-batch: zero only after each step, every k micro-batches"
+    ),
+    "never_zeroed": (
+        "the gradients were not zeroed after a step, so the next k micro-batches added to the "
+        "old ones: zero after every step"
+    ),
+}
+
+
+def accumulation(
+    obs: dict[str, Any], seed: int, k: int, micro: int, lr: float, windows: int
+) -> Verdict:
+    def matches(variant: str) -> bool:
+        w, b, _ = replay(obs, k, micro, lr, variant)
+        return _close(obs["w"], w, 1e-5) and _close(obs["b"], b, 1e-5)
+
+    if matches("correct"):
+        mean_loss = float(np.mean(replay(obs, k, micro, lr, "correct")[2]))
+        if obs["loss"] is None or abs(obs["loss"] - mean_loss) > 1e-4 * max(1.0, mean_loss):
+            return failed(
+                f"the updates are right, but the return value should be the mean of the "
+                f"micro-batch losses, undivided ({mean_loss:.5f}), got {obs['loss']}",
+                0.5,
+            )
+        return passed()
+    for variant, message in _ACCUMULATION_MISTAKES.items():
+        if matches(variant):
+            return failed(message)
+    if obs["steps"] != windows:
+        return failed(
+            f"{windows * k} micro-batches with k={k} should make {windows} optimizer steps, "
+            f"made {obs['steps']}: step every k micro-batches"
+        )
+    return failed(
+        f"after {windows * k} micro-batches of {micro} with k={k}, the parameters differ from "
+        f"{windows} SGD steps on batches of {k * micro}"
+    )
+
+
+# -- placement ---------------------------------------------------------------------------------
+
+
+def place_torch(obs: dict[str, Any], seed: int) -> Verdict:
+    for label in ("device", "string"):
+        given = 'torch.device("meta")' if label == "device" else '"meta"'
+        tensor = obs[f"tensor_{label}"]
+        if tensor.get("kind") != "tensor" or not str(tensor.get("device", "")).startswith("meta"):
+            return failed(
+                f"place(tensor, {given}) returned a {tensor.get('type')} on "
+                f"{tensor.get('device')}: for a tensor, .to(device) returns a *new* tensor on "
+                "that device (return it), and the device must be the one given, never a "
+                'hard-coded "cpu" or "cuda"'
+            )
+        module = obs[f"module_{label}"]
+        if module["devices"] != ["meta"]:
+            return failed(
+                f"place(model, {given}) left parameters on {module['devices']}: move the module "
+                'with module.to(device), with the device given (not a hard-coded "cpu"/"cuda")'
+            )
+        if not module["returned_module"]:
+            return failed("place(model, device) should return the module", 0.5)
+    return passed()
+
+
+def place_tf(obs: dict[str, Any], seed: int) -> Verdict:
+    for target in ("/CPU:1", "/CPU:0"):
+        out = obs[target]
+        if out.get("kind") != "tensor" or not _close(out.get("values"), obs["values"]):
+            return failed(f"place(tensor, {target!r}) should return a tf tensor, same values")
+        if obs["logical_cpus"] >= 2 and not str(out.get("device", "")).endswith(target.strip("/")):
+            return failed(
+                f"place(tensor, {target!r}) returned a tensor on {out.get('device') or '?'}: "
+                "a TensorFlow tensor lives where the op that made it ran, so make the copy (e.g. "
+                "tf.identity) inside `with tf.device(device):` with the device given"
+            )
+    return passed()
