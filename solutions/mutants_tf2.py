@@ -274,4 +274,10 @@ MUTANTS = [
             ("    return keras.optimizers.Adam(learning_rate=lr)", "    return keras.optimizers.SGD(learning_rate=lr, momentum=0.9)"),
         ],
     ),
+    Mutant(
+        "alt_tf_keras_namespace",
+        None,
+        "",
+        [("import keras\n", "from tensorflow import keras\n")],
+    ),
 ]

@@ -18,11 +18,21 @@ def prepare_worker() -> None:
     import tensorflow as tf
 
     tf.get_logger().setLevel(logging.ERROR)
+    materialize_tf_keras()
     import matplotlib
 
     matplotlib.use("Agg")
     for name in ("keras", "matplotlib.pyplot", "tensorboard.compat.proto.event_pb2"):
         importlib.import_module(name)
+
+
+def materialize_tf_keras() -> None:
+    """``tf.keras`` starts as a lazy loader that replaces itself with the real module on first
+    use; resolve it now, before the tamper baseline, so ``from tensorflow import keras`` in
+    learner code is not mistaken for replacing a framework module."""
+    import tensorflow as tf
+
+    _ = tf.keras.layers
 
 
 def seed_child(seed: int) -> None:
