@@ -52,12 +52,35 @@ def _is_constant_assignment(node: ast.stmt) -> bool:
         return False
     if not all(isinstance(t, ast.Name) for t in targets):
         return False
-    try:
-        ast.literal_eval(value)
-        return True
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        # aliases such as ``F = torch.nn.functional`` are kept too
-        return isinstance(value, ast.Name | ast.Attribute)
+    return _is_setting(value)
+
+
+# Calls that make a setting rather than run an experiment: ``TOL = dict(loss=1e-6)``,
+# ``DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")``.
+_SETTING_CALLS = {
+    "dict", "list", "tuple", "set", "frozenset", "int", "float", "str", "bool", "range", "Path",
+    "device", "is_available", "dtype", "list_physical_devices", "list_logical_devices",
+    "getenv", "get",
+}  # fmt: skip
+_SETTING_NODES = (
+    ast.Constant, ast.Name, ast.Attribute, ast.Subscript, ast.Tuple, ast.List, ast.Set,
+    ast.Dict, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.keyword,
+    ast.Load, ast.operator, ast.unaryop, ast.boolop, ast.cmpop, ast.Slice, ast.Starred,
+)  # fmt: skip
+
+
+def _is_setting(value: ast.expr) -> bool:
+    """Literals, aliases (``F = torch.nn.functional``) and expressions of them, with calls only
+    of ``_SETTING_CALLS``: cheap, and the learner's functions may read them."""
+    for node in ast.walk(value):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name not in _SETTING_CALLS:
+                return False
+        elif not isinstance(node, _SETTING_NODES):
+            return False
+    return True
 
 
 # Top-level calls that configure a framework rather than run an experiment: learners' code relies

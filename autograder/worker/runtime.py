@@ -6,6 +6,7 @@ leaks from one test into the next. The parent enforces each probe's time limit.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 import os
@@ -76,14 +77,24 @@ def serve(request_fd: int, response_fd: int, isolation: dict[str, bool] | None =
 
 
 def _load_submission(code: str) -> tuple[types.ModuleType, dict[str, Any] | None]:
+    """Run the learner's definitions one top-level statement at a time: a statement that raises
+    (say a default argument naming a constant that was not kept) costs its own definition, not
+    every definition after it. The first error is reported."""
     module = types.ModuleType("submission")
     module.__file__ = SUBMISSION_FILENAME
     sys.modules["submission"] = module
+    first_error = None
     try:
-        exec(compile(code, SUBMISSION_FILENAME, "exec"), module.__dict__)  # noqa: S102
-    except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, even SystemExit
+        statements = ast.parse(code, SUBMISSION_FILENAME).body
+    except SyntaxError as exc:
         return module, describe_exception(exc, "<module>")
-    return module, None
+    for statement in statements:
+        try:
+            unit = compile(ast.Module([statement], type_ignores=[]), SUBMISSION_FILENAME, "exec")
+            exec(unit, module.__dict__)  # noqa: S102
+        except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, even SystemExit
+            first_error = first_error or describe_exception(exc, "<module>")
+    return module, first_error
 
 
 def _run_in_child(
