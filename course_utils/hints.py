@@ -121,7 +121,7 @@ HINTS["bridge"] = {
     "accumulation": [
         "Write down the gradient of the mean loss over k*m samples in terms of the k micro-batch gradients.",
         "It is their mean: scale each micro-batch loss by 1/k, let the gradients add up, and step (then zero) only every k micro-batches.",
-        "(loss / accum_steps).backward(), i % accum_steps == 0, optimizer.step(), optimizer.zero_grad(); in TF2 keep a list of running sums and optimizer.apply_gradients(zip(sums, variables)).",
+        "Scale the loss by 1/k before backward(); a counter modulo k decides when to call optimizer.step() and zero_grad(); in TF2 keep a list of running sums (scaled inside the tape) and optimizer.apply_gradients(zip(sums, variables)).",
     ],
     "placement": [
         "What does x.to(device) return, and is x itself changed? And a module?",

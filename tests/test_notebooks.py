@@ -72,3 +72,24 @@ def test_student_notebook_reports_stubs_without_crashing_the_kernel(tmp_path, as
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors and all(e["ename"] == "NotImplementedError" for e in errors)
     assert _text(nb.cells[-1]).strip() == "GRADER MODULES []", "the kernel imported the grader"
+
+
+def test_bridge_notebook_passes_its_checks_and_measures_layouts(tmp_path):
+    """Does the solved bridge notebook pass all five parts' checks (both frameworks in one
+    kernel) and print the NCHW vs channels-last measurement?"""
+    nb, elapsed = _run(ROOT / "examples" / "bridge" / "reference.ipynb", tmp_path)
+    checks = [_text(c) for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")]
+    assert len(checks) == 5 and all("all checks pass" in c for c in checks), checks
+    measured = _text(nb.cells[-2])
+    assert "fp32: NCHW" in measured and "channels_last" in measured, measured
+    assert elapsed < BUDGET_S, f"{elapsed:.1f} s"
+    assert _text(nb.cells[-1]).strip() == "GRADER MODULES []", "the kernel imported the grader"
+
+
+def test_bridge_student_notebook_reports_stubs(tmp_path):
+    """Does the untouched bridge notebook run to the end, every check saying 'not implemented'?"""
+    nb, _ = _run(ROOT / "assignments" / "04_bridge.ipynb", tmp_path, allow_errors=True)
+    checks = [_text(c) for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")]
+    assert len(checks) == 5 and all("NOT IMPLEMENTED" in c for c in checks), checks
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors

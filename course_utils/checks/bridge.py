@@ -134,7 +134,7 @@ def _accumulation(ns: dict[str, Any]) -> str:
     need(ns, "train_with_accumulation")(
         small, loader, nn.CrossEntropyLoss(), torch.optim.SGD(small.parameters(), lr=0.5), "cpu", 4
     )
-    gap = float((small.weight - big.weight).abs().max())
+    gap = float((small.weight - big.weight).detach().abs().max())
     if gap > 1e-5:
         raise CheckFailed(
             f"4 micro-batches of 2 with accum_steps=4 should equal one step on the batch of 8 "

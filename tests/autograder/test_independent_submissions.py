@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.torch, pytest.mark.tensorflow]
 HERE = Path(__file__).parent / "submissions"
 
 
-@pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1"])
+@pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1", "bridge"])
 def test_other_style_submission_gets_full_marks(assignment):
     """Is a correct submission that shares no code with the reference graded as correct?"""
     result = grade_file(HERE / f"{assignment}_other_style.py", assignment)

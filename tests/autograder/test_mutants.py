@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.torch, pytest.mark.tensorflow]
 
-ASSIGNMENTS = ("pytorch", "tf2", "tf1")
+ASSIGNMENTS = ("pytorch", "tf2", "tf1", "bridge")
 CASES = [(a, m) for a in ASSIGNMENTS for m in load_mutants(get_assignment(a), ROOT)]
 MISTAKES = [(a, m) for a, m in CASES if m.step is not None]
 ALTERNATIVES = [(a, m) for a, m in CASES if m.step is None]
@@ -78,6 +78,12 @@ REQUIRED = {
     "tf1": {
         "ops_created_in_loop", "init_every_step", "init_never", "fixed_batch_placeholder",
         "wrong_split_fed", "evaluate_dropout_on", "evaluate_builds_ops", "default_graph",
+    },
+    "bridge": {
+        "conv_weights_reshaped", "dense_after_flatten_not_permuted",
+        "accumulation_not_divided_by_k", "accumulation_steps_every_micro_batch",
+        "tf_accumulation_not_divided_by_k", "tf_accumulation_applies_every_batch",
+        "permute_instead_of_memory_format", "reshape_instead_of_permute",
     },
 }  # fmt: skip
 

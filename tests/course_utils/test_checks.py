@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from autograder.assignments import BRIDGE_STEPS
 from autograder.extract import extract
 from autograder.reader import read_submission
 from autograder.suites import get_suite
@@ -15,6 +16,14 @@ from course_utils.checks.runner import STEPS
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.torch
+
+
+def test_each_assignment_checks_its_own_steps():
+    """Does check() know the bridge's five parts, and refuse a pipeline step there?"""
+    checker = Checker("bridge", {})
+    assert checker.steps == BRIDGE_STEPS
+    with pytest.raises(ValueError, match="layouts, port, parity, accumulation, placement"):
+        checker("train")
 
 
 def _namespace(path):
@@ -37,7 +46,10 @@ _NOTEBOOKS = {
     "pytorch": "01_pytorch_pipeline.ipynb",
     "tf2": "02_tf2_pipeline.ipynb",
     "tf1": "03_tf1_graph_pipeline.ipynb",
+    "bridge": "04_bridge.ipynb",
 }
+_STEPS = {name: STEPS for name in ("pytorch", "tf2", "tf1")} | {"bridge": BRIDGE_STEPS}
+CASES = [(a, s) for a in sorted(_NOTEBOOKS) for s in _STEPS[a]]
 _CACHE: dict = {}
 
 
@@ -52,16 +64,14 @@ def _ns(kind: str, assignment: str) -> dict:
     return _CACHE[kind, assignment]
 
 
-@pytest.mark.parametrize("assignment", sorted(_NOTEBOOKS))
-@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize(("assignment", "step"), CASES)
 def test_reference_passes_every_public_check(step, assignment):
     """Does the reference pass the public checks of each step?"""
     report = Checker(assignment, _ns("reference", assignment))(step)
     assert report.passed, repr(report)
 
 
-@pytest.mark.parametrize("assignment", sorted(_NOTEBOOKS))
-@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize(("assignment", "step"), CASES)
 def test_stub_checks_say_not_implemented(step, assignment):
     """Does the untouched notebook get 'not implemented yet', not a traceback?"""
     report = Checker(assignment, _ns("stub", assignment))(step)
@@ -96,7 +106,7 @@ def test_public_checks_reveal_no_hidden_test():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().endswith("False")
-    for name in ("pytorch", "tf2", "tf1"):
+    for name in _NOTEBOOKS:
         for test in get_suite(name).tests:
             assert test.name not in out
         source = (ROOT / "course_utils" / "checks" / f"{name}.py").read_text()

@@ -26,6 +26,7 @@ def prepare_worker() -> None:
     tf.get_logger().setLevel(logging.ERROR)
     import keras  # noqa: F401
 
+    tf2_probes.materialize_tf_keras()
     standins.install(ABSENT)
 
 

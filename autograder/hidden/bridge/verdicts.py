@@ -381,6 +381,8 @@ def place_tf(obs: dict[str, Any], seed: int) -> Verdict:
             return failed(
                 f"place(tensor, {target!r}) returned a tensor on {out.get('device') or '?'}: "
                 "a TensorFlow tensor lives where the op that made it ran, so make the copy (e.g. "
-                "tf.identity) inside `with tf.device(device):` with the device given"
+                "tf.identity) inside `with tf.device(device):` with the device given "
+                "(tf.constant or tf.convert_to_tensor of an existing tensor run no op: they "
+                "return it where it is)"
             )
     return passed()
