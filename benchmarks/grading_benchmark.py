@@ -25,7 +25,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FRAMEWORK = {"pytorch": "torch", "tf2": "tensorflow", "tf1": "tensorflow"}
+FRAMEWORK = {
+    "pytorch": "torch",
+    "tf2": "tensorflow",
+    "tf1": "tensorflow",
+    "bridge": "torch, tensorflow",
+}
 
 
 def _timed(cmd: list[str]) -> tuple[float, float]:

@@ -40,7 +40,12 @@ sys.path.insert(0, str(ROOT))
 from autograder.sandbox import _resident  # noqa: E402
 from benchmarks import anchors  # noqa: E402
 
-FRAMEWORK = {"pytorch": "torch", "tf2": "tensorflow", "tf1": "tensorflow"}
+FRAMEWORK = {
+    "pytorch": "torch",
+    "tf2": "tensorflow",
+    "tf1": "tensorflow",
+    "bridge": "torch, tensorflow",
+}
 
 
 def _tree_pss(root: psutil.Process) -> float:

@@ -32,7 +32,7 @@ from autograder.results import SubmissionResult, write_json_atomic
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 # Gradescope's default container: 768 MB of memory, half a vCPU, 10 minutes per submission.
 DEFAULT_LIMITS = {"memory_mb": 768, "cpus": 0.5, "timeout_s": 600}
-_EXTRAS = {"torch": "torch", "tensorflow": "tf"}
+_EXTRAS = {"torch": "torch", "tensorflow": "tf", "torch+tensorflow": "torch,tf"}
 
 _SETUP = """\
 #!/usr/bin/env bash

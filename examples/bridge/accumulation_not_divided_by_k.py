@@ -197,4 +197,7 @@ check("placement")
 
 from course_utils.layouts import time_conv_layouts
 
-print(time_conv_layouts(iters=5))
+if torch.cuda.is_available():
+    print(time_conv_layouts(iters=50))
+else:  # a smaller problem, so the cell takes seconds on a laptop CPU
+    print(time_conv_layouts(iters=5, batch=16, size=32))

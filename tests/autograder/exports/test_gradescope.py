@@ -131,7 +131,12 @@ def _steps(results: dict) -> dict[str, float]:
 @pytest.mark.tensorflow
 @pytest.mark.parametrize(
     ("assignment", "mutant"),
-    [("pytorch", "no_zero_grad"), ("tf2", "metrics_not_reset"), ("tf1", "init_every_step")],
+    [
+        ("pytorch", "no_zero_grad"),
+        ("tf2", "metrics_not_reset"),
+        ("tf1", "init_every_step"),
+        ("bridge", "conv_weights_reshaped"),
+    ],
 )
 def test_run_autograder_scores_like_dlcourse_within_gradescope_limits(tmp_path, assignment, mutant):
     """Do the reference and a mutant get ``dlcourse grade``'s points per step under 768 MB and
