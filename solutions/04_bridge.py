@@ -335,10 +335,10 @@ check("accumulation")
 # such as `"cuda"`) and returns it; for a TensorFlow tensor it returns a copy made on `device`
 # (a string such as `"/GPU:0"`).
 #
-# Then answer in the markdown cell below: what is the difference between the two frameworks?
+# Then answer in `placement_difference()`: what is the difference between the two frameworks?
 # (Think about: what `.to()` returns for a tensor and for a module; where a TensorFlow op runs
 # when you say nothing; what soft placement does when the device you name does not exist; what
-# happens in each framework when two operands sit on different devices.)
+# happens in each framework when two operands sit on different devices.) It is not auto-graded.
 
 # %%
 def place(obj, device):
@@ -351,14 +351,21 @@ def place(obj, device):
     # END SOLUTION
 
 
-# %% [markdown]
-# **Your answer:** PyTorch never moves anything by itself: `tensor.to(device)` returns a *new*
-# tensor (the old one stays where it was), `module.to(device)` moves the parameters in place, and
-# an op on tensors from two devices is an error. TensorFlow *places ops*: a tensor is created
-# where the op that made it ran, by default on the GPU when there is one; `tf.device` chooses
-# for the ops inside the block, and with soft placement (on by default) a device that does not
-# exist, or an op that has no kernel there, silently falls back to another device; inputs are
-# copied between devices as needed.
+def placement_difference():
+    """In a few sentences: how do PyTorch and TensorFlow differ in putting data and computation
+    on a device?"""
+    # BEGIN SOLUTION
+    return (
+        "PyTorch never moves anything by itself: tensor.to(device) returns a new tensor (the old "
+        "one stays where it was), module.to(device) moves the parameters in place, and an op on "
+        "tensors from two devices is an error. TensorFlow places ops: a tensor is created where "
+        "the op that made it ran, by default on the GPU when there is one; tf.device chooses for "
+        "the ops inside the block, and with soft placement (on by default) a device that does not "
+        "exist, or an op without a kernel there, silently falls back to another device; inputs "
+        "are copied between devices as needed."
+    )
+    # END SOLUTION
+
 
 # %%
 check("placement")

@@ -156,10 +156,18 @@ def _placement(ns: dict[str, Any]) -> str:
     return "PyTorch moves, TensorFlow places"
 
 
+def _difference(ns: dict[str, Any]) -> str:
+    answer = need(ns, "placement_difference")()
+    words = len(str(answer).split())
+    if not isinstance(answer, str) or words < 25:
+        raise CheckFailed(f"answer in a few sentences (a string of 25 words or more), got {words}")
+    return f"{words} words (not auto-graded)"
+
+
 CHECKS = {
     "layouts": {"layout conversions": _layouts, "channels-last memory format": _channels_last},
     "port": {"ported logits match": _port},
     "parity": {"three frameworks agree": _parity},
     "accumulation": {"accumulation equals a big batch": _accumulation},
-    "placement": {"place": _placement},
+    "placement": {"place": _placement, "the difference, in your words": _difference},
 }

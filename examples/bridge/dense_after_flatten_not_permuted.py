@@ -191,6 +191,20 @@ def place(obj, device):
         return tf.identity(obj)
 
 
+def placement_difference():
+    """In a few sentences: how do PyTorch and TensorFlow differ in putting data and computation
+    on a device?"""
+    return (
+        "PyTorch never moves anything by itself: tensor.to(device) returns a new tensor (the old "
+        "one stays where it was), module.to(device) moves the parameters in place, and an op on "
+        "tensors from two devices is an error. TensorFlow places ops: a tensor is created where "
+        "the op that made it ran, by default on the GPU when there is one; tf.device chooses for "
+        "the ops inside the block, and with soft placement (on by default) a device that does not "
+        "exist, or an op without a kernel there, silently falls back to another device; inputs "
+        "are copied between devices as needed."
+    )
+
+
 check("placement")
 
 
