@@ -43,6 +43,17 @@ _CLASSES = (
     ("keras", "Layer"),
     ("keras.metrics", "Metric"),
     ("keras.optimizers", "Optimizer"),
+    # the layers the bridge's trusted networks are made of (its reference run and ported twins)
+    ("torch.nn", "Conv2d"),
+    ("torch.nn", "Linear"),
+    ("torch.nn", "MaxPool2d"),
+    ("torch.nn", "Flatten"),
+    ("torch.nn", "ReLU"),
+    ("keras.layers", "Conv2D"),
+    ("keras.layers", "Dense"),
+    ("keras.layers", "MaxPooling2D"),
+    ("keras.layers", "Flatten"),
+    ("keras.layers", "ReLU"),
 )
 _OURS = ("autograder", "course_utils")
 

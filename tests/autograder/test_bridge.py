@@ -90,3 +90,25 @@ def test_settings_the_functions_read_are_kept(tmp_path):
         t.message for t in result.tests if t.score < t.max_score
     ]
     assert not any("EXPERIMENT" in note or "NameError" in note for note in result.notes)
+
+
+_PATCH_LAYERS = """
+# Equivalent replacements, still replacements: what the reference run and the ported models
+# compute must not depend on the learner's code.
+def _patch(
+    _a=setattr(nn.Linear, "forward", lambda self, x: x @ self.weight.T + self.bias)
+    if getattr(torch, "__version__", None) else None,
+    _b=setattr(keras.layers.Dense, "call", (lambda f: lambda *a, **k: f(*a, **k))(keras.layers.Dense.call))
+    if getattr(keras, "__version__", None) else None,
+):
+    pass
+"""
+
+
+def test_patching_the_layers_of_the_trusted_networks_voids_the_tests(tmp_path):
+    """Does replacing a layer's forward (PyTorch) or call (Keras) at load time void the tests of
+    that worker, instead of changing what the reference and the ported models compute?"""
+    result = _grade(tmp_path, reference_code_of("bridge") + _PATCH_LAYERS)
+    assert result.score == 0
+    messages = {t.message for t in result.tests}
+    assert all("replaces functions" in m for m in messages), messages

@@ -125,7 +125,7 @@ def port_conv(obs: dict[str, Any], seed: int) -> Verdict:
             return failed(
                 f"a Keras conv kernel should be the PyTorch weight {list(w.shape)} transposed to "
                 f"(kH, kW, in, out) = {list(expected.shape)}; got shape {list(actual.shape)} "
-                "with other values"
+                "with other values (set the weights of the Keras model given, in place)"
             )
     return passed()
 
