@@ -98,7 +98,7 @@ _PATCH_LAYERS = """
 def _patch(
     _a=setattr(nn.Linear, "forward", lambda self, x: x @ self.weight.T + self.bias)
     if getattr(torch, "__version__", None) else None,
-    _b=setattr(keras.layers.Dense, "call", (lambda f: lambda *a, **k: f(*a, **k))(keras.layers.Dense.call))
+    _b=setattr(keras.layers.Dense, "call", (lambda f: lambda *a: f(*a))(keras.layers.Dense.call))
     if getattr(keras, "__version__", None) else None,
 ):
     pass

@@ -72,17 +72,25 @@ def reference(ctx: ProbeContext) -> dict[str, Any]:
     for net in nets.PORT_NETS:
         x, _ = _tensors(net)
         port.append(build(net)(x).detach().numpy())
+    logits, loss, grads = _parity_reference()
+    return {
+        "port_logits": port,
+        "logits": logits,
+        "loss": loss,
+        "grads": [g for _, g in grads],
+    }
+
+
+def _parity_reference() -> tuple[np.ndarray, float, list[tuple[str, np.ndarray]]]:
+    """Logits, mean cross-entropy and named gradients of the parity network on its batch."""
     model = build(nets.PARITY_NET)
     x, y = _tensors(nets.PARITY_NET)
     logits = model(x)
     loss = nn.functional.cross_entropy(logits, y)
-    loss.backward()
-    return {
-        "port_logits": port,
-        "logits": logits.detach().numpy(),
-        "loss": float(loss),
-        "grads": [p.grad.numpy() for p in model.parameters()],
-    }
+    names, params = zip(*model.named_parameters(), strict=True)
+    grads = torch.autograd.grad(loss, params)
+    named = [(n, g.numpy()) for n, g in zip(names, grads, strict=True)]
+    return logits.detach().numpy(), float(loss), named
 
 
 # -- layouts -----------------------------------------------------------------------------------
@@ -146,25 +154,21 @@ def parity_torch(ctx: ProbeContext) -> dict[str, Any]:
 def parity_report(ctx: ProbeContext, tolerances: dict[str, float]) -> dict[str, Any]:
     """``parity_report`` on three agreeing results (differences of known, distinct sizes) and on
     results where one quantity disagrees beyond its tolerance."""
-    model = build(nets.PARITY_NET)
-    x, y = _tensors(nets.PARITY_NET)
-    logits = model(x)
-    loss = nn.functional.cross_entropy(logits, y)
-    loss.backward()
-    grads = nets.torch_to_keras(
-        [(n, p.grad.numpy()) for n, p in model.named_parameters()], nets.PARITY_NET
-    )
-    base = {"logits": logits.detach().numpy(), "loss": float(loss), "grads": grads}
+    logits, loss, named = _parity_reference()
+    grads = nets.torch_to_keras(named, nets.PARITY_NET)
+    base: dict[str, Any] = {"logits": logits, "loss": loss, "grads": grads}
 
     def nudged(key: str, size: float, at: int = 0) -> dict[str, Any]:
-        out = {**base, "logits": base["logits"].copy(), "grads": [g.copy() for g in grads]}
-        if key == "loss":
-            out["loss"] += size
-        elif key == "logits":
-            out["logits"].flat[at] += size
-        else:
-            out["grads"][at].flat[-1] += size
-        return out
+        out_logits, out_grads = logits.copy(), [g.copy() for g in grads]
+        if key == "logits":
+            out_logits.flat[at] += size
+        elif key == "grads":
+            out_grads[at].flat[-1] += size
+        return {
+            "logits": out_logits,
+            "loss": loss + (size if key == "loss" else 0.0),
+            "grads": out_grads,
+        }
 
     cases = {
         "agree": {

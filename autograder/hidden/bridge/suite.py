@@ -4,6 +4,7 @@ in another, verdicts here. Grader side: numpy only."""
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from autograder.hidden.base import MAIN, Suite, WorkerSpec
 from autograder.hidden.bridge import verdicts as v
@@ -14,7 +15,7 @@ TF = "tensorflow"
 REFERENCE = (MAIN, "reference")
 """The trusted PyTorch run (calls no learner code) that TensorFlow results are compared with."""
 TOLERANCES = {"logits": 1e-5, "loss": 1e-6, "grads": 1e-5}
-ACCUMULATION = {"k": 3, "micro": 4, "windows": 2, "lr": 0.5}
+ACCUMULATION: dict[str, Any] = {"k": 3, "micro": 4, "windows": 2, "lr": 0.5}
 _TF = {"worker": TF, "timeout_s": 60}
 _TF_REF = {**_TF, "peer": REFERENCE}
 
