@@ -35,4 +35,5 @@ PRACTICE_MODULES = {
     "pytorch": "course_utils.practice.pytorch",
     "tf2": "course_utils.practice.tf2",
     "tf1": "course_utils.practice.tf1",
+    "bridge": "course_utils.practice.bridge",
 }

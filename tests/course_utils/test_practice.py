@@ -17,7 +17,6 @@ from autograder.extract import extract
 from autograder.reader import CodeCell, Submission
 from course_utils import practice
 from course_utils.checks import Checker
-from course_utils.checks.runner import STEPS
 from course_utils.practice import PRACTICE_MODULES
 from tests.conftest import ROOT, reference_code_of
 
@@ -72,6 +71,23 @@ CAUGHT = {
         "evaluate_mean_of_batch_means": ("metric", "evaluate, uneven batches"),
         "report_train_test_swapped": ("report", "random summary"),
     },
+    "bridge": {
+        "reshape_instead_of_permute": ("layouts", "random shapes in all three frameworks"),
+        "permute_instead_of_memory_format": ("layouts", "channels-last on random shapes"),
+        "conv_weights_reshaped": ("port", "a random CNN ported"),
+        "dense_after_flatten_not_permuted": ("port", "a random CNN ported"),
+        "parity_loss_summed": ("parity", "forward_backward_torch on a random linear model"),
+        "accumulation_not_divided_by_k": ("accumulation", "random k, micro-batch size and steps"),
+        "accumulation_steps_every_micro_batch": (
+            "accumulation",
+            "random k, micro-batch size and steps",
+        ),
+        "tf_accumulation_not_divided_by_k": (
+            "accumulation",
+            "random k, micro-batch size and steps",
+        ),
+        "place_hardcoded_cpu": ("placement", "random device spellings"),
+    },
 }
 
 
@@ -111,7 +127,7 @@ def _practice_results(report):
 def test_reference_passes_every_practice_check_on_fresh_instances(assignment):
     """Does the reference pass every practice check, on a new random instance each call?"""
     check = Checker(assignment, _namespace(_sources(assignment)["reference"]))
-    for step in STEPS:
+    for step in check.steps:
         seeds = set()
         for _ in range(REPEATS):
             report = check(step)
@@ -143,7 +159,7 @@ def test_correct_alternatives_pass_every_practice_check(assignment):
         if not name.startswith("alt_"):
             continue
         check = Checker(assignment, _namespace(code))
-        for step in STEPS:
+        for step in check.steps:
             report = check(step)
             failed = [r for r in _practice_results(report).values() if not r.passed]
             assert not failed, f"{name}: {failed}"
