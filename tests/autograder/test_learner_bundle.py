@@ -37,6 +37,7 @@ def test_the_kit_holds_notebooks_and_course_utils_only(kit):
         "assignments/01_pytorch_pipeline.ipynb",
         "assignments/02_tf2_pipeline.ipynb",
         "assignments/03_tf1_graph_pipeline.ipynb",
+        "assignments/04_bridge.ipynb",
     ]
     others = [p for p in files if not p.startswith(("assignments/", "course_utils/"))]
     assert sorted(others) == ["README.md", "pyproject.toml"]
