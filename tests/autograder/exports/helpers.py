@@ -38,6 +38,13 @@ SUBMISSIONS = {
         "forward_outside_tape",
     ],
     "tf1": ["reference", "stub", "alt_finalized_graph_and_unfed_default", "init_every_step"],
+    "bridge": [
+        "reference",
+        "stub",
+        "alt_moveaxis_einsum_and_tf_first",
+        "conv_weights_reshaped",
+        "accumulation_not_divided_by_k",
+    ],
 }
 
 # Noise another thread of the kernel writes to stderr all the time, as TensorFlow's logging does.

@@ -21,7 +21,7 @@ def _source_notebook(tmp_path: Path, assignment: str) -> nbformat.NotebookNode:
     return nbformat.read(tmp_path / "source" / assignment / layout(assignment).notebook_name, 4)
 
 
-@pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1"])
+@pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1", "bridge"])
 def test_source_has_schema_3_metadata_and_a_test_cell_per_step(tmp_path, assignment):
     """Is every graded step one locked test cell worth its points, and is learners' code in
     solution cells?"""
@@ -119,7 +119,7 @@ def _nbgrader_steps(root: Path, assignment: str, student: str) -> dict[str, floa
 @pytest.mark.slow
 @pytest.mark.torch
 @pytest.mark.tensorflow
-@pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1"])
+@pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1", "bridge"])
 def test_nbgrader_gives_the_same_points_per_step_as_dlcourse(course, assignment):
     """Do ``nbgrader generate_assignment`` + ``autograde`` score the reference, the stub, a
     correct alternative and each mutant exactly like ``dlcourse grade`` scores the same files?"""

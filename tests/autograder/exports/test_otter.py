@@ -20,6 +20,7 @@ OTTER = {
     "pytorch": ["reference", "stub", "alt_log_softmax_nll", "download_not_atomic", "no_zero_grad"],
     "tf2": ["reference", "stub", "shuffle_after_batch", "from_logits_missing"],
     "tf1": ["reference", "stub", "init_every_step"],
+    "bridge": ["reference", "stub", "conv_weights_reshaped"],
 }
 
 
@@ -38,7 +39,7 @@ def test_every_hidden_test_is_two_half_cases_summing_to_the_step_points():
     assert all("hidden: true" in c for c in cases)
 
 
-@pytest.fixture(scope="module", params=["pytorch", "tf2", "tf1"])
+@pytest.fixture(scope="module", params=["pytorch", "tf2", "tf1", "bridge"])
 def assigned(request, tmp_path_factory):
     """``otter assign`` run for real on the exported master notebook."""
     assignment = request.param
