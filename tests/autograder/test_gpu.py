@@ -54,3 +54,13 @@ def test_get_device_gives_cuda_on_gpu(graded_on_gpu):
     """On a GPU machine, does the reference's get_device pass the real check?"""
     test = next(t for t in graded_on_gpu["reference"].tests if t.name == "get_device_without_gpu")
     assert test.status == "passed"
+
+
+def test_layout_measurement_times_every_precision_on_gpu():
+    """Does the bridge's measurement cell time fp32, TF32, bf16 and fp16 on the GPU?"""
+    from course_utils.layouts import time_conv_layouts
+
+    timing = time_conv_layouts(iters=3, batch=8, size=16)
+    assert [r["mode"] for r in timing.rows] == ["fp32", "tf32", "bf16 autocast", "fp16 autocast"]
+    assert all(r["NCHW"] > 0 and r["channels_last"] > 0 for r in timing.rows)
+    assert str(timing).count(" ms") == 8

@@ -42,3 +42,18 @@ def test_seeding_does_not_import_frameworks():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "['random', 'numpy'] False"
+
+
+@pytest.mark.torch
+def test_layout_measurement_times_both_memory_formats():
+    """Does the bridge's measurement cell give NCHW and channels-last times (fp32 on a CPU; every
+    precision on a GPU) and print them with their ratio?"""
+    import torch
+
+    from course_utils.layouts import time_conv_layouts
+
+    timing = time_conv_layouts(iters=1, batch=2, size=8, channels=4)
+    assert [r["mode"] for r in timing.rows][:1] == ["fp32"]
+    assert len(timing.rows) == (4 if torch.cuda.is_available() else 1)
+    assert all(r["NCHW"] > 0 and r["channels_last"] > 0 for r in timing.rows)
+    assert "fp32: NCHW" in str(timing) and "x)" in str(timing)
