@@ -120,13 +120,14 @@ def _parity(ns: dict[str, Any], rng: np.random.Generator) -> str:
 
     n, d, classes = int(rng.integers(2, 9)), int(rng.integers(2, 7)), int(rng.integers(2, 6))
     torch.manual_seed(int(rng.integers(2**31)))
-    model = nn.Sequential(nn.Flatten(), nn.Linear(d, classes))
+    linear = nn.Linear(d, classes)
+    model = nn.Sequential(nn.Flatten(), linear)
     x = torch.from_numpy(rng.normal(size=(n, 1, 1, d)).astype(np.float32))
     y = torch.from_numpy(rng.integers(0, classes, n))
     out = need(ns, "forward_backward_torch")(model, x, y)
     logits = model(x)
     loss = nn.functional.cross_entropy(logits, y)
-    grad_w = torch.autograd.grad(loss, model[1].weight)[0].numpy()
+    grad_w = torch.autograd.grad(loss, linear.weight)[0].numpy()
     if abs(float(out["loss"]) - loss.item()) > 1e-5:
         raise fail(
             f"the mean cross-entropy {loss.item():.5f}",
