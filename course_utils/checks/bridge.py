@@ -50,29 +50,37 @@ def _channels_last(ns: dict[str, Any]) -> str:
     return "logical shape kept, values stored channels-last"
 
 
-def _small_nets() -> tuple[Any, Any, np.ndarray]:
+def twin_cnns(
+    shape: tuple[int, int, int], filters: int, classes: int, hidden: int | None = None
+) -> tuple[Any, Any]:
+    """The same small CNN in PyTorch and in Keras, for an input of ``shape`` = (C, H, W) with H and
+    W even: 3x3 conv (padding 1 / "same") -> ReLU -> 2x2 max-pool -> flatten -> dense(``hidden``,
+    if given) -> dense(``classes``). PyTorch's weights are its default initialisation."""
     import keras
-    import torch
     from torch import nn
 
+    c, h, w = shape
+    flat = filters * (h // 2) * (w // 2)
+    dense = [hidden, classes] if hidden else [classes]
+    torch_layers = [nn.Conv2d(c, filters, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten()]
+    for size_in, size_out in zip([flat, *dense[:-1]], dense, strict=True):
+        torch_layers.append(nn.Linear(size_in, size_out))
+    keras_layers = [
+        keras.Input((h, w, c)),
+        keras.layers.Conv2D(filters, 3, padding="same"),
+        keras.layers.ReLU(),
+        keras.layers.MaxPool2D(2),
+        keras.layers.Flatten(),
+        *(keras.layers.Dense(size) for size in dense),
+    ]
+    return nn.Sequential(*torch_layers), keras.Sequential(keras_layers)
+
+
+def _small_nets() -> tuple[Any, Any, np.ndarray]:
+    import torch
+
     torch.manual_seed(0)
-    torch_model = nn.Sequential(
-        nn.Conv2d(2, 3, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(3 * 2 * 3, 5),
-    )
-    keras_model = keras.Sequential(
-        [
-            keras.Input((4, 6, 2)),
-            keras.layers.Conv2D(3, 3, padding="same"),
-            keras.layers.ReLU(),
-            keras.layers.MaxPool2D(2),
-            keras.layers.Flatten(),
-            keras.layers.Dense(5),
-        ]
-    )
+    torch_model, keras_model = twin_cnns((2, 4, 6), filters=3, classes=5)
     x = np.random.default_rng(0).normal(size=(3, 2, 4, 6)).astype(np.float32)
     return torch_model, keras_model, x
 

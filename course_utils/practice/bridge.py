@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.checks.bridge import twin_cnns
 from course_utils.checks.runner import need
-from course_utils.practice.common import as_numpy, attempt, fail
+from course_utils.practice.common import as_numpy, attempt, fail, log_softmax
 
 
 def _distinct(rng: np.random.Generator, count: int = 4) -> list[int]:
@@ -68,34 +69,15 @@ def _channels_last(ns: dict[str, Any], rng: np.random.Generator) -> str:
 
 
 def _port(ns: dict[str, Any], rng: np.random.Generator) -> str:
-    import keras
     import torch
-    from torch import nn
 
     c, h, w = int(rng.integers(1, 4)), 2 * int(rng.integers(2, 5)), 2 * int(rng.integers(2, 5))
     while w == h:
         w += 2
     f, hidden, classes = (int(v) for v in rng.integers(2, 7, size=3))
     torch.manual_seed(int(rng.integers(2**31)))
-    torch_model = nn.Sequential(
-        nn.Conv2d(c, f, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(f * (h // 2) * (w // 2), hidden),
-        nn.Linear(hidden, classes),  # no ReLU between: a few dead units could hide a bad port
-    )
-    keras_model = keras.Sequential(
-        [
-            keras.Input((h, w, c)),
-            keras.layers.Conv2D(f, 3, padding="same"),
-            keras.layers.ReLU(),
-            keras.layers.MaxPool2D(2),
-            keras.layers.Flatten(),
-            keras.layers.Dense(hidden),
-            keras.layers.Dense(classes),
-        ]
-    )
+    # no ReLU between the dense layers: a few dead units could hide a bad port
+    torch_model, keras_model = twin_cnns((c, h, w), f, classes, hidden=hidden)
     weights = {k: v.detach().numpy() for k, v in torch_model.state_dict().items()}
     need(ns, "port_torch_to_keras")(weights, keras_model)
     x = rng.normal(size=(int(rng.integers(2, 6)), c, h, w)).astype(np.float32)
@@ -147,9 +129,7 @@ def _replay(x, y, w, b, lr, batch):  # noqa: ANN001, ANN202
     w, b = w.astype(np.float64).copy(), b.astype(np.float64).copy()
     for i in range(0, len(x), batch):
         xb, yb = x[i : i + batch].astype(np.float64), y[i : i + batch]
-        z = xb @ w.T + b
-        p = np.exp(z - z.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
+        p = np.exp(log_softmax(xb @ w.T + b))
         p[np.arange(len(yb)), yb] -= 1
         g = p / len(yb)
         w, b = w - lr * g.T @ xb, b - lr * g.sum(0)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.grade import grade_file
 from autograder.hidden.base import MAIN
 from autograder.suites import get_suite
-from tests.conftest import reference_code_of
+from tests.conftest import grade_sources, reference_code_of
 
 pytestmark = [pytest.mark.torch, pytest.mark.tensorflow]
 
@@ -32,10 +31,8 @@ def _kill(_=_os._exit(3) if getattr(torch, "__version__", None) else None):
 """
 
 
-def _grade(tmp_path, code, name="submission"):
-    path = tmp_path / f"{name}.py"
-    path.write_text(code)
-    return grade_file(path, "bridge")
+def _grade(tmp_path, code):
+    return grade_sources({"submission": code}, tmp_path, "bridge")["submission"]
 
 
 def _by_name(result):

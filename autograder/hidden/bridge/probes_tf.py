@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Any
 
@@ -12,6 +11,7 @@ from autograder.hidden.bridge import nets
 from autograder.hidden.bridge.plain import forward_backward_out, observe
 from autograder.hidden.common.observe import as_float, describe
 from autograder.hidden.tf2 import probes as tf2_probes
+from autograder.hidden.tf2.probes_model import strict_two_cpus
 from autograder.worker import standins
 from autograder.worker.probe_api import ProbeContext, run_learner
 
@@ -155,12 +155,7 @@ def place_tf(ctx: ProbeContext) -> dict[str, Any]:
     """``place`` a tensor made on /CPU:0 onto a second logical CPU, with soft placement off."""
     import tensorflow as tf
 
-    cpus = tf.config.list_physical_devices("CPU")
-    with contextlib.suppress(RuntimeError, ValueError):  # only possible before the first op
-        tf.config.set_logical_device_configuration(
-            cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
-        )
-    tf.config.set_soft_device_placement(False)
+    strict_two_cpus()
     values = ctx.rng.normal(size=(3, 2)).astype(np.float32)
     with tf.device("/CPU:0"):
         x = tf.constant(values)

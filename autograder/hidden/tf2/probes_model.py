@@ -48,15 +48,22 @@ def _device_kind(value: Any) -> str:
     return match.group(1).upper() if match else f"not a device: {str(value)[:40]!r}"
 
 
-def get_device_real(ctx: ProbeContext) -> dict[str, Any]:
-    """Ask for devices on this machine, then *use* the answer with soft placement off and two
-    logical CPUs: a device that does not exist fails here instead of silently moving to the CPU."""
+def strict_two_cpus() -> None:
+    """Two logical CPUs and soft placement off, so a tensor placed on a device that does not
+    exist fails instead of silently landing elsewhere. Logical devices can only be made before
+    the child's first op; when that has passed, the child keeps one CPU."""
     cpus = tf.config.list_physical_devices("CPU")
-    with contextlib.suppress(RuntimeError, ValueError):  # only possible before the first op
+    with contextlib.suppress(RuntimeError, ValueError):
         tf.config.set_logical_device_configuration(
             cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
         )
     tf.config.set_soft_device_placement(False)
+
+
+def get_device_real(ctx: ProbeContext) -> dict[str, Any]:
+    """Ask for devices on this machine, then *use* the answer with soft placement off and two
+    logical CPUs: a device that does not exist fails here instead of silently moving to the CPU."""
+    strict_two_cpus()
     default = ctx.call("get_device")
     placed, error = "", None
     try:
