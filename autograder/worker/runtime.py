@@ -1,7 +1,12 @@
-"""The worker's main loop: load the learner's code once, then run each probe in a forked child.
+"""The worker's main loop: load the learner's code once, then run the probes in forked children.
 
-A child per probe means a test that crashes, exits or hangs costs that test only, and no state
-leaks from one test into the next. The parent enforces each probe's time limit.
+Probes run in a child, never in the worker itself, so a test that crashes, exits or hangs costs
+that test only; the worker enforces each probe's time limit and forks a new child for the next.
+One child runs probe after probe while it stays as clean as a fresh fork (``hygiene``: bindings
+and working directory put back after each probe; any other change retires it), because a fresh
+TensorFlow child pays its runtime's start again. Probes that must start in a fresh process (they
+configure devices before the first op) are listed in the probes module's ``SOLO_PROBES`` and get
+a child of their own.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import channel
-from autograder.worker import tamper
+from autograder.worker import hygiene, tamper
 from autograder.worker.probe_api import (
     SUBMISSION_FILENAME,
     LearnerError,
@@ -65,15 +70,23 @@ def serve(request_fd: int, response_fd: int, isolation: dict[str, bool] | None =
             "isolation": isolation or {},
         },
     )
-    while True:
-        try:
-            request = receive(request_fd)
-        except channel.ChannelClosed:
-            break
-        if request.get("op") != "probe":
-            break
-        reply = _run_in_child(probes, module, request, baseline)
-        send(response_fd, reply)
+    shared = _SharedChild(probes, module, baseline, closes=(request_fd, response_fd))
+    try:
+        while True:
+            try:
+                request = receive(request_fd)
+            except channel.ChannelClosed:
+                break
+            if request.get("op") != "probe":
+                break
+            if request["name"] in getattr(probes, "SOLO_PROBES", ()):
+                closes = (request_fd, response_fd, *shared.fds())
+                reply = _run_in_child(probes, module, request, baseline, closes)
+            else:
+                reply = shared.run(request)
+            send(response_fd, reply)
+    finally:
+        shared.close()
 
 
 def _load_submission(code: str) -> tuple[types.ModuleType, dict[str, Any] | None]:
@@ -98,52 +111,167 @@ def _load_submission(code: str) -> tuple[types.ModuleType, dict[str, Any] | None
 
 
 def _run_in_child(
-    probes: Any, module: types.ModuleType, request: dict[str, Any], baseline: tamper.Fingerprint
+    probes: Any,
+    module: types.ModuleType,
+    request: dict[str, Any],
+    baseline: tamper.Fingerprint,
+    closes: tuple[int, ...] = (),
 ) -> dict[str, Any]:
-    timeout = float(request.get("timeout", 20.0))
+    """Run one probe in a child of its own (a ``SOLO_PROBES`` probe). The child closes
+    ``closes``, the worker's other pipes: learner code cannot write into the grader's channel."""
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:  # child: run the probe, send one frame, never return
-        os.close(read_fd)
-        _child(probes, module, request, write_fd, timeout, baseline)
+        try:
+            for fd in (read_fd, *closes):
+                os.close(fd)
+            _limit_cpu(float(request.get("timeout", 20.0)))
+            _send_reply(write_fd, _answer(probes, module, request, baseline))
+        finally:
+            os._exit(0)
     os.close(write_fd)
     try:
-        reply = channel.receive(read_fd, deadline=started + timeout)
+        return _await_reply(read_fd, pid, request, started)
+    finally:
+        os.close(read_fd)
+        _reap(pid)
+
+
+class _SharedChild:
+    """A forked child that runs probe after probe, replaced when it dies, hangs, or can no longer
+    be brought back to the state of a fresh fork. It closes ``closes`` (the worker's channel to
+    the grader): learner code cannot write into it."""
+
+    def __init__(
+        self,
+        probes: Any,
+        module: types.ModuleType,
+        baseline: tamper.Fingerprint,
+        closes: tuple[int, ...],
+    ) -> None:
+        self._probes, self._module, self._baseline = probes, module, baseline
+        self._closes = closes
+        self._pid: int | None = None
+        self._to_child = self._from_child = -1
+
+    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self._pid is None:
+            self._start()
+        assert self._pid is not None
+        started = time.monotonic()
+        try:
+            channel.send(self._to_child, request)
+        except channel.ChannelClosed:  # it exited on its own since its last answer
+            self.close()
+            self._start()
+            channel.send(self._to_child, request)
+        reply = _await_reply(self._from_child, self._pid, request, started)
+        if reply["status"] != "ok" or reply.pop("retired", None):
+            self.close()
+        return reply
+
+    def _start(self) -> None:
+        to_child_r, self._to_child = os.pipe()
+        self._from_child, from_child_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                for fd in (self._to_child, self._from_child, *self._closes):
+                    os.close(fd)
+                _serve_probes(self._probes, self._module, self._baseline, to_child_r, from_child_w)
+            finally:
+                os._exit(0)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._pid = pid
+
+    def fds(self) -> tuple[int, ...]:
+        """The worker's ends of the pipes to the child, while it lives."""
+        return () if self._pid is None else (self._to_child, self._from_child)
+
+    def close(self) -> None:
+        if self._pid is None:
+            return
+        for fd in (self._to_child, self._from_child):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        _reap(self._pid)
+        self._pid = None
+
+
+def _serve_probes(
+    probes: Any, module: types.ModuleType, baseline: tamper.Fingerprint, requests: int, replies: int
+) -> None:
+    """In a shared child: answer probe requests until the worker closes the pipe, or until a
+    probe leaves a change that cannot be undone (the reply says so, then the child exits)."""
+    clean = hygiene.CleanState(module, probes)
+    while True:
+        try:
+            request = channel.receive(requests)
+        except channel.ChannelClosed:
+            return
+        _limit_cpu(float(request.get("timeout", 20.0)))
+        reply = _answer(probes, module, request, baseline)
+        try:
+            changes = clean.restore()
+        except Exception as exc:  # noqa: BLE001 - a state we cannot read: start afresh
+            changes = [f"checking the state failed ({type(exc).__name__})"]
+        if changes or reply["status"] != "ok":
+            reply["retired"] = changes or [reply["status"]]
+        sent = _send_reply(replies, reply)
+        if sent.get("retired") or sent["status"] != "ok":
+            return
+
+
+def _limit_cpu(timeout: float) -> None:
+    """CPU seconds for the next probe: what the child used so far plus the probe's time limit
+    (the soft limit, raised before each probe; the worker's wall-clock deadline comes first)."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    seconds = int(used.ru_utime + used.ru_stime + timeout) + 2
+    with contextlib.suppress(ValueError, OSError):
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard != resource.RLIM_INFINITY:
+            seconds = min(seconds, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, hard))
+
+
+def _await_reply(fd: int, pid: int, request: dict[str, Any], started: float) -> dict[str, Any]:
+    timeout = float(request.get("timeout", 20.0))
+    try:
+        reply = channel.receive(fd, deadline=started + timeout)
     except channel.ChannelTimeout:
         reply = {"status": "timeout", "detail": f"no answer within {timeout:.0f} s"}
     except channel.ChannelClosed:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # a child that closed its pipe but lives on
         reply = {"status": "crashed", "detail": _exit_detail(pid)}
     except Exception as exc:  # noqa: BLE001 - a corrupt frame from a tampered child
         reply = {"status": "corrupt", "detail": f"unreadable answer: {exc}"[:300]}
-    finally:
-        os.close(read_fd)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+    if not isinstance(reply, dict) or not isinstance(reply.get("status"), str):
+        reply = {"status": "corrupt", "detail": "an answer that is not a probe's reply"}
     reply["elapsed_s"] = round(time.monotonic() - started, 4)
     return reply
 
 
-def _child(
-    probes: Any,
-    module: types.ModuleType,
-    request: dict[str, Any],
-    fd: int,
-    timeout: float,
-    baseline: tamper.Fingerprint,
-) -> None:
-    cpu = int(timeout) + 2
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _answer(
+    probes: Any, module: types.ModuleType, request: dict[str, Any], baseline: tamper.Fingerprint
+) -> dict[str, Any]:
+    """Run one probe here (in a child) and return its reply."""
     scratch = Path(tempfile.mkdtemp(prefix="probe-", dir=os.getcwd()))
     ctx = ProbeContext(module=module, seed=int(request["seed"]), scratch=scratch)
     try:
         if hasattr(probes, "seed_child"):
             probes.seed_child(ctx.seed)
         obs = probes.PROBES[request["name"]](ctx, **request.get("params", {}))
-        reply = {"status": "ok", "obs": obs}
+        reply: dict[str, Any] = {"status": "ok", "obs": obs}
     except LearnerError as exc:
         reply = {"status": "ok", "obs": {"learner_error": exc.info}}
     except BaseException as exc:  # noqa: BLE001 - the probe met something it did not expect
@@ -151,12 +279,19 @@ def _child(
     replaced = tamper.changed(baseline)
     if replaced:
         reply = {"status": "tampered", "detail": ", ".join(replaced[:5])}
+    return reply
+
+
+def _send_reply(fd: int, reply: dict[str, Any]) -> dict[str, Any]:
+    """Send ``reply``, or say why it cannot be sent; returns what was sent."""
     try:
         channel.send(fd, reply)
+    except channel.ChannelClosed:
+        raise
     except Exception as exc:  # noqa: BLE001 - e.g. an observation we cannot encode
-        channel.send(fd, {"status": "corrupt", "detail": f"cannot encode observation: {exc}"})
-    finally:
-        os._exit(0)
+        reply = {"status": "corrupt", "detail": f"cannot encode observation: {exc}"[:300]}
+        channel.send(fd, reply)
+    return reply
 
 
 def _exit_detail(pid: int) -> str:

@@ -208,3 +208,23 @@ def test_importing_tensorflow_is_refused_in_a_pytorch_run(tmp_path):
     code = "def make_loss():\n    import tensorflow\n"
     test = _by_name(_grade(tmp_path, "tf.py", code))["loss_is_mean_cross_entropy"]
     assert "not available while grading this assignment" in test.message
+
+
+def test_state_one_test_leaves_does_not_reach_the_next(tmp_path, pytorch_reference_code):
+    """Does a function that remembers earlier calls (a module-level list) see only its own test's
+    calls, as if every test had a process of its own? (Probe children are reused only while
+    nothing a later probe could notice has changed.)"""
+    code = pytorch_reference_code + textwrap.dedent(
+        """
+        _SEEN = []
+        _reference_build_model = build_model
+
+        def build_model(in_channels=1, num_classes=10):
+            _SEEN.append(num_classes)
+            if 5 in _SEEN and 7 in _SEEN:
+                raise RuntimeError("state from another test reached this one")
+            return _reference_build_model(in_channels, num_classes)
+        """
+    )
+    result = _grade(tmp_path, "stateful.py", code)
+    assert result.score == result.max_score, [t.message for t in result.tests if t.message]

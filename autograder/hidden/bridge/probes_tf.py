@@ -10,6 +10,7 @@ import numpy as np
 from autograder.hidden.bridge import nets
 from autograder.hidden.bridge.plain import forward_backward_out, observe
 from autograder.hidden.common.observe import as_float, describe
+from autograder.hidden.common.settings import tensorflow_settings as global_state  # noqa: F401
 from autograder.hidden.tf2 import probes as tf2_probes
 from autograder.hidden.tf2.probes_model import strict_two_cpus
 from autograder.worker import standins
@@ -166,6 +167,9 @@ def place_tf(ctx: ProbeContext) -> dict[str, Any]:
         obs[target] = {**describe(moved), "values": observe(moved)["values"]}
     return obs
 
+
+# Logical devices can only be made before a process's first op: this probe needs a fresh child.
+SOLO_PROBES = frozenset({"place_tf"})
 
 PROBES = {
     "layouts_tf": layouts_tf,

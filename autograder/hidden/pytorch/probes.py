@@ -8,6 +8,7 @@ import random
 import numpy as np
 import torch
 
+from autograder.hidden.common.settings import torch_settings as global_state  # noqa: F401
 from autograder.hidden.pytorch import probes_io, probes_loop, probes_nn
 
 

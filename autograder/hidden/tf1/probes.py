@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from autograder.hidden.common import probes_data, probes_report
 from autograder.hidden.tf1 import probes_graph
-from autograder.hidden.tf2.probes import prepare_worker, seed_child  # noqa: F401 - same worker setup
+from autograder.hidden.tf2.probes import (  # noqa: F401 - the same worker setup
+    global_state,
+    prepare_worker,
+    seed_child,
+)
 
 PROBES = {
     **probes_data.PROBES,

@@ -9,6 +9,7 @@ import random
 import numpy as np
 
 from autograder.hidden.common import probes_data, probes_report
+from autograder.hidden.common.settings import tensorflow_settings as global_state  # noqa: F401
 from autograder.hidden.tf2 import probes_model, probes_train
 
 
@@ -45,6 +46,9 @@ def seed_child(seed: int) -> None:
     np.random.seed(seed % 2**32)
     random.seed(seed)
 
+
+# Logical devices can only be made before a process's first op: this probe needs a fresh child.
+SOLO_PROBES = frozenset({"get_device_real"})
 
 PROBES = {
     **probes_data.PROBES,

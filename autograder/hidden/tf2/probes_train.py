@@ -54,7 +54,7 @@ def _digits(
     train = (
         tf.data.Dataset.from_tensor_slices((x[train_idx], y[train_idx]))
         .shuffle(2000, seed=seed)
-        .batch(batch_size)
+        .batch(batch_size, drop_remainder=True)
     )
     test = tf.data.Dataset.from_tensor_slices((x[test_idx], y[test_idx])).batch(128)
     return train, test, x[test_idx], y[test_idx]
