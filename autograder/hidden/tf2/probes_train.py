@@ -42,7 +42,7 @@ def train_step(ctx: ProbeContext) -> dict[str, Any]:
 
 
 def _digits(
-    seed: int, batch_size: int = 32
+    seed: int, batch_size: int = 64
 ) -> tuple[tf.data.Dataset, tf.data.Dataset, np.ndarray, np.ndarray]:
     from course_utils.data import digits_path, load_npz, stratified_split
 
