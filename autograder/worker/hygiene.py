@@ -96,20 +96,26 @@ def _learner_state(module: types.ModuleType) -> dict[str, Any]:
     for name, value in list(vars(module).items()):
         if name.startswith("__") or isinstance(value, types.ModuleType):
             continue
-        wrapped = getattr(value, "python_function", None)  # a tf.function: its Python function
-        if isinstance(wrapped, types.FunctionType):
-            value = wrapped
-        if isinstance(value, types.FunctionType | type):
-            if getattr(value, "__module__", None) != module.__name__:
-                continue  # imported from a library, not the learner's
-            if isinstance(value, type):
-                found[name] = ("class", id(value), _state(dict(vars(value)), 2))
-                continue
         try:
-            found[name] = _state(value)
+            state = _value_state(value, module.__name__)
         except Exception:  # noqa: BLE001 - e.g. a stand-in for a framework this worker lacks
-            found[name] = ("unreadable", type(value).__name__, id(value))
+            state = ("unreadable", type(value).__name__, id(value))
+        if state is not None:
+            found[name] = state
     return found
+
+
+def _value_state(value: Any, module_name: str) -> Any:
+    """``value``'s state, or None for a function or class the learner imported."""
+    wrapped = getattr(value, "python_function", None)  # a tf.function: its Python function
+    if isinstance(wrapped, types.FunctionType):
+        value = wrapped
+    if isinstance(value, types.FunctionType | type):
+        if getattr(value, "__module__", None) != module_name:
+            return None  # imported from a library, not the learner's
+        if isinstance(value, type):
+            return ("class", id(value), _state(dict(vars(value)), 2))
+    return _state(value)
 
 
 def _process_state() -> dict[str, Any]:

@@ -130,7 +130,7 @@ def _run_in_child(
         try:
             for fd in (read_fd, *closes):
                 os.close(fd)
-            _limit_cpu(float(request.get("timeout", 20.0)))
+            _limit_cpu(_timeout(request))
             _send_reply(write_fd, _answer(probes, module, request, baseline))
         finally:
             os._exit(0)
@@ -215,16 +215,16 @@ def _serve_probes(
             request = channel.receive(requests)
         except channel.ChannelClosed:
             return
-        _limit_cpu(float(request.get("timeout", 20.0)))
+        _limit_cpu(_timeout(request))
         reply = _answer(probes, module, request, baseline)
         try:
             changes = clean.restore()
         except Exception as exc:  # noqa: BLE001 - a state we cannot read: start afresh
             changes = [f"checking the state failed ({type(exc).__name__})"]
-        if changes or reply["status"] != "ok":
-            reply["retired"] = changes or [reply["status"]]
+        if changes:
+            reply["retired"] = changes
         sent = _send_reply(replies, reply)
-        if sent.get("retired") or sent["status"] != "ok":
+        if changes or sent["status"] != "ok":  # the worker retires it on either too
             return
 
 
@@ -240,8 +240,12 @@ def _limit_cpu(timeout: float) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, hard))
 
 
+def _timeout(request: dict[str, Any]) -> float:
+    return float(request.get("timeout", 20.0))
+
+
 def _await_reply(fd: int, pid: int, request: dict[str, Any], started: float) -> dict[str, Any]:
-    timeout = float(request.get("timeout", 20.0))
+    timeout = _timeout(request)
     try:
         reply = channel.receive(fd, deadline=started + timeout)
     except channel.ChannelTimeout:
