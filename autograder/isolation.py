@@ -16,8 +16,6 @@ from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _HIDDEN_DIR = PACKAGE_ROOT / "autograder" / "hidden"
-# Grader-only files: expected-value logic, seeds' salt, the mapping of tests to verdicts.
-_GRADER_ONLY = ("base.py", "suite.py", "numerics.py", "verdicts_*.py")
 # Whole directories learners' code has no business reading.
 _SYSTEM_HIDDEN = ("/root", "/home", "/run", "/var/run", "/var/log", "/etc/ssh", "/srv")
 _REPO_HIDDEN = (
@@ -55,16 +53,13 @@ def kept_paths() -> list[str]:
 
 
 def hidden_files() -> list[str]:
-    return sorted(str(p) for pattern in _GRADER_ONLY for p in _HIDDEN_DIR.glob(f"*/{pattern}")) + [
-        str(_HIDDEN_DIR / "base.py"),
-        str(PACKAGE_ROOT / "autograder" / "suites.py"),
-    ]
+    return [str(PACKAGE_ROOT / "autograder" / "suites.py")]
 
 
 def hidden_dirs(extra: Sequence[str | Path]) -> list[str]:
     """System directories, the repository's non-package parts, and ``extra`` (submission and
     results directories). Links are resolved: covering a link would cover its target's name."""
-    dirs = set(_SYSTEM_HIDDEN) | {str(PACKAGE_ROOT / d) for d in _REPO_HIDDEN}
+    dirs = set(_SYSTEM_HIDDEN) | {str(PACKAGE_ROOT / d) for d in _REPO_HIDDEN} | {str(_HIDDEN_DIR)}
     dirs |= {str(p) for p in extra}
     keep = kept_paths()
     found = set()

@@ -1,7 +1,7 @@
-"""Hidden tests: probes (run in the worker) and verdicts (run in the grader).
+"""Grader side of the hidden tests: suites (which probe, which verdict, how many points),
+verdicts, numerics and the seed salt. Numpy only; never imported by a worker.
 
-Never shipped to learners and never imported by ``course_utils``. Per assignment:
-``instances.py`` and ``probes*.py``/``spies.py`` are what a worker imports; ``suite.py``,
-``verdicts_*.py``, ``numerics.py`` and ``base.py`` are grader-only and are hidden from workers.
-This ``__init__`` must stay free of imports: a worker imports it on the way to the probes.
+No worker can read this package in any form (source, bytecode, installed copy): the worker's
+file system is an allow-list that does not contain it. The worker side (probes, spies,
+numpy-only input generators) is ``autograder.probes``.
 """

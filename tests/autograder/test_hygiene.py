@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from autograder.hidden.common import settings
+from autograder.probes.common import settings
 from autograder.worker import hygiene, runtime
 
 LEARNER = textwrap.dedent(

@@ -62,11 +62,11 @@ TESTS = [
 SUITE = Suite(
     assignment="bridge",
     version="bridge-1",
-    probes_module="autograder.hidden.bridge.probes_torch",
+    probes_module="autograder.probes.bridge.probes_torch",
     blocked_modules=["jax"],
     tests=TESTS,
     label="PyTorch",
     more_workers={
-        TF: WorkerSpec("autograder.hidden.bridge.probes_tf", ["jax"], "TensorFlow"),
+        TF: WorkerSpec("autograder.probes.bridge.probes_tf", ["jax"], "TensorFlow"),
     },
 )

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
-from autograder.hidden.bridge import nets
 from autograder.hidden.common.numerics import ce_grad, cross_entropy
+from autograder.probes.bridge import nets
 
 NCHW_TO_NHWC, NHWC_TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
 _KINDS = {"numpy": "numpy", "torch": "torch", "tf": "tensorflow"}

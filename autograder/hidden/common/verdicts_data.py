@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
-from autograder.hidden.common import instances as inst
+from autograder.probes.common import instances as inst
 
 
 def _expected_sha(seed: int) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
-from autograder.hidden.common import instances as inst
+from autograder.probes.common import instances as inst
 
 
 def _history_entries(obs: dict[str, Any]) -> list[dict[str, Any]] | str:

@@ -253,7 +253,7 @@ TESTS = [
 SUITE = Suite(
     assignment="pytorch",
     version="pytorch-1",
-    probes_module="autograder.hidden.pytorch.probes",
+    probes_module="autograder.probes.pytorch.probes",
     blocked_modules=["tensorflow", "keras", "jax"],
     tests=TESTS,
 )

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
-from autograder.hidden.common import instances as inst
 from autograder.hidden.common import verdicts_data as data
+from autograder.probes.common import instances as inst
 
 # -- download ---------------------------------------------------------------------------------
 

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
-from autograder.hidden.common import instances as inst
 from autograder.hidden.common import numerics as num
+from autograder.probes.common import instances as inst
 
 SGD_LR = 0.5  # must match probes_loop.SGD_LR
 _MISMATCH = (

@@ -33,7 +33,7 @@ TESTS = [
 SUITE = Suite(
     assignment="tf1",
     version="tf1-1",
-    probes_module="autograder.hidden.tf1.probes",
+    probes_module="autograder.probes.tf1.probes",
     blocked_modules=["torch", "jax"],
     tests=TESTS,
 )

@@ -46,7 +46,7 @@ TESTS = [
 SUITE = Suite(
     assignment="tf2",
     version="tf2-1",
-    probes_module="autograder.hidden.tf2.probes",
+    probes_module="autograder.probes.tf2.probes",
     blocked_modules=["torch", "jax"],
     tests=TESTS,
 )

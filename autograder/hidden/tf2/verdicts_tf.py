@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
-from autograder.hidden.common import instances as inst
 from autograder.hidden.common import numerics as num
 from autograder.hidden.common import verdicts_data as data
+from autograder.probes.common import instances as inst
 
 SGD_LR = 0.5  # must match probes_train.SGD_LR
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.hidden.common import instances as inst
-from autograder.hidden.common.observe import describe, to_numpy
+from autograder.probes.common import instances as inst
+from autograder.probes.common.observe import describe, to_numpy
 from autograder.worker.probe_api import LearnerError, ProbeContext, contract_error, run_learner
 
 

@@ -8,9 +8,9 @@ import random
 
 import numpy as np
 
-from autograder.hidden.common import probes_data, probes_report
-from autograder.hidden.common.settings import tensorflow_settings as global_state  # noqa: F401
-from autograder.hidden.tf2 import probes_model, probes_train
+from autograder.probes.common import probes_data, probes_report
+from autograder.probes.common.settings import tensorflow_settings as global_state  # noqa: F401
+from autograder.probes.tf2 import probes_model, probes_train
 
 
 def prepare_worker() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from autograder.hidden.common import probes_data
+from autograder.probes.common import probes_data
 from autograder.worker.probe_api import ProbeContext
 
 

@@ -8,9 +8,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from autograder.hidden.common import instances as inst
-from autograder.hidden.common.observe import as_float, describe, to_numpy
-from autograder.hidden.tf2.spies import built_spy
+from autograder.probes.common import instances as inst
+from autograder.probes.common.observe import as_float, describe, to_numpy
+from autograder.probes.tf2.spies import built_spy
 from autograder.worker.probe_api import ProbeContext, contract_error
 
 SGD_LR = 0.5  # must match verdicts_train.SGD_LR

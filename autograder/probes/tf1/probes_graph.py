@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from autograder.hidden.common import instances as inst
-from autograder.hidden.common.observe import describe
+from autograder.probes.common import instances as inst
+from autograder.probes.common.observe import describe
 from autograder.worker.probe_api import (
     LearnerError,
     ProbeContext,

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.hidden.common.observe import as_float, describe, to_numpy  # noqa: F401
+from autograder.probes.common.observe import as_float, describe, to_numpy  # noqa: F401
 
 
 class SpyLinear(nn.Module):

@@ -12,10 +12,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from autograder.hidden.common import instances as inst
-from autograder.hidden.common import probes_data
-from autograder.hidden.common.observe import as_float, describe, to_numpy
-from autograder.hidden.tf2.spies import built_spy, dataset
+from autograder.probes.common import instances as inst
+from autograder.probes.common import probes_data
+from autograder.probes.common.observe import as_float, describe, to_numpy
+from autograder.probes.tf2.spies import built_spy, dataset
 from autograder.worker.probe_api import (
     ProbeContext,
     contract_error,

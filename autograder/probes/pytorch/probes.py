@@ -8,8 +8,8 @@ import random
 import numpy as np
 import torch
 
-from autograder.hidden.common.settings import torch_settings as global_state  # noqa: F401
-from autograder.hidden.pytorch import probes_io, probes_loop, probes_nn
+from autograder.probes.common.settings import torch_settings as global_state  # noqa: F401
+from autograder.probes.pytorch import probes_io, probes_loop, probes_nn
 
 
 def prepare_worker() -> None:

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from autograder.hidden.bridge import nets
-from autograder.hidden.bridge.plain import forward_backward_out, observe
-from autograder.hidden.common.observe import as_float, describe
-from autograder.hidden.common.settings import tensorflow_settings as global_state  # noqa: F401
-from autograder.hidden.tf2 import probes as tf2_probes
-from autograder.hidden.tf2.probes_model import strict_two_cpus
+from autograder.probes.bridge import nets
+from autograder.probes.bridge.plain import forward_backward_out, observe
+from autograder.probes.common.observe import as_float, describe
+from autograder.probes.common.settings import tensorflow_settings as global_state  # noqa: F401
+from autograder.probes.tf2 import probes as tf2_probes
+from autograder.probes.tf2.probes_model import strict_two_cpus
 from autograder.worker import standins
 from autograder.worker.probe_api import ProbeContext, run_learner
 

@@ -10,8 +10,8 @@ from unittest import mock
 import torch
 from torch import nn
 
-from autograder.hidden.common import instances as inst
-from autograder.hidden.pytorch.spies import (
+from autograder.probes.common import instances as inst
+from autograder.probes.pytorch.spies import (
     SpyLinear,
     SpyLoss,
     as_float,

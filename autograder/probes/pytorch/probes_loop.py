@@ -8,10 +8,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.hidden.common import instances as inst
-from autograder.hidden.common import probes_report
-from autograder.hidden.pytorch.probes_nn import placement_run
-from autograder.hidden.pytorch.spies import SpyLinear, as_float, describe, loader, to_numpy
+from autograder.probes.common import instances as inst
+from autograder.probes.common import probes_report
+from autograder.probes.pytorch.probes_nn import placement_run
+from autograder.probes.pytorch.spies import SpyLinear, as_float, describe, loader, to_numpy
 from autograder.worker.probe_api import ProbeContext
 
 SGD_LR = 0.5

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.hidden.common import instances as inst
-from autograder.hidden.common.observe import as_float, describe
+from autograder.probes.common import instances as inst
+from autograder.probes.common.observe import as_float, describe
 from autograder.worker.probe_api import ProbeContext
 from course_utils.events import read_scalars
 

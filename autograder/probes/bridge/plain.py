@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograder.hidden.common.observe import as_float, describe, to_numpy
+from autograder.probes.common.observe import as_float, describe, to_numpy
 from autograder.worker.probe_api import contract_error
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from autograder.hidden.common import probes_data, probes_report
-from autograder.hidden.tf1 import probes_graph
-from autograder.hidden.tf2.probes import (  # noqa: F401 - the same worker setup
+from autograder.probes.common import probes_data, probes_report
+from autograder.probes.tf1 import probes_graph
+from autograder.probes.tf2.probes import (  # noqa: F401 - the same worker setup
     global_state,
     prepare_worker,
     seed_child,

@@ -9,10 +9,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.hidden.bridge import nets
-from autograder.hidden.bridge.plain import forward_backward_out, observe
-from autograder.hidden.common.observe import as_float, describe
-from autograder.hidden.common.settings import torch_settings as global_state  # noqa: F401
+from autograder.probes.bridge import nets
+from autograder.probes.bridge.plain import forward_backward_out, observe
+from autograder.probes.common.observe import as_float, describe
+from autograder.probes.common.settings import torch_settings as global_state  # noqa: F401
 from autograder.worker import standins
 from autograder.worker.probe_api import ProbeContext, contract_error
 
