@@ -61,13 +61,17 @@ def _stems(paths: list[Path]) -> list[str]:
 
 
 def _previous(out: Path | None, stem: str, path: Path, assignment: str) -> SubmissionResult | None:
-    """A result already written for this exact file and this version of the hidden tests."""
+    """A result this grader wrote (its signature verifies) for this exact file and this version
+    of the hidden tests."""
+    from autograder.records import verify
     from autograder.suites import get_suite
 
     if out is None or not (out / f"{stem}.json").is_file():
         return None
     try:
         data = json.loads((out / f"{stem}.json").read_text(encoding="utf-8"))
+        if not verify(data):
+            return None  # not written by this grader (planted, edited, or another key): regrade
         previous = SubmissionResult.from_dict(data)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except (OSError, ValueError, KeyError, TypeError):
@@ -183,6 +187,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         print("dlcourse grade: no .ipynb or .py submissions found", file=sys.stderr)
         return EXIT_USAGE
     out = Path(args.out) if args.out else None
+    clash = _out_inside_submissions(out, args.submissions, paths)
+    if clash:
+        print(f"dlcourse grade: {clash}", file=sys.stderr)
+        return EXIT_USAGE
     engine = _engine(args, out)
     try:
         results = grade_paths(paths, args.assignment, out, resume=not args.force, engine=engine)
@@ -199,6 +207,26 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     for r in unmatched:
         print(f"dlcourse: {r.error}", file=sys.stderr)
     return EXIT_USAGE if unmatched else EXIT_OK
+
+
+def _out_inside_submissions(out: Path | None, given: list[str], paths: list[Path]) -> str:
+    """Why ``out`` may not be used (it lies inside a folder of submissions), or ''.
+
+    Records in ``--out`` are trusted on a rerun (when signed); learners control what is in the
+    submissions' folders, so results never go there."""
+    if out is None:
+        return ""
+    target = out.resolve()
+    folders = {Path(g).resolve() for g in given if Path(g).is_dir()}
+    folders |= {p.resolve().parent for p in paths}
+    for folder in sorted(folders):
+        if target == folder or folder in target.parents:
+            return (
+                f"--out {out} is inside the submissions folder {folder}: results must not be "
+                "written where submissions are (a learner could plant a record there); choose "
+                "a folder outside it, e.g. --out results/"
+            )
+    return ""
 
 
 def _engine(args: argparse.Namespace, out: Path | None) -> Any:

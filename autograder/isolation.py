@@ -6,13 +6,16 @@ The worker enforces this itself in :mod:`autograder.worker.boot` before any lear
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import signal
 import site
 import sys
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _HIDDEN_DIR = PACKAGE_ROOT / "autograder" / "hidden"
@@ -28,7 +31,6 @@ _REPO_HIDDEN = (
     "docs",
     "assignments",
 )
-_HOLD_CANDIDATES = ("/mnt", "/media", "/opt")
 
 
 def mode() -> str:
@@ -38,17 +40,11 @@ def mode() -> str:
 
 
 def kept_paths() -> list[str]:
-    """What the worker needs to run: the interpreter, its packages, and the grader's worker code."""
-    paths = {
-        sys.base_prefix,
-        sys.prefix,
-        str(PACKAGE_ROOT / "autograder"),
-        str(PACKAGE_ROOT / "course_utils"),
-    }
+    """The fallback's second wall (``basic`` mode, no mount namespace): paths the audit hook lets
+    the worker open inside hidden directories (the interpreter, its packages, ``course_utils``)."""
+    paths = {sys.base_prefix, sys.prefix, str(_course_utils_dir())}
     paths.add(os.path.dirname(os.path.realpath(sys.executable)))
-    with contextlib.suppress(AttributeError):
-        paths.update(site.getsitepackages())
-    paths.update(p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p)
+    paths.update(_site_dirs())
     return sorted(os.path.realpath(p) for p in paths)
 
 
@@ -57,9 +53,11 @@ def hidden_files() -> list[str]:
 
 
 def hidden_dirs(extra: Sequence[str | Path]) -> list[str]:
-    """System directories, the repository's non-package parts, and ``extra`` (submission and
-    results directories). Links are resolved: covering a link would cover its target's name."""
-    dirs = set(_SYSTEM_HIDDEN) | {str(PACKAGE_ROOT / d) for d in _REPO_HIDDEN} | {str(_HIDDEN_DIR)}
+    """For the fallback's audit hook: system directories, the repository's non-package parts, the
+    grader side of the package wherever a copy of it lies, and ``extra`` (submission and results
+    directories). With namespaces the worker sees only :func:`view` and none of this exists."""
+    dirs = set(_SYSTEM_HIDDEN) | {str(PACKAGE_ROOT / d) for d in _REPO_HIDDEN}
+    dirs |= {str(_HIDDEN_DIR)} | set(_installed_copies())
     dirs |= {str(p) for p in extra}
     keep = kept_paths()
     found = set()
@@ -75,12 +73,118 @@ def hidden_dirs(extra: Sequence[str | Path]) -> list[str]:
     return sorted(found)
 
 
-def hold_dir() -> str | None:
-    keep = kept_paths()
-    for candidate in _HOLD_CANDIDATES:
-        if os.path.isdir(candidate) and not any(k.startswith(candidate) for k in keep):
-            return candidate
-    return None
+# -- the worker's view of the file system (an allow-list) ---------------------------------------
+
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/sys")
+"""Read-only system trees: programs, shared libraries, and /sys (frameworks read CPU topology)."""
+_ETC_FILES = (
+    "/etc/passwd", "/etc/group", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ld.so.cache",
+    "/etc/ld.so.conf", "/etc/localtime", "/etc/os-release", "/etc/mime.types",
+)  # fmt: skip
+"""What libraries read from /etc (user names, the loader's cache, time zone); nothing else of it."""
+_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty")
+_GPU_DEVICE_GLOBS = ("/dev/nvidia*", "/dev/nvidia-caps/*", "/dev/dri/*")
+
+
+def _course_utils_dir() -> Path:
+    import course_utils
+
+    return Path(course_utils.__file__).resolve().parent
+
+
+def _site_dirs() -> set[str]:
+    dirs: set[str] = set()
+    with contextlib.suppress(AttributeError):
+        dirs.update(site.getsitepackages())
+    packages = ("site-packages", "dist-packages")
+    dirs.update(p for p in sys.path if p and os.path.isdir(p) and any(k in p for k in packages))
+    return {os.path.realpath(d) for d in dirs if os.path.isdir(d)}
+
+
+def _installed_copies() -> list[str]:
+    """``autograder`` folders inside package directories (a non-editable install copies the whole
+    grader, its hidden tests included, into site-packages)."""
+    found = []
+    for base in sorted(_site_dirs()):
+        candidate = os.path.join(base, "autograder")
+        if os.path.isdir(candidate):
+            found.append(candidate)
+    return found
+
+
+@dataclass(frozen=True)
+class View:
+    """What a worker's file system holds: everything else does not exist for it.
+
+    ``dirs`` and ``files`` appear read-only at their own paths, ``links`` are recreated as the
+    same symbolic links, ``cover`` are directories inside an exposed tree replaced by an empty
+    one (the grader's installed copies), ``devices`` are device nodes bound into a private /dev.
+    /tmp, /var/tmp and /dev/shm are private, size-limited and writable; /proc shows the worker's
+    own PID namespace only."""
+
+    dirs: tuple[str, ...]
+    files: tuple[str, ...]
+    links: dict[str, str] = field(default_factory=dict)
+    cover: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dirs": list(self.dirs),
+            "files": list(self.files),
+            "links": dict(self.links),
+            "cover": list(self.cover),
+            "devices": list(self.devices),
+        }
+
+
+def view() -> View:
+    """The allow-list: the interpreter and the third-party packages it imports, ``course_utils``
+    (the course's public code, which learners import too), a few system files, nothing else. No
+    part of ``autograder`` is in it, in any form (source, bytecode, installed copy): the worker
+    imported its own modules before its file system was sealed."""
+    dirs: set[str] = set()
+    links: dict[str, str] = {}
+    for path in _SYSTEM_DIRS:
+        if os.path.islink(path):
+            links[path] = os.readlink(path)
+        elif os.path.isdir(path):
+            dirs.add(path)
+    prefixes = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    dirs |= {os.path.realpath(p) for p in prefixes if os.path.isdir(p)}
+    dirs |= _site_dirs()
+    dirs.add(str(_course_utils_dir()))
+    for path in os.environ.get("LD_LIBRARY_PATH", "").split(":"):
+        if path and os.path.isdir(path):
+            dirs.add(os.path.realpath(path))
+    if PACKAGE_ROOT.as_posix() in dirs:  # a prefix that is the repository itself: never whole
+        dirs.discard(PACKAGE_ROOT.as_posix())
+    files = tuple(sorted(f for f in _ETC_FILES if os.path.isfile(f)))
+    devices = [d for d in _DEVICES if os.path.exists(d)]
+    for pattern in _GPU_DEVICE_GLOBS:
+        devices += sorted(glob.glob(pattern))
+    covered = tuple(c for c in _installed_copies() if any(_inside(c, d) for d in dirs))
+    return View(
+        dirs=tuple(sorted(_outermost(dirs))),
+        files=files,
+        links=links,
+        cover=covered,
+        devices=tuple(d for d in devices if not os.path.isdir(d)),
+    )
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _outermost(dirs: set[str]) -> list[str]:
+    """Drop directories inside another one of the set (they come with it)."""
+    ordered = sorted(dirs, key=len)
+    kept: list[str] = []
+    for d in ordered:
+        if not any(_inside(d, k) for k in kept):
+            kept.append(d)
+    return kept
 
 
 class ProcessCgroup:

@@ -134,5 +134,8 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 
 def write_result(result: SubmissionResult, out_dir: str | Path, stem: str) -> Path:
-    """``out_dir/<stem>.json``, atomically."""
-    return write_json_atomic(Path(out_dir) / f"{stem}.json", result.to_dict())
+    """``out_dir/<stem>.json``, atomically, signed (``autograder.records``) so that a rerun can
+    tell this grader's records from planted ones."""
+    from autograder.records import sign
+
+    return write_json_atomic(Path(out_dir) / f"{stem}.json", sign(result.to_dict()))

@@ -49,6 +49,8 @@ class Limits:
     """How much of the worker's stdout/stderr is kept (the rest is counted and dropped)."""
     tmp_mb: int = 256
     """Size of the worker's private /tmp (its working directory): a disk it cannot overfill."""
+    shm_mb: int = 64
+    """Size of the worker's private /dev/shm (DataLoader workers pass batches through it)."""
     grace_s: float = 5.0
     """Extra time the grader waits beyond a probe's own limit before it kills the worker."""
 
@@ -159,20 +161,24 @@ class Worker:
         """What ``boot.main`` needs; a forked (warm) worker fills in its own fd numbers."""
         limits = self.limits
         full = isolation.mode() == "full"
-        hold = isolation.hold_dir() if full else None
         config = {
             "request_fd": request_fd,
             "response_fd": response_fd,
+            "probes": self.probes_module,
+            "blocked_modules": self.blocked_modules,
+            "prepared": self.zygote is not None,
             "rlimits": {
                 "RLIMIT_FSIZE": limits.file_size_mb * 2**20,
                 "RLIMIT_CORE": 0,
                 "RLIMIT_NOFILE": limits.open_files,
             },
             "namespaces": full,
-            "wanted": {"net": True, "mount": hold is not None, "pid": True},
-            "hold": hold,
+            "wanted": {"net": True, "mount": full, "pid": True},
+            "root": str(self.scratch),
+            "view": isolation.view().to_dict(),
             "scratch": str(self.scratch),
             "tmp_mb": limits.tmp_mb,
+            "shm_mb": limits.shm_mb,
             "hide_dirs": isolation.hidden_dirs(self.private_dirs),
             "hide_files": isolation.hidden_files(),
             "keep": isolation.kept_paths(),
@@ -235,6 +241,9 @@ class Worker:
         if reply.get("op") == "internal_error":
             raise GraderInternalError(f"the grader's probes failed to load:\n{reply.get('detail')}")
         self.isolation = {str(k): bool(v) for k, v in (reply.get("isolation") or {}).items()}
+        if reply.get("fatal"):  # the process that loaded the learner's code died doing it
+            self._kill_group()
+            raise WorkerDied(f"{str(reply['fatal'])[:300]} while loading your code")
         return reply
 
     def probe(self, name: str, seed: int, params: dict[str, Any], timeout: float) -> dict[str, Any]:

@@ -1,28 +1,36 @@
 """The first code a worker process runs: it locks itself in before any learner code exists.
 
-Started as ``python -I -c BOOT PACKAGE_ROOT CONFIG_JSON`` by :mod:`autograder.sandbox`. In order:
+Started as ``python -I -c BOOT PACKAGE_ROOT CONFIG_JSON`` by :mod:`autograder.sandbox` (or forked
+from a warm zygote, which did step 2 already). In order:
 
 1. resource limits (file size, core dumps, open files);
-2. new namespaces where the machine allows them: network (no interface is up: nothing, not even
+2. the assignment's probes and its framework are imported (trusted code; the worker's view of
+   the file system will hold no part of ``autograder``, so everything worker-side is loaded now);
+3. new namespaces where the machine allows them: network (no interface is up: nothing, not even
    loopback, can be reached), mount, PID (the worker is PID 1 of its own tree: it cannot see or
    signal the grader, and every process it starts dies with it), and a user namespace when not
    started as root;
-3. in the mount namespace: a private, size-limited ``/tmp`` as the working directory; hidden
-   directories and files (hidden tests' verdicts, solutions, other submissions, the results
-   directory, home directories) covered by empty mounts; every other mount read-only;
-4. all capabilities dropped, ``no_new_privs`` set, killed if its parent dies;
-5. an audit hook that refuses network calls and opening hidden paths (the fallback where
+4. in the mount namespace, an **allow-list** of the file system (``isolation.view``): a new empty
+   root holding only the interpreter, the installed third-party packages, ``course_utils`` and a
+   few system files, all read-only, with private size-limited ``/tmp``, ``/var/tmp`` and
+   ``/dev/shm`` and a ``/dev`` of a few harmless devices; ``pivot_root`` into it and the old root
+   is detached. Nothing else exists for the worker: no submissions, results, repository or
+   grader module in any form (source, bytecode, installed copy);
+5. all capabilities dropped, ``no_new_privs`` set, killed if its parent dies;
+6. an audit hook that refuses network calls and opening hidden paths (the fallback where
    namespaces are not available, and a second wall where they are);
 
-then it hands over to :func:`autograder.worker.runtime.serve`. Only the standard library is used
-before step 5, and nothing here trusts the learner's code, which is loaded later.
+then it hands over to :func:`autograder.worker.runtime.serve`, which never runs learner code
+itself: that code is loaded only in the probe children it forks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
+import platform
 import resource
 import signal
 import sys
@@ -123,57 +131,83 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def _cover(directories: list[dict], keep: list[str], hold: str) -> None:
-    """Cover each directory with an empty tmpfs, re-exposing the kept paths inside it.
+MNT_DETACH = 2
+_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41}
+"""``pivot_root`` has no libc wrapper: its syscall number per architecture."""
 
-    Outer directories first, so a hidden directory inside a kept one (the repository's tests/
-    inside a kept repository under /root) is covered after the kept one is back in place.
+
+def _bind(source: str, target: str, directory: bool) -> None:
+    if directory:
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.exists(target):
+            open(target, "a").close()  # noqa: SIM115 - a mount point for a file
+    _mount(source, target, None, MS_BIND | (MS_REC if directory else 0))
+
+
+def _tmpfs(target: str, size: str, mode: str = "1777", dev: bool = False) -> None:
+    os.makedirs(target, exist_ok=True)
+    flags = MS_NOSUID | (0 if dev else MS_NODEV)
+    _mount("tmpfs", target, "tmpfs", flags, f"size={size},mode={mode}")
+
+
+def _seal_view(config: dict) -> None:
+    """Replace the file system by an allow-list (``isolation.view``): a new, empty root holding
+    only the exposed paths, read-only, and private writable /tmp, /var/tmp and /dev/shm; then
+    ``pivot_root`` into it and drop the old root entirely, so nothing else exists any more: not
+    the repository, not the grader's hidden tests in any form, not other submissions, not results.
     """
-    for index, entry in enumerate(sorted(directories, key=lambda d: d["path"].count("/"))):
-        directory = entry["path"]
-        if not os.path.isdir(directory) or os.path.islink(directory) or directory == "/":
-            continue
-        inside = [k for k in keep if _under(k, directory) and k != directory and os.path.exists(k)]
-        held = []
-        for n, path in enumerate(inside):
-            spot = os.path.join(hold, f"{index}-{n}")
-            os.makedirs(spot, exist_ok=True)
-            _mount(path, spot, None, MS_BIND | MS_REC)
-            held.append((path, spot))
-        size = entry.get("size", "64k")
-        _mount("tmpfs", directory, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
-        for path, spot in held:
-            os.makedirs(path, exist_ok=True)
-            _mount(spot, path, None, MS_BIND | MS_REC)
-        if not entry.get("writable"):
-            _mount(None, directory, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
-
-
-def _seal_filesystem(config: dict) -> None:
+    view = config["view"]
+    root = config["root"]  # an empty directory private to this worker, on the host
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    hold = config["hold"]  # a directory to park kept paths in while their parent is covered
-    _mount("tmpfs", hold, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0700")
-    covers = [{"path": SANDBOX_TMP, "writable": True, "size": f"{int(config.get('tmp_mb', 256))}m"}]
-    covers += [
-        {"path": p, "writable": p in ("/dev/shm", "/var/tmp"), "size": "1m"}
-        for p in ("/dev/shm", "/var/tmp")
-    ]
-    covers += [{"path": p} for p in config.get("hide_dirs", [])]
-    _cover(covers, config.get("keep", []), hold)
-    for path in config.get("hide_files", []):
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    for directory in view["dirs"]:
+        if os.path.isdir(directory):
+            _bind(directory, root + directory, True)
+    for path in view["files"]:
         if os.path.isfile(path):
-            _mount("/dev/null", path, None, MS_BIND)
-    ours: set[str] = {str(c["path"]) for c in covers} | {"/proc", hold}
-    for point, flags in _mountinfo():
-        if any(_under(point, o) for o in ours):
-            continue
-        # read-only everywhere else: results, other submissions, the grader's own files
-        _libc.mount(None, point.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, None)
+            _bind(path, root + path, False)
+    for path, target in view["links"].items():
+        os.makedirs(os.path.dirname(root + path), exist_ok=True)
+        os.symlink(target, root + path)
+    for path in view["cover"]:
+        if os.path.isdir(root + path):
+            _mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
+    _tmpfs(root + "/dev", "64k", "0755", dev=True)
+    for device in view["devices"]:
+        with contextlib.suppress(OSError):
+            _bind(device, root + device, False)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):  # fmt: skip
+        os.symlink(target, f"{root}/dev/{name}")
+    _tmpfs(root + "/dev/shm", f"{int(config.get('shm_mb', 64))}m")
+    _tmpfs(root + SANDBOX_TMP, f"{int(config.get('tmp_mb', 256))}m")
+    _tmpfs(root + "/var/tmp", "1m")
+    os.makedirs(root + "/proc", exist_ok=True)
+    old = root + "/.old-root"
+    os.makedirs(old, exist_ok=True)
+    number = _PIVOT_ROOT.get(platform.machine())
+    if number is None or _libc.syscall(number, root.encode(), old.encode()) != 0:
+        raise OSError(ctypes.get_errno(), "pivot_root into the worker's view failed")
+    os.chdir("/")
+    _check(_libc.umount2(b"/.old-root", MNT_DETACH), "detach the old root")
+    os.rmdir("/.old-root")
 
 
 def _mount_proc() -> None:
     """A /proc that shows the new PID namespace only."""
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def _read_only_everywhere() -> None:
+    """Every mount read-only except the worker's own scratch space (/tmp, /var/tmp, /dev/shm)
+    and /proc; each keeps its other flags (a locked flag cannot be dropped)."""
+    writable = (SANDBOX_TMP, "/var/tmp", "/dev/shm", "/proc")
+    for point, flags in _mountinfo():
+        if any(_under(point, w) for w in writable):
+            continue
+        _libc.mount(None, point.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, None)
 
 
 class _CapHeader(ctypes.Structure):
@@ -230,12 +264,39 @@ def _audit_hook(hidden: tuple[str, ...], keep: tuple[str, ...]):  # noqa: ANN202
     return hook
 
 
+def _load_probes(config: dict, response_fd: int):  # noqa: ANN202
+    """Import the assignment's probes (and with them the framework) before the file system is
+    sealed: the worker's view holds no part of ``autograder``, so every worker-side module must
+    be in memory by then. A warm worker's zygote did this already. Trusted code only: no learner
+    code exists yet. A failure is a bug of ours: reported as such, then the worker stops."""
+    import importlib
+    import traceback
+
+    name = config["probes"]
+    try:
+        if name in sys.modules and config.get("prepared"):
+            return sys.modules[name]
+        for blocked in config.get("blocked_modules", []):
+            sys.modules[blocked] = None  # type: ignore[assignment]
+        probes = importlib.import_module(name)
+        probes.prepare_worker()
+        importlib.import_module("autograder.worker.runtime")
+        return probes
+    except Exception:  # noqa: BLE001
+        from autograder import channel
+
+        detail = traceback.format_exc()[-2000:]
+        channel.send(response_fd, {"op": "internal_error", "detail": detail})
+        os._exit(0)
+
+
 def main(config_json: str) -> None:
     config = json.loads(config_json)
     request_fd, response_fd = config["request_fd"], config["response_fd"]
     if config.get("cgroup"):  # join the process-count cgroup before anything forks
         _write(os.path.join(config["cgroup"], "cgroup.procs"), str(os.getpid()))
     _set_limits(config.get("rlimits", {}))
+    probes = _load_probes(config, response_fd)
     granted = dict.fromkeys(("net", "mount", "pid"), False)
     if config.get("namespaces", True):
         granted = _unshare(config.get("wanted", {"net": True, "mount": True, "pid": True}))
@@ -244,21 +305,25 @@ def main(config_json: str) -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if granted["mount"]:
         try:
-            _seal_filesystem(config)
-            if granted["pid"]:
-                _mount_proc()
-            os.makedirs(WORKDIR, exist_ok=True)
+            _seal_view(config)
+            _mount_proc()
+            _read_only_everywhere()
         except OSError:
             granted["mount"] = False  # reported to the grader; the audit hook still hides paths
     for workdir in (WORKDIR, config["scratch"], "/"):
+        with contextlib.suppress(OSError):
+            os.makedirs(workdir, exist_ok=True)
         if os.path.isdir(workdir) and os.access(workdir, os.W_OK):
             os.chdir(workdir)
             break
     os.environ.update({"HOME": os.getcwd(), "TMPDIR": os.getcwd(), "MPLCONFIGDIR": os.getcwd()})
+    import tempfile
+
+    tempfile.tempdir = None  # forget a temporary directory found before sealing (the zygote's)
     if config.get("namespaces", True):
         _drop_privileges()
     hidden = tuple(config.get("hide_dirs", [])) + tuple(config.get("hide_files", []))
     sys.addaudithook(_audit_hook(hidden, tuple(config.get("keep", []))))
     from autograder.worker.runtime import serve
 
-    serve(request_fd, response_fd, isolation={k: v for k, v in granted.items() if v})
+    serve(request_fd, response_fd, probes, isolation={k: v for k, v in granted.items() if v})

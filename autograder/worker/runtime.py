@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import ctypes
 import gc
-import importlib
 import os
 import resource
 import signal
 import sys
 import tempfile
 import time
-import traceback
 import types
 from pathlib import Path
 from typing import Any
@@ -46,36 +45,34 @@ def _block_imports(blocked: list[str]) -> None:
         sys.modules[name] = None  # type: ignore[assignment]
 
 
-def serve(request_fd: int, response_fd: int, isolation: dict[str, bool] | None = None) -> None:
-    """Answer the grader's requests until it says ``exit`` or closes the pipe."""
+PR_SET_DUMPABLE = 4
+
+
+def serve(
+    request_fd: int, response_fd: int, probes: Any, isolation: dict[str, bool] | None = None
+) -> None:
+    """Answer the grader's requests until it says ``exit`` or closes the pipe.
+
+    This process (the supervisor) holds the channel to the grader and never runs learner code:
+    the learner's definitions are loaded only in the probe children it forks, which close the
+    channel first. It is not dumpable, so no child (all capabilities dropped) can open its file
+    descriptors through ``/proc/1/fd``, read its memory or attach to it. What a child answers
+    comes back through a pipe of its own and is decoded, bounded, and sent on as fresh frames.
+    """
     send, receive = channel.send, channel.receive
     load = receive(request_fd)
-    _block_imports(load.get("blocked_modules", []))
-    try:
-        probes = importlib.import_module(load["probes"])
-        probes.prepare_worker()
-    except Exception:  # noqa: BLE001 - a bug of ours, not of the learner: say so
-        send(response_fd, {"op": "internal_error", "detail": traceback.format_exc()[-2000:]})
-        return
-    baseline = tamper.fingerprint()
-    module, error = _load_submission(load["code"])
-    names = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("__"))
-    send(
-        response_fd,
-        {
-            "op": "loaded",
-            "ok": error is None,
-            "error": error,
-            "names": names,
-            "tampered": tamper.changed(baseline),
-            "isolation": isolation or {},
-        },
-    )
-    # Everything alive now (frameworks, probes, the learner's definitions) stays as it is: the
-    # children's garbage collector need not walk it (faster), nor write to it (pages stay shared).
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    tamper.protect()
+    # Everything alive now (frameworks, probes) stays as it is: the children's garbage collector
+    # need not walk it (faster), nor write to it (pages stay shared).
     gc.freeze()
-    shared = _SharedChild(probes, module, baseline, closes=(request_fd, response_fd))
+    shared = _SharedChild(probes, load["code"], closes=(request_fd, response_fd))
     try:
+        loaded = shared.start()
+        send(response_fd, {**loaded, "isolation": isolation or {}})
+        if loaded.get("fatal"):
+            return
         while True:
             try:
                 request = receive(request_fd)
@@ -85,12 +82,38 @@ def serve(request_fd: int, response_fd: int, isolation: dict[str, bool] | None =
                 break
             if request["name"] in getattr(probes, "SOLO_PROBES", ()):
                 closes = (request_fd, response_fd, *shared.fds())
-                reply = _run_in_child(probes, module, request, baseline, closes)
+                reply = _run_in_child(probes, load["code"], request, closes)
             else:
                 reply = shared.run(request)
             send(response_fd, reply)
     finally:
         shared.close()
+
+
+def _hide_grader() -> None:
+    """In a probe child, before learner code exists: no module of the grader is in
+    ``sys.modules`` any more (the probes keep working: their functions hold their globals), and
+    none can be imported (the worker's file system holds no part of ``autograder``), so
+    ``import autograder...`` fails as an import of a missing module does."""
+    for name in [n for n in sys.modules if n == "autograder" or n.startswith("autograder.")]:
+        del sys.modules[name]
+    sys.modules.pop("submission", None)
+
+
+def _child_setup(closes: tuple[int, ...]) -> tuple[tamper.Fingerprint, types.ModuleType, Any]:
+    """In a freshly forked probe child: close the worker's channel, hide the grader, take the
+    tamper baseline, then load the learner's definitions. Returns (baseline, module, error)."""
+    for fd in closes:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _hide_grader()
+    baseline = tamper.fingerprint()
+    module, error = _load_submission(_CODE.pop())
+    return baseline, module, error
+
+
+_CODE: list[str] = []
+"""The learner's source, handed to a child right after fork (the supervisor never executes it)."""
 
 
 def _load_submission(code: str) -> tuple[types.ModuleType, dict[str, Any] | None]:
@@ -99,7 +122,7 @@ def _load_submission(code: str) -> tuple[types.ModuleType, dict[str, Any] | None
     every definition after it. The first error is reported."""
     module = types.ModuleType("submission")
     module.__file__ = SUBMISSION_FILENAME
-    sys.modules["submission"] = module
+    sys.modules["submission"] = module  # pickling and inspect find the learner's classes
     first_error = None
     try:
         statements = ast.parse(code, SUBMISSION_FILENAME).body
@@ -116,24 +139,26 @@ def _load_submission(code: str) -> tuple[types.ModuleType, dict[str, Any] | None
 
 def _run_in_child(
     probes: Any,
-    module: types.ModuleType,
+    code: str,
     request: dict[str, Any],
-    baseline: tamper.Fingerprint,
     closes: tuple[int, ...] = (),
 ) -> dict[str, Any]:
-    """Run one probe in a child of its own (a ``SOLO_PROBES`` probe). The child closes
-    ``closes``, the worker's other pipes: learner code cannot write into the grader's channel."""
+    """Run one probe in a child of its own (a ``SOLO_PROBES`` probe), which loads the learner's
+    code itself. The child closes ``closes``, the worker's other pipes: learner code cannot write
+    into the grader's channel."""
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
+    _CODE[:] = [code]
     pid = os.fork()
-    if pid == 0:  # child: run the probe, send one frame, never return
+    if pid == 0:  # child: load, run the probe, send one frame, never return
         try:
-            for fd in (read_fd, *closes):
-                os.close(fd)
+            os.close(read_fd)
+            baseline, module, _ = _child_setup(closes)
             _limit_cpu(_timeout(request))
             _send_reply(write_fd, _answer(probes, module, request, baseline))
         finally:
             os._exit(0)
+    _CODE.clear()
     os.close(write_fd)
     try:
         return _await_reply(read_fd, pid, request, started)
@@ -143,63 +168,95 @@ def _run_in_child(
 
 
 class _SharedChild:
-    """A forked child that runs probe after probe, replaced when it dies, hangs, or can no longer
-    be brought back to the state of a fresh fork. It closes ``closes`` (the worker's channel to
-    the grader): learner code cannot write into it."""
+    """A forked child that loads the learner's code and runs probe after probe, replaced when it
+    dies, hangs, or can no longer be brought back to the state of a fresh fork. It closes
+    ``closes`` (the worker's channel to the grader): learner code cannot write into it."""
 
-    def __init__(
-        self,
-        probes: Any,
-        module: types.ModuleType,
-        baseline: tamper.Fingerprint,
-        closes: tuple[int, ...],
-    ) -> None:
-        self._probes, self._module, self._baseline = probes, module, baseline
+    def __init__(self, probes: Any, code: str, closes: tuple[int, ...]) -> None:
+        self._probes, self._code = probes, code
         self._closes = closes
         self._pid: int | None = None
         self._to_child = self._from_child = -1
 
+    def start(self) -> dict[str, Any]:
+        """Fork a child and wait until it has loaded the learner's code; returns its ``loaded``
+        report (``fatal`` set when the child died while loading)."""
+        to_child_r, self._to_child = os.pipe()
+        self._from_child, from_child_w = os.pipe()
+        _CODE[:] = [self._code]
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(self._to_child)
+                os.close(self._from_child)
+                baseline, module, error = _child_setup(self._closes)
+                names = sorted(
+                    k for k, v in vars(module).items() if callable(v) and not k.startswith("__")
+                )
+                report = {
+                    "op": "loaded",
+                    "ok": error is None,
+                    "error": error,
+                    "names": names,
+                    "tampered": tamper.changed(baseline),
+                }
+                _send_reply(from_child_w, report)
+                _serve_probes(self._probes, module, baseline, to_child_r, from_child_w)
+            finally:
+                os._exit(0)
+        _CODE.clear()
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._pid = pid
+        try:
+            loaded = channel.receive(self._from_child)
+        except channel.ChannelClosed:
+            detail = _exit_detail(pid)
+            self._pid = None
+            self.close_fds()
+            return {"op": "loaded", "ok": False, "fatal": f"the process loading your code {detail}"}
+        except Exception as exc:  # noqa: BLE001 - a corrupt frame from load-time code
+            self.close()
+            return {"op": "loaded", "ok": False, "fatal": f"unreadable answer: {exc}"[:300]}
+        if not isinstance(loaded, dict) or loaded.get("op") != "loaded":
+            self.close()
+            return {"op": "loaded", "ok": False, "fatal": "an answer that is not a load report"}
+        return loaded
+
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
-        if self._pid is None:
-            self._start()
-        assert self._pid is not None
         started = time.monotonic()
+        if self._pid is None:
+            report = self.start()
+            if report.get("fatal"):
+                return {"status": "crashed", "detail": str(report["fatal"])}
+        assert self._pid is not None
         try:
             channel.send(self._to_child, request)
         except channel.ChannelClosed:  # it exited on its own since its last answer
             self.close()
-            self._start()
+            report = self.start()
+            if report.get("fatal"):
+                return {"status": "crashed", "detail": str(report["fatal"])}
+            assert self._pid is not None
             channel.send(self._to_child, request)
         reply = _await_reply(self._from_child, self._pid, request, started)
         if reply["status"] != "ok" or reply.pop("retired", None):
             self.close()
         return reply
 
-    def _start(self) -> None:
-        to_child_r, self._to_child = os.pipe()
-        self._from_child, from_child_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                for fd in (self._to_child, self._from_child, *self._closes):
-                    os.close(fd)
-                _serve_probes(self._probes, self._module, self._baseline, to_child_r, from_child_w)
-            finally:
-                os._exit(0)
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self._pid = pid
-
     def fds(self) -> tuple[int, ...]:
         """The worker's ends of the pipes to the child, while it lives."""
         return () if self._pid is None else (self._to_child, self._from_child)
 
-    def close(self) -> None:
-        if self._pid is None:
-            return
+    def close_fds(self) -> None:
         for fd in (self._to_child, self._from_child):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+    def close(self) -> None:
+        if self._pid is None:
+            return
+        self.close_fds()
         _reap(self._pid)
         self._pid = None
 

@@ -68,16 +68,27 @@ def _entries(prefix: str, namespace: dict) -> dict[str, int]:
     return out
 
 
+_PROTECTED: list[tuple[str, ModuleType]] = []
+"""The modules to watch, remembered by :func:`protect` while the grader's are still in
+``sys.modules`` (a probe child removes them before learner code exists)."""
+
+
+def protect() -> None:
+    """Remember which modules to fingerprint: the protected framework modules and every module
+    of ours. Called once in the worker, before any child is forked."""
+    names = [m for m in _MODULES if m in sys.modules]
+    names += [m for m in list(sys.modules) if m.split(".")[0] in _OURS and m != "submission"]
+    _PROTECTED[:] = [(n, sys.modules[n]) for n in dict.fromkeys(names) if sys.modules.get(n)]
+
+
 def fingerprint() -> Fingerprint:
     """Identity of every function, class and submodule reachable from the protected modules."""
     found: Fingerprint = {}
-    names = [m for m in _MODULES if m in sys.modules]
-    names += [m for m in list(sys.modules) if m.split(".")[0] in _OURS and m != "submission"]
-    for name in names:
-        module = sys.modules.get(name)
-        if module is None:
-            continue
-        found[f"sys.modules[{name}]"] = id(module)
+    if not _PROTECTED:
+        protect()
+    for name, module in _PROTECTED:
+        if name.split(".")[0] not in _OURS:  # a framework module swapped in sys.modules
+            found[f"sys.modules[{name}]"] = id(sys.modules.get(name))
         found.update(_entries(name, vars(module)))
     for module_name, class_name in _CLASSES:
         cls = getattr(sys.modules.get(module_name), class_name, None)

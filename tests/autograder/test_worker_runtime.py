@@ -88,20 +88,21 @@ def hang():
 
 @pytest.fixture
 def worker(tmp_path, monkeypatch):
-    """A worker's state: the learner's module loaded, the tamper baseline, a shared child."""
+    """A worker's state: the probes imported, the modules to watch remembered, a shared child
+    that loads the learner's code itself (this process, like the worker, never runs it)."""
     monkeypatch.chdir(tmp_path)
     probes = _probes()
-    baseline = tamper.fingerprint()
-    module, error = runtime._load_submission(LEARNER)
-    assert error is None
+    tamper.protect()
     grader_r, grader_w = os.pipe()  # stands for the worker's channel to the grader
-    shared = runtime._SharedChild(probes, module, baseline, closes=(grader_w,))
+    shared = runtime._SharedChild(probes, LEARNER, closes=(grader_w,))
+    loaded = shared.start()
+    assert loaded["ok"], loaded
 
     def run(probe: str, timeout: float = 10.0, **params):
         request = {"name": probe, "seed": 1, "params": params, "timeout": timeout}
         if probe in probes.SOLO_PROBES:
             closes = (grader_w, *shared.fds())
-            return runtime._run_in_child(probes, module, request, baseline, closes)
+            return runtime._run_in_child(probes, LEARNER, request, closes)
         return shared.run(request)
 
     run.grader_channel = grader_w

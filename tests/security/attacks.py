@@ -251,10 +251,14 @@ ATTACKS: dict[str, str] = {
     "forge_the_channel": at_load(
         """
         import sys
-        channel = sys.modules.get("autograder.channel")
+        channel, frame = sys.modules.get("autograder.channel"), sys._getframe()
+        while channel is None and frame is not None:  # the grader's modules are hidden: walk up
+            found = frame.f_globals.get("channel")
+            if getattr(found, "__name__", "") == "autograder.channel":
+                channel = found
+            frame = frame.f_back
         if channel is not None:
-            _send = channel.send
-            def send(fd, obj):
+            def send(fd, obj, _send=channel.send):  # a default: class-body names are not seen
                 if isinstance(obj, dict) and obj.get("status") == "ok":
                     obj = {"status": "ok", "obs": {"value": 1.0, "is_dict": True}}
                 return _send(fd, obj)

@@ -4,7 +4,6 @@ honest submission graded in the same batch."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import threading
@@ -18,7 +17,7 @@ from autograder.cli import grade_paths
 from autograder.engines import LocalEngine
 from autograder.extract import extract
 from autograder.grade import grade_file
-from autograder.isolation import PACKAGE_ROOT, hidden_files
+from autograder.isolation import PACKAGE_ROOT
 from autograder.reader import read_submission
 from tests.conftest import ROOT
 from tests.security.attacks import ATTACKS, render
@@ -184,9 +183,15 @@ def test_files_outside_the_sandbox_are_intact(batch):
 
 
 def test_hidden_files_exist_where_the_worker_cannot_read_them():
-    """Are the grader-only files real files on the host (so hiding them is meaningful)?"""
-    files = hidden_files()
-    assert any(f.endswith("suite.py") for f in files) and all(os.path.isfile(f) for f in files)
+    """Are the grader-only modules real files on the host, outside every path of the worker's
+    view (so hiding them is meaningful)?"""
+    from autograder.isolation import view
+
+    files = sorted((PACKAGE_ROOT / "autograder" / "hidden").rglob("*.py"))
+    exposed = view()
+    assert any(f.name == "suite.py" for f in files) and all(f.is_file() for f in files)
+    for f in files:
+        assert not any(f.is_relative_to(d) for d in exposed.dirs), f
 
 
 @pytest.mark.parametrize(
