@@ -29,15 +29,31 @@ plain JSON types and arrays of numeric dtypes come back, and a frame over any of
   for non-finite floats); bare ``NaN``/``Infinity`` literals, and numbers of more than 64
   characters, are refused.
 
-Limits and why. Honest frames measured on this machine (grader side, every frame the grader
-decoded while grading the reference, an alternative and mutants of each assignment, 2026-12-01;
-``pytorch`` / ``tf2`` / ``tf1`` / ``bridge``):
+Limits and why. Largest honest frames, measured 2026-12-01 by recording every frame the grader
+decoded while grading the reference, one correct alternative and two mutants of each assignment
+(16 submissions, 304 frames; objects = the ``1 + count([{,:)`` bound the pre-scan uses):
 
-    largest frame (bytes)  see docs/security.md "Limits and why" for the table
-    deepest nesting, most objects, longest text string, largest array (elements, bytes)
+    assignment   bytes     depth  objects  text string  array elements  array bytes  dims
+    pytorch      212,760   7      508      220          9,600           38,400       4
+    tf2          212,634   7      508      75           9,600           38,400       4
+    tf1          212,634   6      213      75           9,600           38,400       4
+    bridge       27,590    8      609      44           945             3,780        4
 
-and the chosen limits are :data:`LIMITS` (each is >= 8x the largest honest value, or bounded by
-what the grader itself sends: the ``load`` request carries the learner's code).
+    limit (LIMITS)       value      margin over the largest honest value
+    max_bytes            16 MiB     79x (and room for the ``load`` request's code, ~13 KB today)
+    max_depth            32         4x (deeper needs no honest observation; cheap to allow)
+    max_objects          100,000    164x; at most ~20 MB of Python objects per frame
+    max_string_chars     4 Mi       the grader's ``load`` request carries the learner's code
+                                    (13,127 characters for the PyTorch reference): 300x that
+    max_escaped_chars    4 Mi       same code, if it holds non-Latin-1 text (4 bytes a char max)
+    max_array_elements   2 Mi       218x
+    max_array_bytes      8 MiB      218x
+    max_array_dims       8          2x
+
+Worst case, a frame the limits accept costs the reader about 16 MiB (its bytes) + 16 MiB (the
+text) + ~20 MB (objects) + 16 MiB (strings) + 8 MiB (an array): under 100 MB, against ~3 GB
+for a 63 MB frame of empty lists before these limits. The same limits hold where the worker
+reads (the grader's requests, a probe child's answers), which are no bigger.
 """
 
 from __future__ import annotations
@@ -150,7 +166,7 @@ def _refuse(what: str, got: int, limit: str, value: int) -> CodecError:
     )
 
 
-def _object_bound(raw: bytes | bytearray | memoryview) -> int:
+def _object_bound(raw: bytes | bytearray) -> int:
     return 1 + sum(raw.count(c) for c in (b"[", b"{", b",", b":"))
 
 
@@ -175,7 +191,10 @@ def _check_strings(raw: bytes | bytearray, limits: Limits) -> bytes | bytearray:
             escaped += chars
             if escaped > limits.max_escaped_chars:
                 raise _refuse(
-                    "text with \\u escapes of", escaped, "max_escaped_chars", limits.max_escaped_chars
+                    "text with \\u escapes of",
+                    escaped,
+                    "max_escaped_chars",
+                    limits.max_escaped_chars,
                 )
         pieces.append(raw[last : start + 1])
         last = end - 1

@@ -42,20 +42,26 @@ HOSTILE = {
     # 100k brackets are over max_objects already; 50k deep is under it and refused for depth
     "100k deep": (_framed("b'[' * 100_000 + b']' * 100_000"), CodecError, "max_objects"),
     "50k deep": (_framed("b'[' * 50_000 + b']' * 50_000"), CodecError, "max_depth"),
-    "5 million tiny objects": (_framed("b'[' + b'0,' * 5_000_000 + b'0]'"), CodecError, "max_objects"),
+    "5 million tiny objects": (
+        _framed("b'[' + b'0,' * 5_000_000 + b'0]'"),
+        CodecError,
+        "max_objects",
+    ),
     "5 million empty strings": (
         _framed("b'[' + b'\"\",' * 5_000_000 + b'\"\"]'"),
         CodecError,
         "max_objects",
     ),
     "fake array header of shape [10**12]": (
-        _framed(
-            "b'{\"__ndarray__\": {\"dtype\": \"float64\", \"shape\": [1000000000000], \"data\": \"\"}}'"
-        ),
+        _framed('b\'{"__ndarray__": {"dtype": "float64", "shape": [1000000000000], "data": ""}}\''),
         CodecError,
         "max_array_elements",
     ),
-    "length header claiming 4 GB": ("struct.pack('>I', 2**32 - 1) + b'[1]'", CodecError, "max_bytes"),
+    "length header claiming 4 GB": (
+        "struct.pack('>I', 2**32 - 1) + b'[1]'",
+        CodecError,
+        "max_bytes",
+    ),
     "truncated frame": ("struct.pack('>I', 1000) + b'[1, 2'", channel.ChannelClosed, "5/1000"),
     "invalid UTF-8": (_framed("b'[\"\\xff\\xfe\\xfd\"]'"), CodecError, "not ASCII"),
     "__float__ with a 1 MB string": (
@@ -68,7 +74,11 @@ HOSTILE = {
         CodecError,
         "max_string_chars",
     ),
-    "a number of a million digits": (_framed("b'[' + b'9' * 1_000_000 + b']'"), CodecError, "number"),
+    "a number of a million digits": (
+        _framed("b'[' + b'9' * 1_000_000 + b']'"),
+        CodecError,
+        "number",
+    ),
 }
 
 _WRITER = """
@@ -166,9 +176,7 @@ def test_an_honest_frame_near_the_limits_still_arrives():
     )
     r, w = os.pipe()
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    writer = subprocess.Popen(
-        [sys.executable, "-c", _WRITER, str(w), expr], pass_fds=(w,), env=env
-    )
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(w), expr], pass_fds=(w,), env=env)
     os.close(w)
     try:
         got = channel.receive(r, deadline=time.monotonic() + 60)
@@ -177,3 +185,110 @@ def test_an_honest_frame_near_the_limits_still_arrives():
         writer.wait(timeout=60)
     assert got["a"].shape == (1_000_000,) and float(got["a"].sum()) == 1_000_000
     assert got["b"] == list(range(50_000))
+
+
+# -- end to end: a submission that writes such a frame into the worker's response pipe ----------
+
+_FIND_AND_WRITE = """
+class _Attack:
+    import gc, os, struct, sys
+    payload = b"[" + b"[]," * ({size} // 3) + b"[]]"
+    frame = struct.pack(">I", len(payload)) + payload
+    fds = []
+    if {walk}:  # the response fd is an int local of a caller (worker/runtime.py: serve)
+        f = sys._getframe()
+        while f is not None:
+            for name in ("response_fd", "resp_w", "fd"):
+                value = f.f_locals.get(name)
+                if type(value) is int and value > 2 and value not in fds:
+                    fds.append(value)
+            f = f.f_back
+    paths = []
+    if {brute}:  # or any fd at all, directly or through /proc
+        fds += [n for n in range(3, 51) if n not in fds]
+        paths = ["/proc/%s/fd/%d" % (p, n) for p in ("1", "self") for n in range(3, 51)]
+    written = []
+    for fd in fds:
+        try:
+            view = memoryview(frame)
+            while view:
+                view = view[os.write(fd, view):]
+            written.append(fd)
+        except OSError:
+            pass
+    for path in paths:
+        try:
+            with open(path, "wb", buffering=0) as out:
+                out.write(frame)
+            written.append(path)
+        except OSError:
+            pass
+"""
+
+FRAME_ATTACKS = {
+    # 63 MB: today's byte cap would take it; the new one refuses it from its header
+    "frame_63mb_via_caller_frames": {"size": 63_000_000, "walk": True, "brute": False},
+    # 15 MB: under the byte cap, millions of objects: refused by the pre-scan
+    "frame_15mb_via_caller_frames": {"size": 15_000_000, "walk": True, "brute": False},
+    "frame_15mb_to_every_fd_and_proc": {"size": 15_000_000, "walk": False, "brute": True},
+}
+
+
+class _Sampler(PeakRss):
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.01)
+
+
+@pytest.mark.torch
+@pytest.mark.slow
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_submission_writing_a_hostile_frame_costs_only_itself(warm, tmp_path):
+    """Graded first, two at a time, beside the reference: does the attacker earn no more than
+    the stub, the reference keep full marks, every file get a result, and the grader's own RSS
+    stay under 1 GB?"""
+    from autograder.cli import grade_paths
+    from autograder.engines import LocalEngine
+    from autograder.extract import extract
+    from autograder.reader import read_submission
+    from tests.conftest import ROOT
+    from tests.security.test_hostile_submissions import _full_isolation_available
+
+    if not _full_isolation_available():
+        pytest.skip("this machine refuses namespaces: hostile code would run unconfined here")
+    subs, out = tmp_path / "submissions", tmp_path / "results"
+    subs.mkdir()
+    stub = extract(read_submission(ROOT / "assignments" / "01_pytorch_pipeline.ipynb")).code
+    paths = []
+    for name, params in FRAME_ATTACKS.items():
+        path = subs / f"{name}.py"
+        path.write_text(stub + _FIND_AND_WRITE.format(**params))
+        paths.append(path)
+    (subs / "stub.py").write_text(stub)
+    paths += [subs / "reference.ipynb", subs / "stub.py"]
+    import shutil
+
+    shutil.copy(ROOT / "examples" / "pytorch" / "reference.ipynb", subs / "reference.ipynb")
+    engine = LocalEngine(jobs=2, warm=warm, private_dirs=[out])
+    with _Sampler() as rss:
+        try:
+            graded = grade_paths(paths, "pytorch", out, quiet=True, engine=engine)
+        finally:
+            engine.close()
+    results = {r.submission.rsplit(".", 1)[0]: r for r in graded}
+    assert sorted(results) == sorted(p.stem for p in paths)
+    stub_result, honest = results["stub"], results["reference"]
+    assert honest.score == honest.max_score > 0
+    for name in FRAME_ATTACKS:
+        hostile = results[name]
+        assert hostile.score <= stub_result.score, [(t.name, t.status) for t in hostile.tests]
+        assert len(hostile.tests) == len(stub_result.tests)
+        # while the response fd is reachable, the frame arrives and is refused; once it is not,
+        # the attack writes nothing the grader reads and the submission is graded as the stub
+        messages = " ".join(t.message for t in hostile.tests)
+        assert "frame refused" in messages or hostile.score == stub_result.score
+    peak_mb = rss.peak / _MB
+    print(f"grader peak RSS {peak_mb:.0f} MB (grew {rss.growth_mb:.0f} MB)")
+    print({n: sorted({t.message[:120] for t in results[n].tests}) for n in FRAME_ATTACKS})
+    assert peak_mb < 1000, f"the grader's own RSS peaked at {peak_mb:.0f} MB"
