@@ -18,7 +18,7 @@ plain JSON types and arrays of numeric dtypes come back, and a frame over any of
   count taken.
 - nesting depth: from the brackets outside strings (``bytes.translate`` keeps only them, a
   numpy cumulative sum gives the depth), done only once the counts are under the limits.
-- string length: every string token is measured before parsing; only an array's ``data`` may be
+- string length: every string is measured before parsing; only an array's ``data`` may be
   longer than ``max_string_chars`` (up to the base64 size of ``max_array_bytes``, and without
   escapes).
 - arrays: dtype from a numeric allow-list; ``shape`` a list of at most ``max_array_dims``
@@ -62,7 +62,6 @@ import base64
 import binascii
 import json
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,14 +148,12 @@ def encode(obj: Any) -> bytes:
 
 # -- the pre-scan: refuse before building --------------------------------------------------------
 
-# A JSON string token; possessive, so an unterminated one costs one linear pass.
-_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 _BRACKETS = b"[]{}"
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in _BRACKETS)
 _STEP = np.zeros(256, dtype=np.int8)
 _STEP[[ord("["), ord("{")]] = 1
 _STEP[[ord("]"), ord("}")]] = -1
-_DATA_KEY = b'"data": '
+_BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 
 
 def _refuse(what: str, got: int, limit: str, value: int) -> CodecError:
@@ -170,41 +167,46 @@ def _object_bound(raw: bytes | bytearray) -> int:
     return 1 + sum(raw.count(c) for c in (b"[", b"{", b",", b":"))
 
 
-def _check_strings(raw: bytes | bytearray, limits: Limits) -> bytes | bytearray:
-    """Measure every string token; return the frame with string contents blanked (for exact
-    counts and the depth). The caller has bounded the number of tokens already."""
-    data_cap = 4 * math.ceil(limits.max_array_bytes / 3)
-    escaped = 0
-    pieces: list[bytes | bytearray] = []
-    last = 0
-    for m in _STRING.finditer(raw):
-        start, end = m.span()
-        chars = end - start - 2
-        has_escape = raw.find(b"\\", start, end) != -1
-        if chars > limits.max_string_chars:
-            is_data = raw[max(0, start - len(_DATA_KEY)) : start] == _DATA_KEY
-            if not is_data or has_escape:
+def _unescape_quotes(raw: bytes | bytearray) -> bytes | bytearray:
+    """The frame with every ``\\\\`` and ``\\"`` escape overwritten by ``__`` (left to right, as a
+    JSON reader pairs them): its remaining quotes are exactly the strings' delimiters."""
+    if b"\\" not in raw:
+        return raw
+    return raw.replace(b"\\\\", b"__").replace(b'\\"', b"__")
+
+
+def _check_strings(cleaned: bytes | bytearray, limits: Limits) -> bytes | bytearray:
+    """Measure every string (``cleaned`` from :func:`_unescape_quotes`, whose quote count the
+    caller has bounded); return the frame with string contents removed, for exact structural
+    counts and the depth. Splitting at the quotes, C speed: outside, inside, outside, ..."""
+    if b'"' not in cleaned:
+        return cleaned
+    parts = cleaned.split(b'"')
+    texts = parts[1::2]
+    if max(map(len, texts)) > limits.max_string_chars:
+        data_cap = 4 * math.ceil(limits.max_array_bytes / 3)
+        for i in range(1, len(parts), 2):
+            chars = len(parts[i])
+            if chars <= limits.max_string_chars:
+                continue
+            is_data = parts[i - 1] == b": " and i >= 3 and parts[i - 2] == b"data"
+            if not is_data or parts[i].translate(None, _BASE64):
                 raise _refuse("a string of", chars, "max_string_chars", limits.max_string_chars)
             if chars > data_cap:
                 raise _refuse("array data of", chars, "max_array_bytes (as base64)", data_cap)
-        if has_escape and raw.find(b"\\u", start, end) != -1:
-            escaped += chars
-            if escaped > limits.max_escaped_chars:
-                raise _refuse(
-                    "text with \\u escapes of",
-                    escaped,
-                    "max_escaped_chars",
-                    limits.max_escaped_chars,
-                )
-        pieces.append(raw[last : start + 1])
-        last = end - 1
-    if not pieces:
-        return raw
-    pieces.append(raw[last:])
-    return b"".join(pieces)
+    if b"\\u" in cleaned:  # text Python may store at 2 or 4 bytes a character
+        escaped = sum(len(t) for t in texts if b"\\u" in t)
+        if escaped > limits.max_escaped_chars:
+            cap = limits.max_escaped_chars
+            raise _refuse("text with \\u escapes of", escaped, "max_escaped_chars", cap)
+    return b'""'.join(parts[0::2])
 
 
 def _depth(structural: bytes | bytearray) -> int:
+    opens = structural.count(b"[") + structural.count(b"{")
+    closes = structural.count(b"]") + structural.count(b"}")
+    if opens != closes:  # valid JSON balances them; closers alone are not bounded by max_objects
+        raise CodecError(f"corrupt frame: {opens} opening and {closes} closing brackets")
     brackets = structural.translate(None, _NOT_BRACKETS)
     if not brackets:
         return 0
@@ -222,16 +224,14 @@ def prescan(raw: bytes | bytearray, limits: Limits = LIMITS) -> None:
             "frame refused: it is not ASCII (the encoder escapes every other character); "
             "the worker sent bytes it did not encode"
         )
-    # Each string token holds two unescaped quotes, and at most one of them follows a backslash,
-    # so (quotes - backslash-quotes) / 2 is at least half the number of strings (C speed).
-    strings = (raw.count(b'"') - raw.count(b'\\"')) // 2
+    cleaned = _unescape_quotes(raw)
+    strings = cleaned.count(b'"') // 2  # every string is a key or a value: an object
     if strings > limits.max_objects:
         raise _refuse("string count", strings, "max_objects", limits.max_objects)
     bound = _object_bound(raw)
     if bound > limits.max_objects and strings == 0:
         raise _refuse("object count", bound, "max_objects", limits.max_objects)
-    # at most 2 * max_objects string tokens: one C-speed regex walk, one Python step each
-    structural = _check_strings(raw, limits)
+    structural = _check_strings(cleaned, limits)
     if bound > limits.max_objects:  # strings may hold structural characters: count exactly
         bound = _object_bound(structural)
         if bound > limits.max_objects:

@@ -174,6 +174,7 @@ MISFITS = {
     "not ASCII": (b'["\xff"]', "not ASCII"),
     "not JSON": (b"\x80\x04\x95 pickled", "not ASCII"),
     "truncated JSON": (b'{"a": [1, 2', "corrupt frame"),
+    "a flood of closing brackets": (b"[" + b"]" * 5000, "closing brackets"),
     "not JSON but ASCII": (b"cos\nsystem\n(S'ls'\ntR.", "corrupt frame"),
     "lone surrogate escape": (b'["\\udc00"]', ""),
 }
