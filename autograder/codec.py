@@ -14,13 +14,13 @@ plain JSON types and arrays of numeric dtypes come back, and a frame over any of
 - objects (containers + scalars + keys): every JSON value or key follows ``[``, ``{``, ``,`` or
   ``:``, so ``1 +`` their count (``bytes.count``, C speed) bounds the objects from above; base64
   array data contains none of them. Only when that bound is over the limit *and* the frame has
-  strings are the strings' contents blanked (one C-speed regex pass) and the exact structural
-  count taken.
+  strings is the exact count taken outside the strings, which are found by splitting at the
+  quotes once the two escapes holding a quote or a backslash are overwritten (C speed).
 - nesting depth: from the brackets outside strings (``bytes.translate`` keeps only them, a
   numpy cumulative sum gives the depth), done only once the counts are under the limits.
 - string length: every string is measured before parsing; only an array's ``data`` may be
-  longer than ``max_string_chars`` (up to the base64 size of ``max_array_bytes``, and without
-  escapes).
+  longer than ``max_string_chars`` (up to the base64 size of ``max_array_bytes``, and only
+  base64 characters).
 - arrays: dtype from a numeric allow-list; ``shape`` a list of at most ``max_array_dims``
   non-negative ints whose product is at most ``max_array_elements`` and whose size in bytes is
   at most ``max_array_bytes``; the base64 text must have exactly the length that dtype and shape
@@ -31,7 +31,8 @@ plain JSON types and arrays of numeric dtypes come back, and a frame over any of
 
 Limits and why. Largest honest frames, measured 2026-12-01 by recording every frame the grader
 decoded while grading the reference, one correct alternative and two mutants of each assignment
-(16 submissions, 304 frames; objects = the ``1 + count([{,:)`` bound the pre-scan uses):
+(16 submissions, 304 frames; objects = the ``1 + count([{,:)`` bound the pre-scan uses;
+depth counts a scalar inside a container as one more level, so brackets nest no deeper):
 
     assignment   bytes     depth  objects  text string  array elements  array bytes  dims
     pytorch      212,760   7      508      220          9,600           38,400       4
