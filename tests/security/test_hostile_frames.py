@@ -1,0 +1,294 @@
+"""Whatever arrives on a channel is refused quickly, without bloating the reader.
+
+Each frame is built and written by a separate process (so that building it costs the test
+process nothing) into a pipe that this process reads with ``channel.receive``, exactly as the
+grader reads a worker's response pipe. The reader's resident memory is sampled all along.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+
+import psutil
+import pytest
+
+from autograder import channel
+from autograder.codec import CodecError
+
+# Python expressions (``struct`` imported) for the bytes a forger writes: header and payload.
+_MB = 1_000_000
+
+
+def _framed(payload: str) -> str:
+    return f"(lambda p: struct.pack('>I', len(p)) + p)({payload})"
+
+
+HOSTILE = {
+    "60 MB of nested empty lists (over max_bytes)": (
+        _framed("b'[' + b'[],' * 20_000_000 + b'[]]'"),
+        CodecError,
+        "max_bytes",
+    ),
+    "15 MB of nested empty lists (under max_bytes)": (
+        _framed("b'[' + b'[[],[]],' * 1_800_000 + b'[]]'"),
+        CodecError,
+        "max_objects",
+    ),
+    # 100k brackets are over max_objects already; 50k deep is under it and refused for depth
+    "100k deep": (_framed("b'[' * 100_000 + b']' * 100_000"), CodecError, "max_objects"),
+    "50k deep": (_framed("b'[' * 50_000 + b']' * 50_000"), CodecError, "max_depth"),
+    "5 million tiny objects": (
+        _framed("b'[' + b'0,' * 5_000_000 + b'0]'"),
+        CodecError,
+        "max_objects",
+    ),
+    "5 million empty strings": (
+        _framed("b'[' + b'\"\",' * 5_000_000 + b'\"\"]'"),
+        CodecError,
+        "max_objects",
+    ),
+    "fake array header of shape [10**12]": (
+        _framed('b\'{"__ndarray__": {"dtype": "float64", "shape": [1000000000000], "data": ""}}\''),
+        CodecError,
+        "max_array_elements",
+    ),
+    "length header claiming 4 GB": (
+        "struct.pack('>I', 2**32 - 1) + b'[1]'",
+        CodecError,
+        "max_bytes",
+    ),
+    "truncated frame": ("struct.pack('>I', 1000) + b'[1, 2'", channel.ChannelClosed, "5/1000"),
+    "invalid UTF-8": (_framed("b'[\"\\xff\\xfe\\xfd\"]'"), CodecError, "not ASCII"),
+    "__float__ with a 1 MB string": (
+        _framed("b'{\"__float__\": \"' + b'9' * 1_000_000 + b'\"}'"),
+        CodecError,
+        "expected one of",
+    ),
+    "a 12 MB string with one wide escape": (
+        _framed("b'[\"' + b'a' * 12_000_000 + b'\\\\ud83d\\\\ude00\"]'"),
+        CodecError,
+        "max_string_chars",
+    ),
+    "a number of a million digits": (
+        _framed("b'[' + b'9' * 1_000_000 + b']'"),
+        CodecError,
+        "number",
+    ),
+}
+
+_WRITER = """
+import os, struct, sys
+data = eval(sys.argv[2])
+fd = int(sys.argv[1])
+try:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+except OSError:
+    pass  # the reader refused and closed its end
+"""
+
+
+class PeakRss:
+    """Samples this process's resident set size every 2 ms; ``peak - base`` is the growth."""
+
+    def __init__(self) -> None:
+        self.proc = psutil.Process()
+        self.base = self.peak = self.proc.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.002)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.base) / _MB
+
+
+def _receive_from_writer(expr: str) -> tuple[BaseException | None, float, float]:
+    """Start a writer process for ``expr``; return (what receive raised, seconds, RSS growth)."""
+    r, w = os.pipe()
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(w), expr], pass_fds=(w,))
+    os.close(w)
+    raised: BaseException | None = None
+    try:
+        with PeakRss() as rss:
+            started = time.monotonic()
+            try:
+                channel.receive(r, deadline=started + 60)
+            except Exception as exc:  # noqa: BLE001 - the test inspects it
+                raised = exc
+            elapsed = time.monotonic() - started
+    finally:
+        os.close(r)
+        writer.wait(timeout=60)
+    return raised, elapsed, rss.growth_mb
+
+
+_ru_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE))
+def test_hostile_frame_is_refused_quickly_without_bloating_the_reader(kind):
+    """Is each forged frame refused (naming why), within seconds, with the reader's RSS growing
+    by less than 200 MB?"""
+    expr, expected, words = HOSTILE[kind]
+    raised, elapsed, growth = _receive_from_writer(expr)
+    assert isinstance(raised, expected), f"{kind}: expected {expected.__name__}, got {raised!r}"
+    assert words in str(raised)
+    # the time counts waiting for the writer to build and send its frame (a second or two on a
+    # busy 2-core machine); decoding refusals themselves take well under a second
+    assert elapsed < 20, f"{kind}: refused only after {elapsed:.1f} s"
+    assert growth < 200, f"{kind}: the reader grew by {growth:.0f} MB"
+
+
+def test_all_hostile_frames_together_keep_the_readers_peak_under_a_gigabyte():
+    """After every hostile frame, has this process's lifetime peak RSS grown by under 1 GB
+    (ru_maxrss, which no sampling can miss)?"""
+    for expr, _, _ in HOSTILE.values():
+        _receive_from_writer(expr)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - _ru_before) / 1000
+    assert grown_mb < 1000, f"peak RSS grew by {grown_mb:.0f} MB"
+
+
+def test_an_honest_frame_near_the_limits_still_arrives():
+    """Does a frame of 8 MB of array data and 50k small objects come through intact?"""
+    expr = _framed(
+        "__import__('autograder.codec').codec.encode("
+        "{'a': __import__('numpy').ones(1_000_000), 'b': list(range(50_000))})"
+    )
+    r, w = os.pipe()
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(w), expr], pass_fds=(w,), env=env)
+    os.close(w)
+    try:
+        got = channel.receive(r, deadline=time.monotonic() + 60)
+    finally:
+        os.close(r)
+        writer.wait(timeout=60)
+    assert got["a"].shape == (1_000_000,) and float(got["a"].sum()) == 1_000_000
+    assert got["b"] == list(range(50_000))
+
+
+# -- end to end: a submission that writes such a frame into the worker's response pipe ----------
+
+_FIND_AND_WRITE = """
+class _Attack:
+    import gc, os, struct, sys
+    payload = b"[" + b"[]," * ({size} // 3) + b"[]]"
+    frame = struct.pack(">I", len(payload)) + payload
+    fds = []
+    if {walk}:  # the response fd is an int local of a caller (worker/runtime.py: serve)
+        f = sys._getframe()
+        while f is not None:
+            for name in ("response_fd", "resp_w", "fd"):
+                value = f.f_locals.get(name)
+                if type(value) is int and value > 2 and value not in fds:
+                    fds.append(value)
+            f = f.f_back
+    paths = []
+    if {brute}:  # or any fd at all, directly or through /proc
+        fds += [n for n in range(3, 51) if n not in fds]
+        paths = ["/proc/%s/fd/%d" % (p, n) for p in ("1", "self") for n in range(3, 51)]
+    written = []
+    for fd in fds:
+        try:
+            view = memoryview(frame)
+            while view:
+                view = view[os.write(fd, view):]
+            written.append(fd)
+        except OSError:
+            pass
+    for path in paths:
+        try:
+            with open(path, "wb", buffering=0) as out:
+                out.write(frame)
+            written.append(path)
+        except OSError:
+            pass
+"""
+
+FRAME_ATTACKS = {
+    # 63 MB: today's byte cap would take it; the new one refuses it from its header
+    "frame_63mb_via_caller_frames": {"size": 63_000_000, "walk": True, "brute": False},
+    # 15 MB: under the byte cap, millions of objects: refused by the pre-scan
+    "frame_15mb_via_caller_frames": {"size": 15_000_000, "walk": True, "brute": False},
+    "frame_15mb_to_every_fd_and_proc": {"size": 15_000_000, "walk": False, "brute": True},
+}
+
+
+class _Sampler(PeakRss):
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.01)
+
+
+@pytest.mark.torch
+@pytest.mark.slow
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_submission_writing_a_hostile_frame_costs_only_itself(warm, tmp_path):
+    """Graded first, two at a time, beside the reference: does the attacker earn no more than
+    the stub, the reference keep full marks, every file get a result, and the grader's own RSS
+    stay under 1 GB?"""
+    from autograder.cli import grade_paths
+    from autograder.engines import LocalEngine
+    from autograder.extract import extract
+    from autograder.reader import read_submission
+    from tests.conftest import ROOT
+    from tests.security.test_hostile_submissions import _full_isolation_available
+
+    if not _full_isolation_available():
+        pytest.skip("this machine refuses namespaces: hostile code would run unconfined here")
+    subs, out = tmp_path / "submissions", tmp_path / "results"
+    subs.mkdir()
+    stub = extract(read_submission(ROOT / "assignments" / "01_pytorch_pipeline.ipynb")).code
+    paths = []
+    for name, params in FRAME_ATTACKS.items():
+        path = subs / f"{name}.py"
+        path.write_text(stub + _FIND_AND_WRITE.format(**params))
+        paths.append(path)
+    (subs / "stub.py").write_text(stub)
+    paths += [subs / "reference.ipynb", subs / "stub.py"]
+    import shutil
+
+    shutil.copy(ROOT / "examples" / "pytorch" / "reference.ipynb", subs / "reference.ipynb")
+    engine = LocalEngine(jobs=2, warm=warm, private_dirs=[out])
+    with _Sampler() as rss:
+        try:
+            graded = grade_paths(paths, "pytorch", out, quiet=True, engine=engine)
+        finally:
+            engine.close()
+    results = {r.submission.rsplit(".", 1)[0]: r for r in graded}
+    assert sorted(results) == sorted(p.stem for p in paths)
+    stub_result, honest = results["stub"], results["reference"]
+    assert honest.score == honest.max_score > 0
+    for name in FRAME_ATTACKS:
+        hostile = results[name]
+        assert hostile.score <= stub_result.score, [(t.name, t.status) for t in hostile.tests]
+        assert len(hostile.tests) == len(stub_result.tests)
+        # while the response fd is reachable, the frame arrives and is refused; once it is not,
+        # the attack writes nothing the grader reads and the submission is graded as the stub
+        messages = " ".join(t.message for t in hostile.tests)
+        assert "frame refused" in messages or hostile.score == stub_result.score
+    peak_mb = rss.peak / _MB
+    print(f"grader peak RSS {peak_mb:.0f} MB (grew {rss.growth_mb:.0f} MB)")
+    print({n: sorted({t.message[:120] for t in results[n].tests}) for n in FRAME_ATTACKS})
+    assert peak_mb < 1000, f"the grader's own RSS peaked at {peak_mb:.0f} MB"
