@@ -166,3 +166,30 @@ def test_a_dask_task_and_gradescope_return_the_error_record(tmp_path, failing_ru
     data = gradescope.run(tmp_path, "pytorch")
     assert data["score"] == 0 and "KeyError" in data["output"]
     assert (tmp_path / "results" / "results.json").is_file()
+
+
+FORGE = """
+
+class _Forge:  # runs at load time: the class body survives extraction
+    import autograder.probes.pytorch.probes as _probes
+
+    _probes.PROBES["get_device_real"] = lambda ctx: {
+        "cuda_available": False, "default": ["cpu"], "no_gpu_wanted": "cpu"
+    }
+"""
+
+
+@pytest.mark.torch
+def test_a_probe_rewritten_at_load_time_gets_an_error_not_a_crash(tmp_path, small_suite):
+    """When load-time code makes a probe answer in the wrong shape, is that test an error saying
+    the observation was malformed, the other tests graded, and the batch's exit code 0?"""
+    small_suite({})
+    path = tmp_path / "forger.py"
+    path.write_text(reference_code_of("pytorch") + FORGE, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["grade", str(path), "--assignment", "pytorch", "--out", str(out)]) == 0
+    tests = {t["name"]: t for t in json.loads((out / "forger.json").read_text())["tests"]}
+    forged = tests["get_device_without_gpu"]
+    assert forged["status"] == "error" and "does not have the documented form" in forged["message"]
+    assert "got a list of 1 items at obs['default']" in forged["message"]
+    assert tests["get_device_with_gpu"]["status"] == "passed"
