@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from autograder.extract import Extracted, extract
-from autograder.hidden.base import LOG, HiddenTest, Suite, WorkerSpec, judge, result_for
+from autograder.hidden.base import (
+    LOG,
+    HiddenTest,
+    Suite,
+    WorkerSpec,
+    brief_exception,
+    judge,
+    result_for,
+)
 from autograder.pool import WarmPool
 from autograder.reader import SubmissionReadError, read_submission
 from autograder.results import SubmissionResult, TestResult
@@ -58,8 +66,7 @@ def grade_file(
     except Exception as exc:  # noqa: BLE001 - one submission's failure must not end the batch
         LOG.error("grading %s failed", path.name, exc_info=True)
         message = (
-            f"the grader failed on this submission ({type(exc).__name__}: {str(exc)[:300]}); "
-            "please report it"
+            f"the grader failed on this submission ({brief_exception(exc, 300)}); please report it"
         )
         result.error = message
         result.tests = [result_for(t, "error", f"not graded: {message}") for t in suite.tests]

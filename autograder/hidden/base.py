@@ -115,6 +115,15 @@ class Suite:
         return int.from_bytes(digest[:4], "big")
 
 
+def brief_exception(exc: BaseException, limit: int = 200) -> str:
+    """``Type: message`` of ``exc``, clipped; never raises (even when ``str(exc)`` would)."""
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - an exception whose message cannot be made
+        text = "(no readable message)"
+    return f"{type(exc).__name__}: {text[:limit]}"
+
+
 def result_for(test: HiddenTest, status: str, message: str, fraction: float = 0.0) -> TestResult:
     """The result of ``test`` with this status and message, scoring ``fraction`` of its points."""
     return TestResult(
@@ -241,7 +250,7 @@ def apply_verdict(test: HiddenTest, obs: dict[str, Any], seed: int) -> TestResul
             test,
             "error",
             f"the grader could not judge this observation while {test.doing} "
-            f"({type(exc).__name__}: {str(exc)[:200]}); please report it",
+            f"({brief_exception(exc)}); please report it",
         )
     if verdict.passed:
         return result_for(test, "passed", verdict.message, 1.0)

@@ -193,3 +193,21 @@ def test_a_probe_rewritten_at_load_time_gets_an_error_not_a_crash(tmp_path, smal
     assert forged["status"] == "error" and "does not have the documented form" in forged["message"]
     assert "got a list of 1 items at obs['default']" in forged["message"]
     assert tests["get_device_with_gpu"]["status"] == "passed"
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise ValueError("no message for you")
+
+
+def test_an_exception_without_a_readable_message_is_still_contained(tmp_path, monkeypatch):
+    """Is an exception whose ``str()`` itself raises still turned into an error record?"""
+
+    def run_suite(*args):  # noqa: ANN002, ANN202
+        raise _Unprintable()
+
+    monkeypatch.setattr(autograder.grade, "_run_suite", run_suite)
+    path = tmp_path / "learner.py"
+    path.write_text("x = 1\n")
+    result = grade_file(path, "pytorch")
+    assert result.error and "_Unprintable: (no readable message)" in result.error
