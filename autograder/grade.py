@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from autograder.extract import Extracted, extract
-from autograder.hidden.base import HiddenTest, Suite, WorkerSpec, judge, result_for
+from autograder.hidden.base import (
+    LOG,
+    HiddenTest,
+    Suite,
+    WorkerSpec,
+    brief_exception,
+    judge,
+    result_for,
+)
 from autograder.pool import WarmPool
 from autograder.reader import SubmissionReadError, read_submission
 from autograder.results import SubmissionResult, TestResult
@@ -40,15 +48,42 @@ def grade_file(
 
     ``private_dirs`` (e.g. the results directory) are hidden from the worker, as is the
     directory the submission lives in (other learners' submissions). With a ``pool``, the
-    worker is forked from a warm parent that has the framework imported already.
+    worker is forked from a warm parent that has the framework imported already. Anything that
+    goes wrong while grading it (a bug of the grader, a reply nothing foresaw) becomes this
+    submission's error record; only a :class:`GraderInternalError` (the grader cannot run at all,
+    whatever the submission) propagates.
     """
     path = Path(path)
-    limits = limits or Limits()
     started = time.monotonic()
     suite = get_suite(assignment)
     result = SubmissionResult(
         submission=path.name, assignment=assignment, suite_version=suite.version
     )
+    try:
+        _grade(path, suite, result, started, limits or Limits(), private_dirs, pool)
+    except GraderInternalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one submission's failure must not end the batch
+        LOG.error("grading %s failed", path.name, exc_info=True)
+        message = (
+            f"the grader failed on this submission ({brief_exception(exc, 300)}); please report it"
+        )
+        result.error = message
+        result.tests = [result_for(t, "error", f"not graded: {message}") for t in suite.tests]
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+def _grade(
+    path: Path,
+    suite: Suite,
+    result: SubmissionResult,
+    started: float,
+    limits: Limits,
+    private_dirs: list[Path] | None,
+    pool: WarmPool | None,
+) -> None:
+    """Read, extract and run ``suite`` on ``path``, filling in ``result``."""
     try:
         result.content_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         submission = read_submission(path)
@@ -58,19 +93,16 @@ def grade_file(
         )
         result.error = message
         result.tests = [result_for(t, "error", f"not graded: {message}") for t in suite.tests]
-        result.elapsed_s = time.monotonic() - started
-        return result
-    if submission.assignment and submission.assignment != assignment:
+        return
+    if submission.assignment and submission.assignment != result.assignment:
         result.notes.append(
             f"the notebook says it is for assignment {submission.assignment!r}; "
-            f"graded as {assignment!r}"
+            f"graded as {result.assignment!r}"
         )
     extracted = extract(submission)
     result.notes.extend(extracted.notes)
     private = [path.resolve().parent, *(private_dirs or [])]
     result.tests = _run_suite(suite, extracted, limits, result, started, private, pool)
-    result.elapsed_s = time.monotonic() - started
-    return result
 
 
 @dataclass
@@ -140,7 +172,9 @@ def _run_suite(
                 by_name[test.name] = failure
                 continue
             reply = {**reply, "obs": {**obs, "peer": run.replies[test.peer]["obs"]}}
-        by_name[test.name] = judge(test, reply, suite.seed_for(test), extracted.where)
+        by_name[test.name] = judge(
+            test, reply, suite.seed_for(test), extracted.where, schema_of=suite.schema_of
+        )
     return [by_name[t.name] for t in suite.tests]
 
 
@@ -266,7 +300,8 @@ def _run_static(
     dependency = by_name.get(test.depends_on or "")
     if test.depends_on and (dependency is None or dependency.status != "passed"):
         return result_for(test, "failed", f"not checked until {test.depends_on} passes")
-    return judge(test, {"status": "ok", "obs": {"code": extracted.code}}, suite.seed_for(test))
+    reply = {"status": "ok", "obs": {"code": extracted.code}}
+    return judge(test, reply, suite.seed_for(test), schema_of=suite.schema_of)
 
 
 def _run_pending(run: _Grading, worker: Worker, side: str, pending: list[_Job]) -> list[_Job]:

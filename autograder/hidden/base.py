@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograder.hidden.replies import SchemaLookup, probe_schemas, reply_misfit
 from autograder.results import TestResult
+from autograder.schema import Schema
 
 MAIN = "main"
 """The name of a suite's first worker."""
 
 # Mixed into every seed. Workers never see it, so learner code cannot predict test instances.
 _SEED_SALT = "dlcourse-hidden-2026-11"
+
+LOG = logging.getLogger("dlcourse.grader")
+"""Where the grader tells its developers about malformed replies and verdicts that raised."""
 
 
 @dataclass(frozen=True)
@@ -100,9 +106,22 @@ class Suite:
         """Tests that share a probe share its instance (and one run of it)."""
         return self.probe_seed(test.probe or test.name)
 
+    def schema_of(self, worker: str, probe: str) -> Schema | None:
+        """The declared form of what ``probe`` of ``worker`` returns (None: none declared)."""
+        return probe_schemas(self.workers[worker].probes_module).get(probe)
+
     def probe_seed(self, key: str) -> int:
         digest = hashlib.sha256(f"{_SEED_SALT}:{self.version}:{key}".encode()).digest()
         return int.from_bytes(digest[:4], "big")
+
+
+def brief_exception(exc: BaseException, limit: int = 200) -> str:
+    """``Type: message`` of ``exc``, clipped; never raises (even when ``str(exc)`` would)."""
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - an exception whose message cannot be made
+        text = "(no readable message)"
+    return f"{type(exc).__name__}: {text[:limit]}"
 
 
 def result_for(test: HiddenTest, status: str, message: str, fraction: float = 0.0) -> TestResult:
@@ -140,7 +159,7 @@ def describe_learner_error(test: HiddenTest, info: dict[str, Any], where: str = 
             f"`{fn}` called exit(){location} while {test.doing}; a function should return or raise",
         )
     detail = f"{info.get('type')}: {info.get('message')}".strip()
-    hint = test.diagnose(info) if test.diagnose else None
+    hint = _diagnosis(test, info)
     if info.get("type") == "ModuleNotFoundError" and "None in sys.modules" in str(
         info.get("message")
     ):
@@ -151,13 +170,40 @@ def describe_learner_error(test: HiddenTest, info: dict[str, Any], where: str = 
     return result_for(test, "error", message)
 
 
+def _diagnosis(test: HiddenTest, info: dict[str, Any]) -> str | None:
+    """The misconception ``test.diagnose`` reads in a learner error; None when it raises."""
+    if test.diagnose is None:
+        return None
+    try:
+        return test.diagnose(info)
+    except Exception:  # noqa: BLE001 - a hint is not worth a submission's result
+        LOG.error("the diagnosis of %s raised on a learner error", test.name, exc_info=True)
+        return None
+
+
 def judge(
     test: HiddenTest,
     reply: dict[str, Any],
     seed: int,
     where: Callable[[int | None], str] = lambda _: "",
+    *,
+    schema_of: SchemaLookup,
 ) -> TestResult:
-    """Turn a worker reply into a TestResult; the only place observations meet verdicts."""
+    """Turn a worker reply into a TestResult; the only place observations meet verdicts.
+
+    The reply is checked first (``replies.reply_misfit``: frame, observation against the probe's
+    declared schema, peer observation): one that does not fit is an error result, and no verdict
+    or message below reads a value that was not checked."""
+    misfit = reply_misfit(reply, test.worker, test.probe, schema_of, test.peer)
+    if misfit is not None:
+        LOG.warning("malformed reply for %s (probe %s): %s", test.name, test.probe, misfit)
+        return result_for(
+            test,
+            "error",
+            "the grading process returned an observation that does not have the documented "
+            f"form: {misfit}; if your code changes the grader's probes or writes to its channel, "
+            "such results are not graded",
+        )
     status = reply.get("status")
     elapsed = float(reply.get("elapsed_s", 0.0) or 0.0)
     if status == "timeout" or "SIGXCPU" in str(reply.get("detail", "")):
@@ -183,10 +229,8 @@ def judge(
             f"{reply.get('detail', 'no detail')}",
         )
     else:
-        obs = reply.get("obs")
-        if not isinstance(obs, dict):
-            result = result_for(test, "error", f"no usable observation while {test.doing}")
-        elif "learner_error" in obs:
+        obs = reply["obs"]
+        if "learner_error" in obs:
             info = obs["learner_error"]
             result = describe_learner_error(test, info, where(info.get("line")))
         else:
@@ -196,15 +240,17 @@ def judge(
 
 
 def apply_verdict(test: HiddenTest, obs: dict[str, Any], seed: int) -> TestResult:
-    """Run the verdict; a verdict that cannot read the observation means the data were malformed."""
+    """Run the verdict on a checked observation. Whatever it raises is this test's error (and a
+    log entry with the traceback for the grader's developers), never the submission's end."""
     try:
         verdict = test.verdict(obs, seed)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a verdict's bug must not end the batch
+        LOG.error("the verdict of %s raised on an observation", test.name, exc_info=True)
         return result_for(
             test,
-            "failed",
-            f"unexpected result while {test.doing}: the returned values do not have the "
-            f"documented types or shapes ({type(exc).__name__}: {str(exc)[:200]})",
+            "error",
+            f"the grader could not judge this observation while {test.doing} "
+            f"({brief_exception(exc)}); please report it",
         )
     if verdict.passed:
         return result_for(test, "passed", verdict.message, 1.0)

@@ -1,0 +1,124 @@
+"""What each bridge probe returns, in both workers (``probes_torch.py``, ``probes_tf.py``), by
+probe name (the two workers' names do not overlap).
+
+Numpy only, read by the grader to check every reply (rules: ``autograder/schema.py``)."""
+
+from __future__ import annotations
+
+from autograder.probes.common.schemas import DESCRIBE, FLOAT_OR_NONE, VALUES
+from autograder.schema import NUMERIC, Array, Bool, Dict, Float, Int, List, Opt, Schema, Str, Tuple
+
+OBSERVE = Dict(required={"describe": DESCRIBE, "values": VALUES})
+"""``plain.observe``: a returned array's description and values."""
+
+FORWARD_BACKWARD = Dict(
+    required={"logits": VALUES, "loss": FLOAT_OR_NONE, "grads": List(VALUES, 1000)}
+)
+"""``plain.forward_backward_out`` with ``named=False``."""
+
+_FLOATS = Array("f")
+_PARITY_INPUT = Dict(
+    required={"logits": Array("f", 2), "loss": Float(), "grads": List(_FLOATS, 100)}
+)
+_PARITY_CASE = Dict(
+    required={
+        "inputs": Dict(required={k: _PARITY_INPUT for k in ("pytorch", "tf2", "tf1")}),
+        "report": Dict(required={k: FLOAT_OR_NONE for k in ("logits", "loss", "grads")}),
+        "ok": Opt(Bool()),
+    }
+)
+_ACCUMULATION = Dict(
+    required={
+        "x": Array("f", 2),
+        "y": Array("i", 1),
+        "w0": Array("f", 2),
+        "b0": Array("f", 1),
+        "w": Array(NUMERIC, 2),
+        "b": Array(NUMERIC, 1),
+        "steps": Int(),
+        "loss": FLOAT_OR_NONE,
+    }
+)
+_MODULE_PLACED = Dict(required={"returned_module": Bool(), "devices": List(Str(100), 100)})
+_TF_PLACED = Dict(required={**DESCRIBE.required, "values": VALUES}, optional=DESCRIBE.optional)
+
+SCHEMAS: dict[str, Schema] = {
+    # PyTorch worker
+    "reference": Dict(
+        required={
+            "port_logits": List(Array("f", 2), 10),
+            "logits": Array("f", 2),
+            "loss": Float(),
+            "grads": List(_FLOATS, 100),
+        }
+    ),
+    "layouts_torch": Dict(
+        required={
+            "nchw": Array("f", 4),
+            "nhwc": Array("f", 4),
+            **{f"{k}_to_{d}": OBSERVE for k in ("numpy", "torch") for d in ("nhwc", "nchw")},
+        }
+    ),
+    "channels_last": Dict(
+        required={"before": Array("f", 4), "x": OBSERVE, "x_in": Array("f", 4)},
+        optional={
+            "x_channels_last": Bool(),
+            "x_contiguous": Bool(),
+            "weights_channels_last": List(Bool(), 100),
+            "after": OBSERVE,
+            "after_error": Str(1200),
+        },
+    ),
+    "parity_torch": Dict(
+        required={
+            "logits": VALUES,
+            "loss": FLOAT_OR_NONE,
+            "grads": List(Tuple(Str(1000), VALUES), 1000),
+            "names": List(Str(1000), 1000),
+        }
+    ),
+    "parity_report": Dict(
+        required={
+            "cases": Dict(required={k: _PARITY_CASE for k in ("agree", "grads_off", "loss_off")})
+        }
+    ),
+    "accumulation_torch": _ACCUMULATION,
+    "place_torch": Dict(
+        required={
+            "tensor_device": DESCRIBE,
+            "module_device": _MODULE_PLACED,
+            "tensor_string": DESCRIBE,
+            "module_string": _MODULE_PLACED,
+            "source_device": Str(100),
+        }
+    ),
+    # TensorFlow worker
+    "layouts_tf": Dict(
+        required={
+            "nchw": Array("f", 4),
+            "nhwc": Array("f", 4),
+            "tf_to_nhwc": OBSERVE,
+            "tf_to_nchw": OBSERVE,
+        }
+    ),
+    "port": Dict(
+        required={
+            "nets": List(
+                Dict(required={"weights": List(Array(NUMERIC), 100), "logits": Array(NUMERIC)}),
+                10,
+            )
+        }
+    ),
+    "parity_tf2": FORWARD_BACKWARD,
+    "parity_tf1": FORWARD_BACKWARD,
+    "accumulation_tf2": _ACCUMULATION,
+    "place_tf": Dict(
+        required={
+            "values": Array("f", 2),
+            "logical_cpus": Int(min=0),
+            "/CPU:1": _TF_PLACED,
+            "/CPU:0": _TF_PLACED,
+        }
+    ),
+}
+"""Every probe of ``probes_torch.PROBES`` and ``probes_tf.PROBES``."""

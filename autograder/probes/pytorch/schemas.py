@@ -1,0 +1,171 @@
+"""What each PyTorch probe returns (``autograder/probes/pytorch/probes*.py``), by probe name.
+
+Numpy only, read by the grader to check every reply (rules: ``autograder/schema.py``)."""
+
+from __future__ import annotations
+
+from autograder.probes.common.schemas import (
+    BATCHING,
+    DATA,
+    DESCRIBE,
+    EVALUATIONS,
+    FLOAT_OR_NONE,
+    HISTORY,
+    LEARNER_ERROR,
+    REPORT,
+    SHAPE,
+    TYPE_NAME,
+    VALUES,
+)
+from autograder.schema import Bool, Dict, Float, Int, List, OneOf, Opt, Schema, Str
+
+DEVICE_TYPE = Str(1100)
+"""``probes_nn._device_type``: a device type, or ``not a device: <type name>``."""
+
+FORWARD = OneOf(
+    Dict(required={"error": LEARNER_ERROR}),
+    Dict(required={"out": DESCRIBE, "values": VALUES}),
+)
+"""One forward pass (``probes_nn._forward``; the TF2 probes' too): its output, or what it raised."""
+
+MODEL_FORWARD = OneOf(
+    Dict(required={"is_module": Bool(), "returned": DESCRIBE}),
+    Dict(
+        required={
+            "is_module": Bool(),
+            "shapes": Dict(required={n: FORWARD for n in ("1", "5", "13", "64")}),
+            "batch": FORWARD,
+            "singles": List(FORWARD, 9),
+            "default": FORWARD,
+        }
+    ),
+)
+
+MODEL_GRADIENTS = OneOf(
+    Dict(required={"is_module": Bool(), "returned": DESCRIBE}),
+    Dict(
+        required={
+            "is_module": Bool(),
+            "n_params": Int(min=0),
+            "without_grad": List(Str(1000)),
+            "frozen": List(Str(1000)),
+        }
+    ),
+)
+
+_OPTIMIZER_RUN = Dict(
+    required={
+        "lr_given": Float(),
+        "lrs": List(Float(), 1000),
+        "n_model": Int(min=0),
+        "n_opt": Int(min=0),
+        "n_shared": Int(min=0),
+        "changed": Bool(),
+        "type": Str(1000),
+    }
+)
+OPTIMIZER = OneOf(
+    Dict(required={"is_optimizer": Bool(), "returned": DESCRIBE}),
+    Dict(required={"a": _OPTIMIZER_RUN, "b": _OPTIMIZER_RUN, "is_optimizer": Bool()}),
+)
+"""``optimizer`` (TF2's has the same form)."""
+
+GET_DEVICE_PRETEND_GPU = Dict(required={"default": DEVICE_TYPE, "no_gpu_wanted": DEVICE_TYPE})
+
+_ACCURACY_ONE = OneOf(
+    Dict(required={"error": LEARNER_ERROR}),
+    Dict(required={"value": FLOAT_OR_NONE, "returned": DESCRIBE}),
+)
+
+CALLS = List(
+    Dict(
+        required={
+            "training": Bool(),
+            "grad_enabled": Bool(),
+            "input_device": Str(300),
+            "param_device": Str(300),
+            "input_shape": SHAPE,
+        }
+    )
+)
+"""``spies.SpyLinear.calls``: one entry per forward."""
+
+_PLACEMENT = Dict(
+    required={
+        "target": Str(100),
+        "forwards": CALLS,
+        "losses": List(Dict(required={"logits_device": Str(300), "targets_device": Str(300)})),
+        "ended": Opt(LEARNER_ERROR),
+    }
+)
+"""``probes_nn.placement_run``."""
+
+_WALKED = List(
+    Dict(
+        required={"path": Str(4000), "type": Str(1000)},
+        optional={"device": Str(100), "value": Str(40)},
+    )
+)
+"""``probes_nn._walk``: every node of a nested container, with tensors' device types."""
+
+SCHEMAS: dict[str, Schema] = {
+    **DATA,
+    **REPORT,
+    "loaders": BATCHING,
+    "get_device_real": Dict(
+        required={
+            "cuda_available": Bool(),
+            "default": DEVICE_TYPE,
+            "no_gpu_wanted": DEVICE_TYPE,
+        }
+    ),
+    "get_device_pretend_gpu": GET_DEVICE_PRETEND_GPU,
+    "to_device": Dict(
+        required={"target": Str(100), "before": _WALKED, "after": _WALKED, "single": Str(300)}
+    ),
+    "model_forward": MODEL_FORWARD,
+    "model_gradients": MODEL_GRADIENTS,
+    "loss": Dict(
+        required={
+            "value": FLOAT_OR_NONE,
+            "returned": DESCRIBE,
+            "grad": VALUES,
+            "model_log_probs": Bool(),
+        }
+    ),
+    "optimizer": OPTIMIZER,
+    "accuracy": Dict(required={"wide": _ACCURACY_ONE, "square": _ACCURACY_ONE}),
+    "evaluate_values": OneOf(
+        Dict(required={"is_dict": Bool(), "returned": DESCRIBE}),
+        Dict(
+            required={
+                "is_dict": Bool(),
+                "loss": FLOAT_OR_NONE,
+                "accuracy": FLOAT_OR_NONE,
+                "keys": List(Str(1000), 1000),
+                "calls": CALLS,
+            }
+        ),
+    ),
+    "evaluate_placement": _PLACEMENT,
+    "train_placement": _PLACEMENT,
+    "fit_placement": _PLACEMENT,
+    "train_sgd": Dict(
+        required={
+            "returned": DESCRIBE,
+            "value": FLOAT_OR_NONE,
+            "weight": VALUES,
+            "bias": VALUES,
+            "calls": CALLS,
+        }
+    ),
+    "fit_run": Dict(
+        required={
+            "history_type": TYPE_NAME,
+            "entries": HISTORY,
+            "evaluations": EVALUATIONS,
+            "final_accuracy": Float(),
+        }
+    ),
+}
+"""Every probe of ``autograder.probes.pytorch.probes.PROBES``."""
