@@ -123,8 +123,8 @@ def test_verdicts_compare_numbers_only_through_numerics(path: Path):
     "source",
     [
         'if abs(obs["x"] - 1) > 1e-4:\n    pass',
-        'ok = min(abs(v - a), abs(v - b)) < 1e-4',
-        'ok = np.max(np.abs(got - want)) <= limit',
+        "ok = min(abs(v - a), abs(v - b)) < 1e-4",
+        "ok = np.max(np.abs(got - want)) <= limit",
         'ok = obs["final_accuracy"] >= 0.85',
         'ok = obs["final_accuracy"] < 0.85',
         "ok = report[k] <= tolerances[k]",
