@@ -196,7 +196,26 @@ def test_bridge_parity_report_nan():
     _assert_fails_naming(bridge.parity_report({"cases": {"same": case}}, 0, tolerances))
 
 
-def test_bridge_accumulation_nan_loss():
-    """Does a NaN returned loss fail accumulation, naming NaN?"""
-    obs = {"w": np.zeros((2, 3)), "b": np.zeros(2), "loss": NAN, "steps": 2}
+def test_bridge_accumulation_nan_weights():
+    """Do NaN weights after accumulation fail, naming NaN?"""
+    obs = {"w": np.full((2, 3), NAN), "b": np.zeros(2), "loss": 0.5, "steps": 2}
     _assert_fails_naming(bridge.accumulation(obs, 0, k=2, micro=2, lr=0.1, windows=2))
+
+
+def test_bridge_accumulation_nan_loss_with_right_updates():
+    """Do right updates with a NaN returned loss keep half the points, as a wrong loss does,
+    with a message naming NaN (a NaN loss passed before)?"""
+    rng = np.random.default_rng(0)
+    obs = {
+        "x": rng.normal(size=(8, 3)),
+        "y": rng.integers(0, 2, size=8),
+        "w0": rng.normal(size=(2, 3)),
+        "b0": np.zeros(2),
+        "steps": 2,
+    }
+    w, b, _ = bridge.replay(obs, 2, 2, 0.1, "correct")
+    verdict = bridge.accumulation(
+        {**obs, "w": w, "b": b, "loss": NAN}, 0, k=2, micro=2, lr=0.1, windows=2
+    )
+    _assert_fails_naming(verdict)
+    assert verdict.fraction == 0.5

@@ -127,6 +127,11 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def evaluate_runs_existing_graph(obs: dict[str, Any], seed: int) -> Verdict:
+    message = num.first_non_finite(
+        {k: obs.get(k) for k in ("loss", "accuracy")}, "`evaluate`'s", "evaluating a graph"
+    )
+    if message:  # numbers that were not computed by running the graph
+        return failed(message)
     if obs.get("grown"):
         return failed(
             f"evaluate added {obs['grown']} operations to the graph: tf.* calls in evaluate create new "
