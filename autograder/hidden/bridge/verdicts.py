@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
+from autograder.hidden.common import numerics as num
 from autograder.hidden.common.numerics import ce_grad, cross_entropy
 from autograder.probes.bridge import nets
 
@@ -17,11 +18,22 @@ _KINDS = {"numpy": "numpy", "torch": "torch", "tf": "tensorflow"}
 
 
 def _close(got: Any, want: np.ndarray, atol: float = 1e-5) -> bool:
-    if got is None:
-        return False
-    got = np.asarray(got)
+    """Within ``atol`` times the largest magnitude of ``want`` (at least 1), entry by entry."""
     scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
-    return got.shape == want.shape and bool(np.allclose(got, want, rtol=0, atol=atol * scale))
+    return num.close(got, want, atol=atol * scale)
+
+
+def _non_finite(fn: str, got: dict[str, Any], keys: tuple[str, ...], doing: str) -> str | None:
+    """The message for the first of ``got[key]`` (a number, an array or a list of arrays) that
+    holds NaN or ±inf."""
+    for key in keys:
+        values = got.get(key)
+        items = list(enumerate(values)) if isinstance(values, list) else [(None, values)]
+        for i, value in items:
+            label = f"`{fn}`'s {key}" if i is None else f"`{fn}`'s {key} {i}"
+            if message := num.non_finite_message(label, value, doing, verb="is"):
+                return message
+    return None
 
 
 # -- layouts -----------------------------------------------------------------------------------
@@ -46,13 +58,15 @@ def _layout_one(obs: dict[str, Any], kind: str, direction: str) -> str | None:
             f"`{fn}` of shape {list(source.shape)} should give {target} = "
             f"{list(want.shape)}, got {shape}"
         )
+    if message := num.non_finite_message(f"`{fn}`", got, f"converting a batch to {target}"):
+        return message
     if np.array_equal(got, source.reshape(want.shape)):
         return (
             f"`{fn}` reshaped instead of permuting: a reshape keeps the values in memory order and "
             "only re-reads them, so every pixel lands in the wrong place; a layout change moves "
             f"the values: a transpose/permute with axes {axes}"
         )
-    if not np.allclose(got, want):
+    if not num.close(got, want, atol=1e-8, rtol=1e-5):
         return f"`{fn}` moved the values to the wrong places: the axes for {target} are {axes}"
     return None
 
@@ -79,7 +93,12 @@ def channels_last(obs: dict[str, Any], seed: int) -> Verdict:
                 "x.contiguous(memory_format=torch.channels_last)"
             )
         return failed(f"the batch should keep its shape {list(x_in.shape)}, got {shape}")
-    if got["values"] is None or not np.allclose(got["values"], x_in):
+    message = num.non_finite_message(
+        "`to_channels_last`", got["values"], "changing a batch's memory format"
+    )
+    if message:
+        return failed(message)
+    if got["values"] is None or not num.close(got["values"], x_in, atol=1e-8, rtol=1e-5):
         return failed("the batch's values changed: a memory format change keeps every value")
     if not obs.get("x_channels_last"):
         return failed(
@@ -115,8 +134,12 @@ def port_conv(obs: dict[str, Any], seed: int) -> Verdict:
             if w.ndim != 4:
                 continue
             actual = np.asarray(actual)
-            if actual.shape == expected.shape and np.allclose(actual, expected, atol=1e-6):
+            if num.close(actual, expected, atol=1e-6, rtol=1e-5):
                 continue
+            if message := num.non_finite_message(
+                "a ported Keras conv kernel", actual, "porting PyTorch weights", verb="is"
+            ):
+                return failed(message)
             if actual.size == w.size and np.array_equal(actual.ravel(), w.ravel()):
                 return failed(
                     "conv weights were reshaped instead of transposed: PyTorch stores "
@@ -137,9 +160,13 @@ def port_dense_after_flatten(obs: dict[str, Any], seed: int) -> Verdict:
         index = next(i for i, (_, w) in enumerate(torch_weights) if w.ndim == 2)
         w, expected = torch_weights[index][1], want[index]
         actual = np.asarray(got["weights"][index])
-        if actual.shape == expected.shape and np.allclose(actual, expected, atol=1e-6):
+        if num.close(actual, expected, atol=1e-6, rtol=1e-5):
             continue
-        if actual.shape == w.T.shape and np.allclose(actual, w.T, atol=1e-6):
+        if message := num.non_finite_message(
+            "the ported dense kernel after Flatten", actual, "porting PyTorch weights", verb="is"
+        ):
+            return failed(message)
+        if num.close(actual, w.T, atol=1e-6, rtol=1e-5):
             h, wd, c = nets.feature_shape(net)
             return failed(
                 "the first dense layer after the conv stack was transposed but not permuted to "
@@ -159,6 +186,11 @@ def port_dense_after_flatten(obs: dict[str, Any], seed: int) -> Verdict:
 def port_logits(obs: dict[str, Any], seed: int) -> Verdict:
     for (net, _, _, got), want in zip(_port_pairs(obs), obs["peer"]["port_logits"], strict=True):
         actual = got["logits"]
+        message = num.non_finite_message(
+            "the ported Keras model's logits", actual, "running it on known images", verb="are"
+        )
+        if message:
+            return failed(message)
         if not _close(actual, want):
             same = actual is not None and np.shape(actual) == want.shape
             gap = f"{float(np.max(np.abs(np.asarray(actual) - want))):.2g}" if same else "-"
@@ -179,15 +211,18 @@ def _compare(
 ) -> Verdict:
     if got["logits"] is None or np.shape(got["logits"]) != logits.shape:
         return failed(f"`{fn}` logits should have shape {list(logits.shape)} (N, classes)")
+    message = _non_finite(fn, got, ("logits", "loss", "grads"), "running a known network")
+    if message:
+        return failed(message)
     if not _close(got["logits"], logits):
         return failed(
             f"`{fn}` logits differ from the reference (raw logits of the network, no softmax)"
         )
     if got["loss"] is None:
         return failed(f"`{fn}` loss should be one number")
-    if abs(got["loss"] - loss) > 1e-5 * max(1.0, abs(loss)):
+    if not num.close(got["loss"], loss, atol=1e-5 * max(1.0, abs(loss))):
         n = len(logits)
-        if abs(got["loss"] - n * loss) <= 1e-4 * n * abs(loss):
+        if num.close(got["loss"], n * loss, atol=1e-4 * n * abs(loss)):
             return failed(f"`{fn}` loss is summed over the batch: the mean cross-entropy is wanted")
         return failed(
             f"`{fn}` loss {got['loss']:.6g} should be the mean cross-entropy {loss:.6g} of the "
@@ -246,7 +281,7 @@ def expected_report(
                 diff = np.abs(np.asarray(u, np.float64) - np.asarray(v, np.float64))
                 worst = max(worst, float(np.max(diff)))
         report[key] = worst
-    report["ok"] = all(report[k] <= tolerances[k] for k in ("logits", "loss", "grads"))
+    report["ok"] = all(num.at_most(report[k], tolerances[k]) for k in ("logits", "loss", "grads"))
     return report
 
 
@@ -255,7 +290,12 @@ def parity_report(obs: dict[str, Any], seed: int, tolerances: dict[str, float]) 
         want = expected_report(case["inputs"], tolerances)
         for key in ("logits", "loss", "grads"):
             got = case["report"][key]
-            if got is None or abs(got - want[key]) > 1e-3 * want[key] + 1e-12:
+            message = num.non_finite_message(
+                f"parity_report's {key!r}", got, "comparing three known results", verb="is"
+            )
+            if message:
+                return failed(message)
+            if not num.close(got, want[key], atol=1e-12, rtol=1e-3):
                 return failed(
                     f"parity_report's {key!r} should be the largest absolute difference between "
                     f"any two of the three results ({want[key]:.3g} here), got {got}"
@@ -325,10 +365,19 @@ def accumulation(
     def matches(w: np.ndarray, b: np.ndarray) -> bool:
         return _close(obs["w"], w, 1e-5) and _close(obs["b"], b, 1e-5)
 
+    doing = "accumulating gradients on a linear model with known weights"
+    for what, value in (
+        ("the model's weight after training", obs["w"]),
+        ("the model's bias after training", obs["b"]),
+    ):
+        if message := num.non_finite_message(what, value, doing, verb="is"):
+            return failed(message)
     w, b, losses = replay(obs, k, micro, lr, "correct")
     if matches(w, b):
         mean_loss = float(np.mean(losses))
-        if obs["loss"] is None or abs(obs["loss"] - mean_loss) > 1e-4 * max(1.0, mean_loss):
+        if message := num.non_finite_message("the returned mean loss", obs["loss"], doing, "is"):
+            return failed(f"the updates are right, but {message}", 0.5)
+        if not num.close(obs["loss"], mean_loss, atol=1e-4 * max(1.0, mean_loss)):
             return failed(
                 f"the updates are right, but the return value should be the mean of the "
                 f"micro-batch losses, undivided ({mean_loss:.5f}), got {obs['loss']}",

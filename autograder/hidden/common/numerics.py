@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -59,3 +61,121 @@ def sgd_epoch(x, y, weight, bias, lr, batch_size, variant="correct"):  # noqa: A
             continue
         w, b = w - lr * gw, b - lr * gb
     return w, b, np.array(losses), np.array(sizes)
+
+
+# -- NaN-safe comparisons of observed values ---------------------------------------------------
+# Every comparison with NaN is False, so ``abs(got - want) > tol`` lets NaN through and
+# ``got >= 0.85`` quietly rejects it without saying why. Verdicts compare observed values only
+# through these helpers: a non-finite, missing or non-numeric value is never close, never above
+# a bound, and :func:`non_finite_message` says what was returned.
+
+LIKELY_NON_FINITE = "a division by zero, a log of 0, an empty batch, or updates that diverged"
+
+
+def _numeric(x: Any) -> np.ndarray | None:
+    """``x`` as a float64 array, or None when it is None, not numeric, or ragged."""
+    if x is None or isinstance(x, str | bytes | dict):
+        return None
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError):
+        return None
+    if arr.dtype.kind not in "biuf":
+        return None
+    return arr.astype(np.float64)
+
+
+def finite(x: Any) -> bool:
+    """Is ``x`` a number, or an array of numbers, with every entry finite (no NaN, no ±inf)?"""
+    return _finite_array(x) is not None
+
+
+def close(got: Any, want: Any, *, atol: float = 0.0, rtol: float = 0.0) -> bool:
+    """Is ``got`` within ``atol + rtol * |want|`` of ``want``, entry by entry?
+
+    False when ``got`` is None, not numeric, not finite, or of another shape than ``want``
+    (a scalar ``want`` is compared with every entry of ``got``).
+    """
+    g, w = _finite_array(got), _finite_array(want)
+    if g is None or w is None:
+        return False
+    if w.ndim and g.shape != w.shape:
+        return False
+    return bool(np.all(np.abs(g - w) <= atol + rtol * np.abs(w)))
+
+
+def close_to_any(got: Any, wants: Any, *, atol: float = 0.0, rtol: float = 0.0) -> bool:
+    """Is ``got`` :func:`close` to at least one of ``wants``?"""
+    return any(close(got, w, atol=atol, rtol=rtol) for w in wants)
+
+
+def _finite_array(x: Any) -> np.ndarray | None:
+    arr = _numeric(x)
+    return arr if arr is not None and bool(np.all(np.isfinite(arr))) else None
+
+
+def at_least(got: Any, bound: float) -> bool:
+    """Is ``got`` finite and ``>= bound`` (every entry, for an array)?"""
+    arr = _finite_array(got)
+    return arr is not None and bool(np.all(arr >= bound))
+
+
+def at_most(got: Any, bound: float) -> bool:
+    """Is ``got`` finite and ``<= bound`` (every entry, for an array)?"""
+    arr = _finite_array(got)
+    return arr is not None and bool(np.all(arr <= bound))
+
+
+def above(got: Any, bound: float) -> bool:
+    """Is ``got`` finite and strictly ``> bound`` (every entry, for an array)?"""
+    arr = _finite_array(got)
+    return arr is not None and bool(np.all(arr > bound))
+
+
+def _describe_non_finite(x: Any) -> str | None:
+    """``"nan (not a number)"``, ``"inf"``, ``"an array with 2 of 12 entries nan"``...; None when
+    ``x`` is missing, not numeric, or finite (other checks speak about those)."""
+    arr = _numeric(x)
+    if arr is None or bool(np.all(np.isfinite(arr))):
+        return None
+    if arr.ndim == 0:
+        value = float(arr)
+        return "nan (not a number)" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    kinds = [
+        name
+        for name, mask in (
+            ("nan (not a number)", np.isnan(arr)),
+            ("inf", np.isposinf(arr)),
+            ("-inf", np.isneginf(arr)),
+        )
+        if mask.any()
+    ]
+    bad = int((~np.isfinite(arr)).sum())
+    shape = list(arr.shape)
+    return f"an array of shape {shape} with {bad} of {arr.size} entries {' / '.join(kinds)}"
+
+
+def non_finite_message(what: str, value: Any, doing: str, verb: str = "returned") -> str | None:
+    """A message for a non-finite observed ``value``, or None when it is finite (or missing).
+
+    ``what`` names the value (a function: "`accuracy`", or a value with ``verb="is"``).
+
+    >>> non_finite_message("`accuracy`", float("nan"), "computing accuracy of known logits")[:60]
+    '`accuracy` returned nan (not a number) while computing accur'
+    """
+    description = _describe_non_finite(value)
+    if description is None:
+        return None
+    return (
+        f"{what} {verb} {description} while {doing}: a finite number was expected "
+        f"(likely cause: {LIKELY_NON_FINITE})"
+    )
+
+
+def first_non_finite(values: dict[str, Any], what: str, doing: str) -> str | None:
+    """The message for the first non-finite value of ``values`` (named ``what key``), if any."""
+    for key, value in values.items():
+        message = non_finite_message(f"{what} {key!r}", value, doing, verb="is")
+        if message:
+            return message
+    return None

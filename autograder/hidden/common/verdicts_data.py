@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
+from autograder.hidden.common import numerics as num
 from autograder.probes.common import instances as inst
 
 
@@ -104,15 +105,22 @@ def stats(obs: dict[str, Any], seed: int) -> Verdict:
                 f"{g_mean.size} mean(s) and {g_std.size} std(s): statistics are per channel, "
                 "averaged over samples, height and width"
             )
-        if np.allclose(g_mean, mean * 255, rtol=1e-3) or np.allclose(g_std, std * 255, rtol=1e-3):
+        g_mean, g_std = g_mean.ravel(), g_std.ravel()  # a float for one channel is fine
+        doing = f"computing normalisation statistics of {name} images of shape {images.shape}"
+        for what, value in (("the mean", g_mean), ("the std", g_std)):
+            if message := num.non_finite_message(f"normalization_stats' {what}", value, doing):
+                return failed(message)
+        if num.close(g_mean, mean * 255, rtol=1e-3, atol=1e-8) or num.close(
+            g_std, std * 255, rtol=1e-3, atol=1e-8
+        ):
             return failed(
                 "the statistics are on the 0..255 scale; the contract is images scaled to [0, 1]"
             )
-        if not np.allclose(g_mean, mean, atol=1e-4):
+        if not num.close(g_mean, mean, atol=1e-4, rtol=1e-5):
             return failed(
                 f"per-channel means of the {name} images are off (got {np.round(g_mean, 4).tolist()})"
             )
-        if not (np.allclose(g_std, std, atol=1e-4) or np.allclose(g_std, std1, atol=1e-4)):
+        if not num.close_to_any(g_std, (std, std1), atol=1e-4, rtol=1e-5):
             return failed(
                 f"per-channel standard deviations of the {name} images are off (got {np.round(g_std, 4).tolist()})"
             )
@@ -148,7 +156,7 @@ def prepare_data_split(obs: dict[str, Any], seed: int, layout: str = "NCHW") -> 
         return failed("labels no longer line up with their images after the split")
     per_class = np.bincount(labels[test_ids], minlength=5)
     expected = np.bincount(labels, minlength=5) * 0.25
-    if np.any(np.abs(per_class - expected) > 1):
+    if not num.close(per_class, expected, atol=1):
         return failed(
             f"the test split is not stratified: {per_class.tolist()} test samples per class, expected about {expected.tolist()}"
         )
@@ -166,20 +174,26 @@ def prepare_data_stats(obs: dict[str, Any], seed: int) -> Verdict:
         )
     a = obs["a"]
     x_train, x_test = np.asarray(a["x_train"], np.float64), np.asarray(a["x_test"], np.float64)
+    for split, values in (("x_train", x_train), ("x_test", x_test)):
+        message = num.non_finite_message(
+            f"prepare_data's {split}", values, "normalising a dataset with known statistics"
+        )
+        if message:
+            return failed(message)
     # the training split as a whole must come out standardised (id pixels included)
     train_mean, train_std = float(x_train.mean()), float(x_train.std())
-    if abs(train_mean) < 1e-3 and abs(train_std - 1) < 1e-2:
+    if num.close(train_mean, 0, atol=1e-3) and num.close(train_std, 1, atol=1e-2):
         return passed()
     test_mean, test_std = float(x_test.mean()), float(x_test.std())
     both = np.concatenate([x_train, x_test])
-    if abs(test_mean) < 1e-3 and abs(test_std - 1) < 1e-2:
+    if num.close(test_mean, 0, atol=1e-3) and num.close(test_std, 1, atol=1e-2):
         return failed(
             "the normalisation statistics come from the test split: after normalising, the test "
             f"images have mean {test_mean:.4f} and std {test_std:.4f}, the training images "
             f"{train_mean:.4f} and {train_std:.4f}. Statistics are part of the model: compute them "
             "on the training split only."
         )
-    if abs(float(both.mean())) < 1e-3 and abs(float(both.std()) - 1) < 1e-2:
+    if num.close(both.mean(), 0, atol=1e-3) and num.close(both.std(), 1, atol=1e-2):
         return failed(
             "the normalisation statistics come from all the data (training and test together): "
             f"the training images have mean {train_mean:.4f} and std {train_std:.4f} after "

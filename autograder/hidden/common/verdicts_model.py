@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
+from autograder.hidden.common import numerics as num
 
 
 def model_shapes(obs: dict[str, Any], seed: int) -> Verdict:
@@ -45,7 +46,14 @@ def model_logits(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs.get("is_module") or "error" in obs["batch"]:
         return failed("the model could not be run on a batch (see the shape test)")
     values = np.asarray(obs["batch"]["values"], np.float64)
-    if values.ndim == 2 and np.all(values >= 0) and np.allclose(values.sum(axis=1), 1.0, atol=1e-4):
+    message = num.non_finite_message("the model", values, "computing logits of a batch")
+    if message:
+        return failed(message)
+    if (
+        values.ndim == 2
+        and num.at_least(values, 0)
+        and num.close(values.sum(axis=1), 1.0, atol=1e-4, rtol=1e-5)
+    ):
         return failed(
             "the model outputs probabilities (each row is >= 0 and sums to 1): it ends with a "
             "softmax. CrossEntropyLoss applies log-softmax itself and expects raw logits; a second "
@@ -63,7 +71,11 @@ def model_batch_independent(obs: dict[str, Any], seed: int) -> Verdict:
         return failed("the model could not be run sample by sample (see the shape test)")
     batch = np.asarray(obs["batch"]["values"], np.float64)
     singles = np.concatenate([np.asarray(s["values"], np.float64) for s in obs["singles"]])
-    if batch.shape != singles.shape or not np.allclose(batch, singles, atol=1e-4, rtol=1e-4):
+    doing = "computing logits of a batch and of its samples one by one"
+    for what, values in (("the model (on the batch)", batch), ("the model (one by one)", singles)):
+        if message := num.non_finite_message(what, values, doing):
+            return failed(message)
+    if not num.close(batch, singles, atol=1e-4, rtol=1e-4):
         return failed(
             "in eval mode, a sample's logits depend on the other samples in its batch: the "
             "forward pass mixes samples (a reshape over the batch axis, or normalising over the batch?)"
@@ -90,7 +102,7 @@ def optimizer_lr(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs.get("is_optimizer"):
         return failed("make_optimizer should return a torch.optim.Optimizer")
     for run in (obs["a"], obs["b"]):
-        if not run["lrs"] or not np.allclose(run["lrs"], run["lr_given"]):
+        if not run["lrs"] or not num.close(run["lrs"], run["lr_given"], atol=1e-8, rtol=1e-5):
             return failed(
                 f"make_optimizer(model, lr={run['lr_given']}) built an optimizer with lr "
                 f"{sorted(set(run['lrs']))}: the lr argument is ignored (a hard-coded learning rate?)"

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
+from autograder.hidden.common import numerics as num
 from autograder.probes.common import instances as inst
 
 
@@ -29,6 +30,14 @@ def fit_history(obs: dict[str, Any], seed: int) -> Verdict:
     entries = _history_entries(obs)
     if isinstance(entries, str):
         return failed(entries)
+    for epoch, entry in enumerate(entries, start=1):
+        message = num.first_non_finite(
+            {k: entry[k] for k in ("train_loss", "test_loss", "test_accuracy")},
+            f"in fit's history, epoch {epoch},",
+            "training for 3 epochs",
+        )
+        if message:
+            return failed(message)
     if [e["epoch"] for e in entries] != [1, 2, 3]:
         return failed(f"history epochs should be 1, 2, 3, got {[e['epoch'] for e in entries]}")
     tests = [e for e in obs["evaluations"] if e["loader"] == "test"]
@@ -43,11 +52,11 @@ def fit_history(obs: dict[str, Any], seed: int) -> Verdict:
             i
             for i, t in enumerate(tests)
             if i > position
-            and abs(entry["test_loss"] - t["loss"]) < 1e-6
-            and abs(entry["test_accuracy"] - t["accuracy"]) < 1e-6
+            and num.close(entry["test_loss"], t["loss"], atol=1e-6)
+            and num.close(entry["test_accuracy"], t["accuracy"], atol=1e-6)
         ]
         if not matches:
-            if any(abs(entry["test_loss"] - t["loss"]) < 1e-6 for t in trains):
+            if num.close_to_any(entry["test_loss"], [t["loss"] for t in trains], atol=1e-6):
                 return failed(
                     "the history's test metrics are those of the training loader: train and test are swapped"
                 )
@@ -55,7 +64,7 @@ def fit_history(obs: dict[str, Any], seed: int) -> Verdict:
                 f"epoch {epoch}: the history's test_loss/test_accuracy are not a test evaluation made after that epoch"
             )
         position = matches[0]
-    if not all(np.isfinite(e["train_loss"]) and e["train_loss"] > 0 for e in entries):
+    if not all(num.above(e["train_loss"], 0) for e in entries):
         return failed(
             "train_loss in the history should be the positive mean training loss of the epoch"
         )
@@ -64,7 +73,15 @@ def fit_history(obs: dict[str, Any], seed: int) -> Verdict:
 
 def fit_learns(obs: dict[str, Any], seed: int) -> Verdict:
     accuracy = obs["final_accuracy"]
-    if accuracy >= 0.85:
+    message = num.non_finite_message(
+        "the test accuracy after `fit`",
+        accuracy,
+        "training a known-good model for 3 epochs",
+        verb="is",
+    )
+    if message:
+        return failed(message)
+    if num.at_least(accuracy, 0.85):
         return passed()
     return failed(
         f"with a model, loss and optimizer known to work, fit reached only {accuracy:.1%} test "
@@ -90,10 +107,14 @@ def report_values(obs: dict[str, Any], seed: int) -> Verdict:
     missing = [k for k in REPORT_KEYS if values.get(k) is None]
     if missing:
         return failed(f"report's dict lacks numeric {missing}")
+    message = num.first_non_finite(
+        {k: values[k] for k in REPORT_KEYS}, "`report`'s", "reporting known final metrics"
+    )
+    if message:
+        return failed(message)
     train, test = inst.final_metrics(seed)
-    if (
-        abs(values["train_accuracy"] - test["accuracy"]) < 1e-9
-        and abs(values["test_accuracy"] - train["accuracy"]) < 1e-9
+    if num.close(values["train_accuracy"], test["accuracy"], atol=1e-9) and num.close(
+        values["test_accuracy"], train["accuracy"], atol=1e-9
     ):
         return failed(
             "train and test are swapped in the report: the training numbers are reported as test "
@@ -101,16 +122,16 @@ def report_values(obs: dict[str, Any], seed: int) -> Verdict:
         )
     for split, metrics in (("train", train), ("test", test)):
         for key in ("loss", "accuracy"):
-            if abs(values[f"{split}_{key}"] - metrics[key]) > 1e-9:
+            if not num.close(values[f"{split}_{key}"], metrics[key], atol=1e-9):
                 return failed(
                     f"report's {split}_{key} is not the {key} of the {split} metrics it was given"
                 )
     gap = train["accuracy"] - test["accuracy"]
-    if abs(values["generalization_gap"] + gap) < 1e-9:
+    if num.close(values["generalization_gap"], -gap, atol=1e-9):
         return failed(
             "the generalization gap has the wrong sign: it is train accuracy minus test accuracy"
         )
-    if abs(values["generalization_gap"] - gap) > 1e-9:
+    if not num.close(values["generalization_gap"], gap, atol=1e-9):
         return failed("generalization_gap should be train accuracy minus test accuracy")
     if values["epochs"] != len(inst.history(seed)):
         return failed("report's epochs should be the number of entries in the history")
@@ -133,11 +154,7 @@ def plot_curves(obs: dict[str, Any], seed: int) -> Verdict:
     missing = []
     for name, series in _series(seed).items():
         scales = (1.0, 100.0) if name == "test_accuracy" else (1.0,)
-        if not any(
-            y.shape == series.shape and np.allclose(y, series * s, atol=1e-6)
-            for y in ys
-            for s in scales
-        ):
+        if not any(num.close(y, series * s, atol=1e-6, rtol=1e-5) for y in ys for s in scales):
             missing.append(name)
     if missing:
         return failed(
@@ -160,7 +177,7 @@ def tensorboard_scalars(obs: dict[str, Any], seed: int) -> Verdict:
                 continue
             order = np.argsort(points[:, 0], kind="stable")
             steps, values = points[order, 0], points[order, 1]
-            if np.allclose(values, series, atol=1e-5) and (
+            if num.close(values, series, atol=1e-5, rtol=1e-5) and (
                 np.array_equal(steps, np.arange(1, len(series) + 1))
                 or np.array_equal(steps, np.arange(len(series)))
             ):

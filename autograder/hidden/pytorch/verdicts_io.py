@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
+from autograder.hidden.common import numerics as num
 from autograder.hidden.common import verdicts_data as data
 from autograder.probes.common import instances as inst
 
@@ -42,7 +43,10 @@ def preprocess_channel_axis(obs: dict[str, Any], seed: int) -> Verdict:
             f"grey images of shape {images.shape} should become (N, 1, H, W) = {(n, 1, h, w)}, got {shape}"
         )
     expected = _expected_x(images, inst.GREY_MEAN, inst.GREY_STD)
-    if not np.allclose(got["x_values"], expected, atol=1e-4):
+    message = num.non_finite_message("`preprocess`", got["x_values"], "preprocessing grey images")
+    if message:
+        return failed(message)
+    if not num.close(got["x_values"], expected, atol=1e-4, rtol=1e-5):
         return failed("values are not (images / 255 - mean) / std with the given mean and std")
     return passed()
 
@@ -62,12 +66,15 @@ def preprocess_permute(obs: dict[str, Any], seed: int) -> Verdict:
         )
     expected = _expected_x(images, inst.COLOUR_MEAN, inst.COLOUR_STD)
     values = got["x_values"]
-    if np.allclose(values, expected, atol=1e-4):
+    message = num.non_finite_message("`preprocess`", values, "preprocessing colour images")
+    if message:
+        return failed(message)
+    if num.close(values, expected, atol=1e-4, rtol=1e-5):
         return passed()
     x01 = images.astype(np.float32) / 255.0
     normalised_nhwc = (x01 - inst.COLOUR_MEAN) / inst.COLOUR_STD
-    if np.allclose(values, normalised_nhwc.reshape(n, c, h, w), atol=1e-4) or np.allclose(
-        values, x01.reshape(n, c, h, w), atol=1e-4
+    if num.close_to_any(
+        values, (normalised_nhwc.reshape(n, c, h, w), x01.reshape(n, c, h, w)), atol=1e-4, rtol=1e-5
     ):
         return failed(
             "the shape is (N, C, H, W) but the pixels are scrambled: the channel axis was changed "
@@ -77,7 +84,7 @@ def preprocess_permute(obs: dict[str, Any], seed: int) -> Verdict:
     scrambled_stats = (
         (x01.reshape(n, c, h, w).transpose(0, 2, 3, 1) - inst.COLOUR_MEAN) / inst.COLOUR_STD
     ).reshape(n, c, h, w)
-    if np.allclose(values, scrambled_stats, atol=1e-4):
+    if num.close(values, scrambled_stats, atol=1e-4, rtol=1e-5):
         return failed(
             "the pixels were reshaped into (N, C, H, W) before normalising: a reshape is not a permutation of axes"
         )

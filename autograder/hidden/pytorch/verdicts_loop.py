@@ -114,12 +114,25 @@ def _replays(seed: int) -> dict[str, tuple]:
 def _matching_variant(obs: dict[str, Any], seed: int) -> str | None:
     got_w, got_b = np.asarray(obs["weight"], np.float64), np.asarray(obs["bias"], np.float64)
     for variant, (w, b, _, _) in _replays(seed).items():
-        if np.allclose(got_w, w, atol=1e-4) and np.allclose(got_b, b, atol=1e-4):
+        if num.close(got_w, w, atol=1e-4, rtol=1e-5) and num.close(got_b, b, atol=1e-4, rtol=1e-5):
             return variant
     return None
 
 
+def _non_finite_parameters(obs: dict[str, Any]) -> str | None:
+    doing = "training a linear model with known weights for one epoch"
+    for name in ("weight", "bias"):
+        message = num.non_finite_message(
+            f"the model's {name} after `train_one_epoch`", obs[name], doing, verb="is"
+        )
+        if message:
+            return message
+    return None
+
+
 def train_zero_grad(obs: dict[str, Any], seed: int) -> Verdict:
+    if message := _non_finite_parameters(obs):
+        return failed(message)
     variant = _matching_variant(obs, seed)
     if variant == "correct":
         return passed()
@@ -152,15 +165,21 @@ def train_mean_loss(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             f"train_one_epoch should return the mean loss as a float, got {returned.get('type')}"
         )
+    message = num.non_finite_message(
+        "`train_one_epoch`",
+        obs["value"],
+        "training a linear model with known weights for one epoch",
+    )
+    if message:
+        return failed(message)
     variant = _matching_variant(obs, seed) or "correct"
     _, _, losses, sizes = _replays(seed)[variant]
     by_sample = float((losses * sizes).sum() / sizes.sum())
     by_batch = float(losses.mean())
-    if min(abs(obs["value"] - by_sample), abs(obs["value"] - by_batch)) < 1e-4:
+    if num.close_to_any(obs["value"], (by_sample, by_batch), atol=1e-4):
         return passed()
-    if (
-        abs(obs["value"] - float((losses * sizes).sum())) < 1e-3
-        or abs(obs["value"] - float(losses.sum())) < 1e-4
+    if num.close(obs["value"], float((losses * sizes).sum()), atol=1e-3) or num.close(
+        obs["value"], float(losses.sum()), atol=1e-4
     ):
         return failed("train_one_epoch returned the sum of the losses, not their mean")
     return failed(

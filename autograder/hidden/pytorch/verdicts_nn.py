@@ -122,30 +122,40 @@ def loss_value(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             f"the loss should return a scalar tensor, got {obs['returned'].get('type')} {obs['returned'].get('shape', '')}"
         )
+    message = num.non_finite_message(
+        "the loss", value, "computing cross-entropy of known logits and targets"
+    )
+    if message:
+        return failed(message)
     expected = num.cross_entropy(logits, targets)
-    if abs(value - expected) < 1e-4:
+    if num.close(value, expected, atol=1e-4):
         if obs["grad"] is None:
             return failed(
                 "the loss value is right but carries no gradient: compute it with torch operations",
                 0.5,
             )
-        if not np.allclose(obs["grad"], num.ce_grad(logits, targets), atol=1e-5):
+        message = num.non_finite_message(
+            "the loss's gradient", obs["grad"], "differentiating the loss", verb="is"
+        )
+        if message:
+            return failed(message, 0.5)
+        if not num.close(obs["grad"], num.ce_grad(logits, targets), atol=1e-5, rtol=1e-5):
             return failed(
                 "the loss value is right but its gradient is not that of the mean cross-entropy",
                 0.5,
             )
         return passed()
-    if abs(value - num.cross_entropy(num.softmax(logits), targets)) < 1e-4:
+    if num.close(value, num.cross_entropy(num.softmax(logits), targets), atol=1e-4):
         return failed(
             "the loss applies a softmax before cross-entropy: CrossEntropyLoss already includes "
             "log-softmax, so the scores are squashed twice and gradients become tiny."
         )
-    if abs(value - num.cross_entropy(logits, targets, "sum")) < 1e-3:
+    if num.close(value, num.cross_entropy(logits, targets, "sum"), atol=1e-3):
         return failed(
             "the loss is the sum over the batch, not the mean: the step size then grows with the batch size"
         )
     nll = float(-logits[np.arange(len(targets)), targets].mean())
-    if abs(value - nll) < 1e-4:
+    if num.close(value, nll, atol=1e-4):
         if obs.get("model_log_probs"):
             return passed(
                 "NLLLoss after a model that ends in log_softmax: the same as cross-entropy on logits"
@@ -206,10 +216,16 @@ def accuracy_value(obs: dict[str, Any], seed: int) -> Verdict:
             return failed(
                 f"accuracy should return a float, got {got['returned'].get('type')} {got['returned'].get('shape', '')}"
             )
-        if abs(value - expected) > 1e-6:
-            if n == k and abs(value - float((logits.argmax(axis=0) == targets).mean())) < 1e-6:
+        message = num.non_finite_message(
+            "`accuracy`", value, f"computing the accuracy of {n}x{k} known logits"
+        )
+        if message:
+            return failed(message)
+        if not num.close(value, expected, atol=1e-6):
+            by_batch_axis = float((logits.argmax(axis=0) == targets).mean())
+            if n == k and num.close(value, by_batch_axis, atol=1e-6):
                 return failed(batch_axis)
-            if abs(value - expected * n) < 1e-6:
+            if num.close(value, expected * n, atol=1e-6):
                 return failed(
                     "accuracy returned the number of correct predictions, not the fraction"
                 )
@@ -230,17 +246,24 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             f"evaluate's dict should hold float 'loss' and 'accuracy', got keys {obs['keys']}"
         )
+    message = num.first_non_finite(
+        {k: obs[k] for k in ("loss", "accuracy")},
+        "`evaluate`'s",
+        "evaluating a model with known outputs",
+    )
+    if message:
+        return failed(message)
     x, y, weight, bias = inst.linear_problem(seed)
     logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
     losses = num.per_sample_cross_entropy(logits, y)
     correct = (logits.argmax(1) == y).astype(np.float64)
     loss, acc = float(losses.mean()), float(correct.mean())
-    if abs(obs["loss"] - loss) < 1e-4 and abs(obs["accuracy"] - acc) < 1e-6:
+    if num.close(obs["loss"], loss, atol=1e-4) and num.close(obs["accuracy"], acc, atol=1e-6):
         return passed()
     slices = num.batches(len(y), 5)
     loss_bm = float(np.mean([losses[s].mean() for s in slices]))
     acc_bm = float(np.mean([correct[s].mean() for s in slices]))
-    if abs(obs["loss"] - loss_bm) < 1e-4 or abs(obs["accuracy"] - acc_bm) < 1e-6:
+    if num.close(obs["loss"], loss_bm, atol=1e-4) or num.close(obs["accuracy"], acc_bm, atol=1e-6):
         return failed(
             "evaluate averages the per-batch means: with batches of 5, 5 and 2 samples, the 2 samples "
             "of the last batch count as much as 5. Sum per-sample values (batch mean x batch size) "

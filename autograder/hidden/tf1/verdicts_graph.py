@@ -55,7 +55,12 @@ def logits_shape(obs: dict[str, Any], seed: int) -> Verdict:
     if broken:
         return failed(f"logits should be (N, 7) for any batch size N; got {'; '.join(broken[:3])}")
     logits = np.asarray(obs["runs"]["13"]["logits"], float)
-    if np.all(logits >= 0) and np.allclose(logits.sum(axis=1), 1, atol=1e-4):
+    message = num.non_finite_message(
+        "the logits tensor", logits, "running the graph on a batch", verb="is"
+    )
+    if message:
+        return failed(message)
+    if num.at_least(logits, 0) and num.close(logits.sum(axis=1), 1, atol=1e-4, rtol=1e-5):
         return failed(
             "the logits tensor holds probabilities (a softmax): the loss expects raw logits"
         )
@@ -67,14 +72,18 @@ def loss_is_cross_entropy(obs: dict[str, Any], seed: int) -> Verdict:
     if "error" in run:
         return failed("the graph could not be run on a batch (see the logits test)")
     logits, y = np.asarray(run["logits"], float), np.asarray(run["y"])
+    doing = "running the graph on a batch"
+    for what, value in (("the logits tensor", logits), ("the loss tensor", run["loss"])):
+        if message := num.non_finite_message(what, value, doing, verb="is"):
+            return failed(message)
     expected = num.cross_entropy(logits, y)
-    if abs(run["loss"] - expected) < 1e-4:
-        if abs(run["accuracy"] - float((logits.argmax(1) == y).mean())) > 1e-6:
+    if num.close(run["loss"], expected, atol=1e-4):
+        if not num.close(run["accuracy"], float((logits.argmax(1) == y).mean()), atol=1e-6):
             return failed(
                 "the accuracy tensor is not the fraction of arg-max predictions that match y", 0.5
             )
         return passed()
-    if abs(run["loss"] - num.cross_entropy(logits, y, "sum")) < 1e-3:
+    if num.close(run["loss"], num.cross_entropy(logits, y, "sum"), atol=1e-3):
         return failed("the loss is summed over the batch, not averaged (reduce_mean)")
     return failed(
         f"the loss tensor is not the mean cross-entropy of the logits (got {run['loss']:.4f}, expected {expected:.4f})"
@@ -82,7 +91,7 @@ def loss_is_cross_entropy(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def learning_rate_used(obs: dict[str, Any], seed: int) -> Verdict:
-    if not any(abs(c - obs["lr_given"]) < 1e-7 for c in obs["lrs"]):
+    if not num.close_to_any(obs["lr_given"], obs["lrs"], atol=1e-7):
         return failed(
             f"build_graph(lr={obs['lr_given']}) made a graph without that learning rate: the lr argument is ignored"
         )
@@ -92,14 +101,23 @@ def learning_rate_used(obs: dict[str, Any], seed: int) -> Verdict:
 def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs.get("is_dict") or obs["loss"] is None or obs["accuracy"] is None:
         return failed("evaluate should return {'loss': float, 'accuracy': float}")
+    message = num.first_non_finite(
+        {k: obs[k] for k in ("loss", "accuracy")},
+        "`evaluate`'s",
+        "evaluating a model with known outputs",
+    )
+    if message:
+        return failed(message)
     x, y, weight, bias = inst.linear_problem(seed)
     logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
     losses = num.per_sample_cross_entropy(logits, y)
     correct = (logits.argmax(1) == y).astype(float)
-    if abs(obs["loss"] - losses.mean()) < 1e-4 and abs(obs["accuracy"] - correct.mean()) < 1e-5:
+    if num.close(obs["loss"], losses.mean(), atol=1e-4) and num.close(
+        obs["accuracy"], correct.mean(), atol=1e-5
+    ):
         return passed()
     slices = num.batches(len(y), 5)
-    if abs(obs["accuracy"] - np.mean([correct[s].mean() for s in slices])) < 1e-5:
+    if num.close(obs["accuracy"], np.mean([correct[s].mean() for s in slices]), atol=1e-5):
         return failed(
             "evaluate averages per-batch means: with batches of 5, 5 and 2 the last 2 samples weigh as much as 5"
         )
@@ -109,6 +127,11 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def evaluate_runs_existing_graph(obs: dict[str, Any], seed: int) -> Verdict:
+    message = num.first_non_finite(
+        {k: obs.get(k) for k in ("loss", "accuracy")}, "`evaluate`'s", "evaluating a graph"
+    )
+    if message:  # numbers that were not computed by running the graph
+        return failed(message)
     if obs.get("grown"):
         return failed(
             f"evaluate added {obs['grown']} operations to the graph: tf.* calls in evaluate create new "
@@ -159,7 +182,15 @@ def train_learns(obs: dict[str, Any], seed: int) -> Verdict:
         return failed("train(..., epochs=3) should return one history entry per epoch")
     if any({"epoch", "train_loss", "test_loss", "test_accuracy"} - set(e) for e in entries):
         return failed("history entries should have epoch, train_loss, test_loss, test_accuracy")
-    if obs["final_accuracy"] < 0.85:
+    message = num.non_finite_message(
+        "the test accuracy after `train`",
+        obs["final_accuracy"],
+        "training a trusted linear graph for 3 epochs",
+        verb="is",
+    )
+    if message:
+        return failed(message)
+    if not num.at_least(obs["final_accuracy"], 0.85):
         return failed(
             f"after 3 epochs a trusted linear graph reached only {obs['final_accuracy']:.1%} on the digits"
         )

@@ -42,7 +42,12 @@ def preprocess_channels_last(obs: dict[str, Any], seed: int) -> Verdict:
             return failed(
                 f"{name} images of shape {images.shape} should become (N, H, W, C) = {(n, h, w, c)}, got {shape}"
             )
-        if not np.allclose(got["x_values"], expected, atol=1e-4):
+        message = num.non_finite_message(
+            "`preprocess`", got["x_values"], f"preprocessing {name} images"
+        )
+        if message:
+            return failed(message)
+        if not num.close(got["x_values"], expected, atol=1e-4, rtol=1e-5):
             return failed(f"{name} values are not (images / 255 - mean) / std, channel by channel")
     return passed()
 
@@ -148,14 +153,19 @@ def loss_from_logits(obs: dict[str, Any], seed: int) -> Verdict:
     value = obs["value"]
     if value is None:
         return failed(f"the loss should return a scalar, got {obs['returned'].get('type')}")
-    if abs(value - num.cross_entropy(logits, targets)) < 1e-4:
+    message = num.non_finite_message(
+        "the loss", value, "computing cross-entropy of known logits and targets"
+    )
+    if message:
+        return failed(message)
+    if num.close(value, num.cross_entropy(logits, targets), atol=1e-4):
         return passed()
     if obs["config"].get("from_logits") is False:
         return failed(
             "the loss expects probabilities (from_logits=False) but the model outputs logits: Keras "
             "clips them into [1e-7, 1] and the loss is meaningless. Use from_logits=True."
         )
-    if abs(value - num.cross_entropy(num.softmax(logits), targets)) < 1e-4:
+    if num.close(value, num.cross_entropy(num.softmax(logits), targets), atol=1e-4):
         return failed(
             "the loss applies a softmax to logits before a from_logits cross-entropy: scores squashed twice"
         )
@@ -200,15 +210,22 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             f"evaluate should return {{'loss': float, 'accuracy': float}}, got keys {obs.get('keys')}"
         )
+    message = num.first_non_finite(
+        {k: obs[k] for k in ("loss", "accuracy")},
+        "`evaluate`'s",
+        "evaluating a model with known outputs",
+    )
+    if message:
+        return failed(message)
     logits, y = _linear(seed)
     losses = num.per_sample_cross_entropy(logits, y)
     correct = (logits.argmax(1) == y).astype(float)
     batch_mean_loss = float(np.mean([losses[s].mean() for s in num.batches(len(y), 5)]))
-    if abs(obs["accuracy"] - correct.mean()) > 1e-5:
+    if not num.close(obs["accuracy"], correct.mean(), atol=1e-5):
         return failed(
             f"evaluate's accuracy is off for a model with known outputs (got {obs['accuracy']:.4f})"
         )
-    if min(abs(obs["loss"] - losses.mean()), abs(obs["loss"] - batch_mean_loss)) > 1e-4:
+    if not num.close_to_any(obs["loss"], (losses.mean(), batch_mean_loss), atol=1e-4):
         return failed(
             f"evaluate's loss is off for a model with known outputs (got {obs['loss']:.4f})"
         )
@@ -218,12 +235,17 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
 def evaluate_resets_metrics(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs.get("is_dict") or obs["second_accuracy"] is None:
         return failed("evaluate should return {'loss', 'accuracy'} every time it is called")
+    message = num.non_finite_message(
+        "`evaluate`'s second 'accuracy'", obs["second_accuracy"], "evaluating twice", verb="is"
+    )
+    if message:
+        return failed(message)
     logits, y = _linear(seed, 7, 1)
-    if abs(obs["second_accuracy"] - (logits.argmax(1) == y).mean()) < 1e-5:
+    if num.close(obs["second_accuracy"], (logits.argmax(1) == y).mean(), atol=1e-5):
         return passed()
     all_logits, all_y = _linear(seed)
     combined = np.concatenate([(all_logits.argmax(1) == all_y), (logits.argmax(1) == y)]).mean()
-    if abs(obs["second_accuracy"] - combined) < 1e-5:
+    if num.close(obs["second_accuracy"], combined, atol=1e-5):
         return failed(
             "the second evaluation still counts the first one: Keras metrics keep their state until "
             "reset_state() (TensorFlow's counterpart of forgetting zero_grad). Reset them at the start "
@@ -255,11 +277,22 @@ def _replay(seed: int, variant: str) -> tuple:
 
 def train_step_gradients(obs: dict[str, Any], seed: int) -> Verdict:
     w, b = np.asarray(obs["weight"], float), np.asarray(obs["bias"], float)
+    for name, values in (("weight", w), ("bias", b)):
+        message = num.non_finite_message(
+            f"the model's {name} after three `train_step` calls",
+            values,
+            "training a linear model with known weights",
+            verb="is",
+        )
+        if message:
+            return failed(message)
     correct_w, correct_b, losses, _ = _replay(seed, "correct")
-    if np.allclose(w, correct_w, atol=1e-4) and np.allclose(b, correct_b, atol=1e-4):
+    if num.close(w, correct_w, atol=1e-4, rtol=1e-5) and num.close(
+        b, correct_b, atol=1e-4, rtol=1e-5
+    ):
         return passed()
     _, _, weight, bias = inst.linear_problem(seed)
-    if np.allclose(w, weight, atol=1e-6) and np.allclose(b, bias, atol=1e-6):
+    if num.close(w, weight, atol=1e-6, rtol=1e-5) and num.close(b, bias, atol=1e-6, rtol=1e-5):
         return failed(
             "three train_step calls left the weights unchanged: the gradients were None or never "
             "applied. Is the forward pass inside the `with tf.GradientTape()` block?"
@@ -313,13 +346,21 @@ def fit_resets_train_loss(obs: dict[str, Any], seed: int) -> Verdict:
         return failed("fit should return one history entry with a numeric train_loss per epoch")
     epochs = [np.asarray(s[:], float) for s in steps[:3]]
     for i, entry in enumerate(entries):
+        message = num.non_finite_message(
+            f"in fit's history, epoch {i + 1}, 'train_loss'",
+            entry["train_loss"],
+            "training for 3 epochs",
+            verb="is",
+        )
+        if message:
+            return failed(message)
         losses, sizes = epochs[i][:, 0], epochs[i][:, 1]
         own = [losses.mean(), (losses * sizes).sum() / sizes.sum()]
-        if min(abs(entry["train_loss"] - v) for v in own) < 1e-4:
+        if num.close_to_any(entry["train_loss"], own, atol=1e-4):
             continue
         upto = np.concatenate(epochs[: i + 1])
         cumulative = [upto[:, 0].mean(), (upto[:, 0] * upto[:, 1]).sum() / upto[:, 1].sum()]
-        if i > 0 and min(abs(entry["train_loss"] - v) for v in cumulative) < 1e-4:
+        if i > 0 and num.close_to_any(entry["train_loss"], cumulative, atol=1e-4):
             return failed(
                 f"epoch {i + 1}'s train_loss is the average since the first epoch: the training-loss "
                 "metric is not reset between epochs. Call reset_state() at the start of each epoch."
@@ -337,7 +378,15 @@ def fit_keras_learns(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             "fit_keras' history entries should have epoch, train_loss, test_loss, test_accuracy"
         )
-    if obs["final_accuracy"] < 0.85:
+    message = num.non_finite_message(
+        "the test accuracy after `fit_keras`",
+        obs["final_accuracy"],
+        "training a known-good model for 4 epochs",
+        verb="is",
+    )
+    if message:
+        return failed(message)
+    if not num.at_least(obs["final_accuracy"], 0.85):
         return failed(
             f"after model.compile + model.fit for 4 epochs the model reached only {obs['final_accuracy']:.1%} on the digits"
         )
