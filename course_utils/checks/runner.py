@@ -145,6 +145,8 @@ _KNOWN_ERRORS = (
      "variables read before the initializer ran: session.run(handles['init']) first"),
     (("already exists, disallowed",),
      "build_graph adds to the default graph: build in a new tf.Graph() each call"),
+    (("'nonetype' object has no attribute 'numpy'", "no gradients provided"),
+     "a gradient is None: the forward pass ran outside the GradientTape"),
     (("singleton tf.variables",),
      "variables are created inside tf.function: create them outside and pass them in"),
 )  # fmt: skip
