@@ -20,7 +20,7 @@ TENSORFLOW = "2.21.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 APPLE_SILICON = 'sys_platform == "darwin" and platform_machine == "arm64"'
 NOT_APPLE_SILICON = 'sys_platform != "darwin" or platform_machine != "arm64"'  # PEP 508: no `not`
-"""PyPI has no ``tensorflow-cpu`` wheel for macOS arm64: ``tensorflow`` there, ``-cpu`` elsewhere."""
+"""PyPI has no ``tensorflow-cpu`` wheel for macOS arm64: ``tensorflow`` there, -cpu elsewhere."""
 
 _PYPROJECT = """\
 [build-system]

@@ -145,7 +145,7 @@ class _Spy:
     def __new__(cls, inputs: int = 4, classes: int = 3) -> Any:
         torch = _torch()
 
-        class SpyNet(torch.nn.Module):
+        class SpyNet(torch.nn.Module):  # type: ignore[name-defined,misc]
             def __init__(self) -> None:
                 super().__init__()
                 self.linear = torch.nn.Linear(inputs, classes)
@@ -218,7 +218,8 @@ def _placement(calls: list[dict[str, Any]], losses: list[dict[str, str]], ended:
 
 def _evaluate_spy(ns: dict[str, Any]) -> str:
     torch = _torch()
-    model, losses = _Spy(), []
+    model = _Spy()
+    losses: list[dict[str, str]] = []
     x, y = torch.zeros(6, 1, 2, 2), torch.tensor([0, 1, 2, 0, 1, 2])
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=4)
     model.to("meta").train()
@@ -238,7 +239,8 @@ def _evaluate_spy(ns: dict[str, Any]) -> str:
 
 def _train_spy(ns: dict[str, Any]) -> str:
     torch = _torch()
-    model, losses = _Spy(), []
+    model = _Spy()
+    losses: list[dict[str, str]] = []
     x, y = torch.zeros(6, 1, 2, 2), torch.tensor([0, 1, 2, 0, 1, 2])
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=4)
     model.to("meta").eval()  # as evaluate leaves it
@@ -306,7 +308,8 @@ def _zeroing(ns: dict[str, Any]) -> str:
 
 def _fit(ns: dict[str, Any]) -> str:
     torch = _torch()
-    model, losses = _Spy(), []
+    model = _Spy()
+    losses: list[dict[str, str]] = []
     x, y = torch.zeros(6, 1, 2, 2), torch.tensor([0, 1, 2, 0, 1, 2])
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=4)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)

@@ -129,7 +129,7 @@ def _spy_model(calls: list[Any]) -> Any:
     """Flatten + Dense that records the ``training`` flag of every (traced or eager) call."""
     keras = _keras()
 
-    class Spy(keras.Model):
+    class Spy(keras.Model):  # type: ignore[name-defined,misc]
         def __init__(self) -> None:
             super().__init__()
             self.flat = keras.layers.Flatten()
