@@ -431,9 +431,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
     extracted = extract(submission)
     for note in extracted.notes:
         print(f"note: {note}")
+    # The extracted code has its own line numbers: compile it under a name whose source is that
+    # code (registered as IPython registers cells), so tf.function's autograph reads the right
+    # source and a traceback quotes the learner's line. TensorFlow's start-up logs stay quiet.
+    import linecache
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    name = f"<dlcourse check {Path(args.file).name}>"
+    linecache.cache[name] = (len(extracted.code), None, extracted.code.splitlines(True), name)
     namespace: dict = {"__name__": "submission"}
     try:
-        exec(compile(extracted.code, str(args.file), "exec"), namespace)  # noqa: S102
+        exec(compile(extracted.code, name, "exec"), namespace)  # noqa: S102
     except Exception as exc:  # noqa: BLE001 - report, then check what was defined
         print(f"note: running your definitions raised {type(exc).__name__}: {exc}")
     report = Checker(assignment, namespace)(args.step)

@@ -15,6 +15,13 @@ from pathlib import Path
 from autograder.assignments import ASSIGNMENTS
 from autograder.build import repo_root
 
+TORCH = "torch==2.13.0"
+TENSORFLOW = "2.21.0"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+APPLE_SILICON = 'sys_platform == "darwin" and platform_machine == "arm64"'
+NOT_APPLE_SILICON = 'sys_platform != "darwin" or platform_machine != "arm64"'  # PEP 508: no `not`
+"""PyPI has no ``tensorflow-cpu`` wheel for macOS arm64: ``tensorflow`` there, -cpu elsewhere."""
+
 _PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=68"]
@@ -28,8 +35,14 @@ requires-python = ">=3.11"
 dependencies = ["numpy>=1.26", "matplotlib>=3.8", "tensorboard>=2.16", "jupyterlab>=4"]
 
 [project.optional-dependencies]
-torch = ["torch==2.13.0"]
-tf = ["tensorflow-cpu==2.21.0"]
+torch = ["{torch}"]
+tf = [
+    'tensorflow=={tf}; {apple}',
+    'tensorflow-cpu=={tf}; {not_apple}',
+]
+
+[project.scripts]
+dlcourse-check = "course_utils.cli:main"
 
 [tool.setuptools.packages.find]
 include = ["course_utils*"]
@@ -41,13 +54,65 @@ course_utils = ["datasets/*.npz"]
 _README = """\
 # dlcourse: learner kit
 
-    python -m venv .venv && .venv/bin/pip install -e ".[torch,tf]"
-    .venv/bin/jupyter lab assignments/
+Four notebooks (PyTorch, TensorFlow 2, TensorFlow 1 graphs, and a bridge between them) with
+teaching text, stubs to fill in, `check("<step>")` cells with public checks, `hint("<step>")`
+for graded hints, and practice mode (`from course_utils import practice; practice()`) for fresh
+random instances with expected-vs-observed explanations. The tests used for grading are not in
+this kit.
 
-Each notebook has teaching text, stubs to fill in, `check("<step>")` cells with public checks,
-`hint("<step>")` for graded hints, and practice mode (`from course_utils import practice;
-practice()`) for fresh random instances with expected-vs-observed explanations. The tests used
-for grading are not in this kit.
+## Install (Python >= 3.11)
+
+Expect a download of about 1 GB (PyTorch CPU ~200 MB, TensorFlow ~300-600 MB, JupyterLab and the
+rest ~100 MB): 5-15 minutes on a home connection, about 3 GB on disk once installed.
+
+Linux (the CPU build of PyTorch: from PyPI, `torch` pulls several GB of CUDA libraries):
+
+    python3 -m venv .venv
+    source .venv/bin/activate
+    pip install --upgrade pip
+    pip install {torch} --index-url {index}
+    pip install -e ".[torch,tf]"
+
+macOS (Apple silicon; `pip` picks `tensorflow` there, `tensorflow-cpu` elsewhere):
+
+    python3 -m venv .venv
+    source .venv/bin/activate
+    pip install --upgrade pip
+    pip install -e ".[torch,tf]"
+
+Windows (PowerShell; in cmd.exe activate with `.venv\\Scripts\\activate.bat`):
+
+    py -3.11 -m venv .venv
+    .venv\\Scripts\\Activate.ps1
+    python -m pip install --upgrade pip
+    pip install -e ".[torch,tf]"
+
+Intel Macs (macOS x86_64): PyTorch {torch_version} and TensorFlow {tf} publish no wheels for
+them (the last ones are PyTorch 2.2 and TensorFlow 2.16), so this kit does not install there;
+use Linux, Windows, a Linux virtual machine or container, or a hosted notebook instead.
+
+Only one framework? `pip install -e ".[torch]"` for notebooks 01 (and the PyTorch half of 04),
+`pip install -e ".[tf]"` for 02 and 03.
+
+## Work in JupyterLab
+
+With the virtual environment active:
+
+    jupyter lab assignments/
+
+Open a notebook, fill in a step, and run its `check("<step>")` cell.
+
+## Run the checks from a terminal
+
+For a notebook, or for a `.py` file written in your own editor (name it like the notebook, e.g.
+`01_my_pipeline.py`, or pass `--assignment pytorch|tf2|tf1|bridge`):
+
+    dlcourse-check assignments/01_pytorch_pipeline.ipynb          # every step
+    dlcourse-check assignments/01_pytorch_pipeline.ipynb train    # one step
+    python -m course_utils my_solution.py data --assignment tf2   # the same, without the script
+
+It runs your definitions (imports, functions, classes) and the same public checks as the
+notebook; the exit status is 0 when every check passes.
 """
 
 
@@ -65,8 +130,21 @@ def write_learner_bundle(out: Path, root: Path | None = None) -> list[Path]:
     for assignment in ASSIGNMENTS.values():
         shutil.copy(root / assignment.notebook, out / "assignments")
     version = _version(root)
-    (out / "pyproject.toml").write_text(_PYPROJECT.format(version=version), encoding="utf-8")
-    (out / "README.md").write_text(_README, encoding="utf-8")
+    pyproject = _PYPROJECT.format(
+        version=version,
+        torch=TORCH,
+        tf=TENSORFLOW,
+        apple=APPLE_SILICON,
+        not_apple=NOT_APPLE_SILICON,
+    )
+    (out / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    readme = _README.format(
+        torch=TORCH,
+        torch_version=TORCH.split("==")[1],
+        tf=TENSORFLOW,
+        index=TORCH_CPU_INDEX,
+    )
+    (out / "README.md").write_text(readme, encoding="utf-8")
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from course_utils.checks.runner import CheckFailed, need
+from course_utils.practice.common import fail
 
 
 def _layouts(ns: dict[str, Any]) -> str:
@@ -26,8 +27,10 @@ def _layouts(ns: dict[str, Any]) -> str:
                 f"{kind}: (2, 3, 4, 5) NCHW should become (2, 4, 5, 3), got {got.shape}"
             )
         if not np.array_equal(got, want):
-            raise CheckFailed(
-                f"{kind}: right shape, wrong values: a reshape instead of a permutation?"
+            raise fail(
+                f"{kind}: the values of x.transpose(0, 2, 3, 1)",
+                "the right shape with the values in another order",
+                "a reshape instead of a permutation (reshape keeps the bytes in place)",
             )
         round_trip = back(need(ns, "nhwc_to_nchw")(need(ns, "nchw_to_nhwc")(value)))
         if not np.array_equal(round_trip, x):
@@ -42,11 +45,20 @@ def _channels_last(ns: dict[str, Any]) -> str:
     x = torch.randn(2, 3, 6, 7)
     model, y = need(ns, "to_channels_last")(model, x)
     if tuple(y.shape) != (2, 3, 6, 7):
-        raise CheckFailed(
-            f"the batch should keep its logical shape (2, 3, 6, 7), got {tuple(y.shape)}"
+        raise fail(
+            "the batch's logical shape (2, 3, 6, 7) kept",
+            f"{tuple(y.shape)}",
+            "permute where a memory-format change was meant: "
+            "x.to(memory_format=torch.channels_last) keeps the shape and changes the strides",
         )
     if not y.is_contiguous(memory_format=torch.channels_last):
         raise CheckFailed("the batch is not stored channels-last (check its memory format)")
+    if not model.weight.is_contiguous(memory_format=torch.channels_last):
+        raise fail(
+            "the model's conv weights stored channels-last too",
+            "conv weights in the default (NCHW) memory format",
+            "the conv weights are not converted: model.to(memory_format=torch.channels_last)",
+        )
     return "logical shape kept, values stored channels-last"
 
 
@@ -95,9 +107,11 @@ def _port(ns: dict[str, Any]) -> str:
     got = np.asarray(keras_model(x.transpose(0, 2, 3, 1)))
     gap = float(np.max(np.abs(got - want)))
     if gap > 1e-5:
-        raise CheckFailed(
-            f"the Keras logits differ from PyTorch's by up to {gap:.3g} (allowed 1e-5): check the "
-            "conv transposes and the flatten order of the first dense layer"
+        raise fail(
+            "Keras logits equal to PyTorch's within 1e-5",
+            f"differences up to {gap:.3g}",
+            "conv weights reshaped instead of transposed (OIHW -> HWIO), or the dense layer after "
+            "flatten not permuted from (C, H, W) to (H, W, C) order",
         )
     return f"Keras and PyTorch logits agree (largest difference {gap:.1e})"
 
@@ -121,7 +135,12 @@ def _parity(ns: dict[str, Any]) -> str:
         {"logits": 1e-5, "loss": 1e-6, "grads": 1e-5},
     )
     if not report.get("ok"):
-        raise CheckFailed(f"the three frameworks disagree: {report}")
+        raise fail(
+            "the three frameworks to agree within the tolerances",
+            f"{report}",
+            "a loss summed instead of averaged, a softmax before the loss, or a forward pass "
+            "outside the GradientTape in one of the three",
+        )
     return f"PyTorch, TF2 and TF1 agree: {report}"
 
 
@@ -144,11 +163,58 @@ def _accumulation(ns: dict[str, Any]) -> str:
     )
     gap = float((small.weight - big.weight).detach().abs().max())
     if gap > 1e-5:
-        raise CheckFailed(
-            f"4 micro-batches of 2 with accum_steps=4 should equal one step on the batch of 8 "
-            f"(largest difference {gap:.3g}): divide by k? step only every k?"
+        raise fail(
+            "4 micro-batches of 2 with accum_steps=4 to equal one step on the batch of 8",
+            f"weights that differ by up to {gap:.3g}",
+            "the loss not divided by k, or step() / zero_grad() on every micro-batch instead "
+            "of every k",
         )
     return "4 micro-batches == 1 batch of 8 (PyTorch)"
+
+
+def _parity_flags(ns: dict[str, Any]) -> str:
+    """parity_report on made-up results whose logits differ by 0.5: ``ok`` must be False."""
+    same = {"logits": np.zeros((2, 3)), "loss": 1.0, "grads": [np.zeros((3, 3))]}
+    off = {**same, "logits": np.full((2, 3), 0.5)}
+    report = need(ns, "parity_report")(
+        {"pytorch": same, "tf2": off, "tf1": same}, {"logits": 1e-5, "loss": 1e-6, "grads": 1e-5}
+    )
+    if not isinstance(report, dict) or report.get("ok") is not False:
+        raise fail(
+            "ok=False when the logits differ by 0.5 (tolerance 1e-5)",
+            f"{report!r}"[:120],
+            "'ok' should be computed from the differences and the tolerances, not set to True",
+        )
+    return "a disagreement beyond the tolerances is reported"
+
+
+def _tf_accumulation(ns: dict[str, Any]) -> str:
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 8)
+    keras.utils.set_random_seed(0)
+    big = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    small = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    small.set_weights(big.get_weights())
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, big(x, training=True))
+    grads = tape.gradient(loss, big.trainable_variables)
+    want = [v.numpy() - 0.5 * g.numpy() for v, g in zip(big.trainable_variables, grads)]
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(2)  # 4 micro-batches of 2
+    need(ns, "accumulate_gradients")(small, data, loss_fn, keras.optimizers.SGD(0.5), 4)
+    gap = max(float(np.abs(v.numpy() - w).max()) for v, w in zip(small.trainable_variables, want))
+    if not gap <= 1e-5:
+        raise fail(
+            "4 micro-batches of 2 with accum_steps=4 to equal one SGD step on the batch of 8",
+            f"weights that differ by up to {gap:.3g}",
+            "the loss not divided by k inside the tape, or gradients applied on every "
+            "micro-batch instead of every k",
+        )
+    return "4 micro-batches == 1 batch of 8 (TensorFlow)"
 
 
 def _placement(ns: dict[str, Any]) -> str:
@@ -157,8 +223,28 @@ def _placement(ns: dict[str, Any]) -> str:
 
     moved = need(ns, "place")(torch.zeros(2), torch.device("meta"))
     if not isinstance(moved, torch.Tensor) or moved.device.type != "meta":
-        raise CheckFailed("place(tensor, 'meta') should return the tensor on the meta device")
-    copy = need(ns, "place")(tf.zeros(2), "/CPU:0")
+        raise fail(
+            "place(tensor, 'meta') to return the tensor on the meta device",
+            f"{getattr(moved, 'device', type(moved).__name__)}",
+            "a hard-coded device, or tensor.to(device)'s result dropped (it returns a new "
+            "tensor: return it)",
+        )
+    from unittest import mock
+
+    real_device, asked = tf.device, []
+
+    def device(name: Any) -> Any:
+        asked.append(name)
+        return real_device(name)
+
+    with mock.patch.object(tf, "device", device):
+        copy = need(ns, "place")(tf.zeros(2), "/CPU:0")
+    if "/CPU:0" not in asked:
+        raise fail(
+            "the TensorFlow copy made inside tf.device('/CPU:0')",
+            f"tf.device called with {asked}" if asked else "no tf.device block",
+            "the device is ignored: wrap the copy in `with tf.device(device):`",
+        )
     if not str(copy.device).endswith("CPU:0"):
         raise CheckFailed(f"place(tf_tensor, '/CPU:0') returned a tensor on {copy.device}")
     return "PyTorch moves, TensorFlow places"
@@ -172,10 +258,36 @@ def _difference(ns: dict[str, Any]) -> str:
     return f"{words} words (not auto-graded)"
 
 
+SEED = 20_26
+"""Seed of the fixed practice instances (any fixed number: the instance is the check's own)."""
+
+
+def _fixed(name: str) -> Any:
+    """A fixed instance of a practice check (imported on use: the practice module imports this
+    one)."""
+
+    def run(ns: dict[str, Any]) -> str:
+        from course_utils.practice import bridge as practice
+
+        return getattr(practice, name)(ns, rng=np.random.default_rng(SEED))
+
+    return run
+
+
 CHECKS = {
-    "layouts": {"layout conversions": _layouts, "channels-last memory format": _channels_last},
-    "port": {"ported logits match": _port},
-    "parity": {"three frameworks agree": _parity},
-    "accumulation": {"accumulation equals a big batch": _accumulation},
+    "layouts": {
+        "layout conversions": _layouts,
+        "channels-last memory format": _channels_last,
+        "layouts: permutation on other shapes": _fixed("_layouts"),
+    },
+    "port": {"ported logits match": _port, "port: a CNN of other sizes": _fixed("_port")},
+    "parity": {
+        "three frameworks agree": _parity,
+        "parity_report flags a disagreement": _parity_flags,
+    },
+    "accumulation": {
+        "accumulation equals a big batch (PyTorch)": _accumulation,
+        "accumulation equals a big batch (TensorFlow)": _tf_accumulation,
+    },
     "placement": {"place": _placement, "the difference, in your words": _difference},
 }

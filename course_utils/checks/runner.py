@@ -6,11 +6,13 @@ import html
 import importlib
 import inspect
 import secrets
+import sys
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -128,13 +130,54 @@ def run_check(name: str, func: PublicCheck, namespace: dict[str, Any]) -> CheckR
             name, False, f"`{exc.args[0]}` is not defined: run its cell first", "missing"
         )
     except Exception as exc:  # noqa: BLE001 - learner code may raise anything
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        return CheckResult(
-            name,
-            False,
-            f"{type(exc).__name__}: {exc} (line {frame.lineno} of {frame.name})",
-            "error",
-        )
+        return CheckResult(name, False, describe_error(exc), "error")
+
+
+_KNOWN_ERRORS = (
+    (("not compiled with cuda", "nvidia driver", "no cuda gpus"),
+     "a hard-coded 'cuda' on a machine without a GPU: use the device argument"),
+    (("expected all tensors to be on the same device",),
+     "a tensor that was never moved to the device (x.to(device)), or one made on the default "
+     "device"),
+    (("mat1 and mat2 shapes cannot be multiplied",),
+     "a layer size, batch size or channel count written into the model"),
+    (("failedpreconditionerror", "uninitialized"),
+     "variables read before the initializer ran: session.run(handles['init']) first"),
+    (("already exists, disallowed",),
+     "build_graph adds to the default graph: build in a new tf.Graph() each call"),
+    (("'nonetype' object has no attribute 'numpy'", "no gradients provided"),
+     "a gradient is None: the forward pass ran outside the GradientTape"),
+    (("singleton tf.variables",),
+     "variables are created inside tf.function: create them outside and pass them in"),
+)  # fmt: skip
+
+
+def _is_learner_frame(filename: str) -> bool:
+    """Frames of the learner's own code: notebook cells and files outside installed packages."""
+    if filename.startswith("<"):
+        return "frozen" not in filename
+    path = Path(filename).resolve()
+    roots = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    roots.add(Path(__file__).resolve().parent.parent)  # course_utils itself
+    return not any(path.is_relative_to(root) for root in roots)
+
+
+def describe_error(exc: BaseException) -> str:
+    """An exception from learner code: type, text, the learner's own line (quoted) and, for the
+    errors the course knows, the likely cause."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if _is_learner_frame(f.filename)]
+    text = f"{type(exc).__name__}: {exc}"
+    if own:
+        frame = own[-1]
+        quote = (frame.line or "").strip()
+        text += f" (line {frame.lineno} of your {frame.name}" + (f": `{quote}`)" if quote else ")")
+    lower = f"{type(exc).__name__}: {exc}".lower()
+    for needles, cause in _KNOWN_ERRORS:
+        if any(n in lower for n in needles):
+            text += f". Likely cause: {cause}"
+            break
+    return text
 
 
 class MissingFunction(Exception):

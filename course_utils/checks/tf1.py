@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from course_utils.checks.pytorch import _download_roundtrip, _report
+from course_utils.checks.pytorch import _plot
 from course_utils.checks.runner import CheckFailed, need
-from course_utils.checks.tf2 import _preprocess
+from course_utils.practice import common
+from course_utils.practice import tf1 as practice
+from course_utils.practice.common import fixed
+
+SEED = 20_26
+"""Seed of the fixed instances (any fixed number: the instance is the check's own)."""
 
 
 def _handles(ns: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +31,10 @@ def _handles(ns: dict[str, Any]) -> dict[str, Any]:
         "init",
     } - set(handles)
     if missing:
-        raise CheckFailed(f"build_graph's dict lacks {sorted(missing)}")
+        raise CheckFailed(
+            f"build_graph's dict lacks {sorted(missing)}. Likely cause: a handle not returned "
+            "(the docstring lists them all)"
+        )
     return handles
 
 
@@ -33,8 +42,19 @@ def _graph(ns: dict[str, Any]) -> str:
     import tensorflow as tf
 
     h = _handles(ns)
+    again = _handles(ns)
+    if again["graph"] is h["graph"] or h["graph"] is tf.compat.v1.get_default_graph():
+        raise common.fail(
+            "a new tf.Graph from every build_graph call",
+            "the same (default) graph each time",
+            "build_graph adds to the default graph: build in a new tf.Graph()",
+        )
     if h["x"].shape.as_list()[0] is not None:
-        raise CheckFailed(f"the x placeholder has a fixed batch size {h['x'].shape}: use None")
+        raise common.fail(
+            "a None batch axis in the x placeholder",
+            f"shape {h['x'].shape}",
+            "a fixed batch size in the placeholder: use shape [None, ...]",
+        )
     with tf.compat.v1.Session(graph=h["graph"]) as s:
         s.run(h["init"])
         logits = s.run(h["logits"], {h["x"]: np.zeros((3, 8, 8, 1), np.float32)})
@@ -73,39 +93,169 @@ def _evaluate(ns: dict[str, Any]) -> str:
             h, s, np.zeros((5, 8, 8, 1), np.float32), np.zeros(5, np.int64), 2
         )
         if len(h["graph"].get_operations()) != ops:
-            raise CheckFailed(
-                "evaluate added operations to the graph: only run tensors made in build_graph"
+            raise common.fail(
+                "no new operations in the graph",
+                f"{len(h['graph'].get_operations()) - ops} new ones after evaluate",
+                "ops (tf.reduce_mean, ...) created inside evaluate: run tensors made in "
+                "build_graph",
             )
     if set(result) < {"loss", "accuracy"}:
         raise CheckFailed("evaluate should return {'loss', 'accuracy'}")
     return "evaluate runs existing tensors only"
 
 
+class _RecordingSession:
+    """A session that records what each ``run`` fetched and fed, and passes everything on."""
+
+    def __init__(self, session: Any):
+        self._session = session
+        self.runs: list[tuple[list[Any], dict[Any, Any]]] = []
+
+    def run(self, fetches: Any, feed_dict: Any = None, *args: Any, **kwargs: Any) -> Any:
+        flat = list(fetches.values()) if isinstance(fetches, dict) else (
+            list(fetches) if isinstance(fetches, list | tuple) else [fetches]
+        )  # fmt: skip
+        self.runs.append((flat, dict(feed_dict or {})))
+        return self._session.run(fetches, feed_dict, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def __enter__(self) -> _RecordingSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def _train(ns: dict[str, Any]) -> str:
+    """Training batches are told apart from test ones by their values: the training images are
+    in [0, 1), the test images in [10, 11)."""
     import tensorflow as tf
 
     h = _handles(ns)
     rng = np.random.default_rng(0)
     data: dict[str, np.ndarray] = {
-        k: rng.normal(size=(20, 8, 8, 1)).astype(np.float32) for k in ("x_train", "x_test")
+        "x_train": rng.random((20, 8, 8, 1)).astype(np.float32),
+        "x_test": (10 + rng.random((12, 8, 8, 1))).astype(np.float32),
+        "y_train": np.arange(20) % 10,
+        "y_test": np.arange(12) % 10,
     }
-    data.update(y_train=np.arange(20) % 10, y_test=np.arange(20) % 10)
-    with tf.compat.v1.Session(graph=h["graph"]) as s:
+    with tf.compat.v1.Session(graph=h["graph"]) as real:
+        session = _RecordingSession(real)
         ops = len(h["graph"].get_operations())
-        history = need(ns, "train")(h, s, data, batch_size=8, epochs=2, seed=0)
-        if len(h["graph"].get_operations()) != ops:
-            raise CheckFailed("the graph grew while training: create every op in build_graph")
+        history = need(ns, "train")(h, session, data, batch_size=8, epochs=2, seed=0)
+        grown = len(h["graph"].get_operations()) - ops
+    if grown:
+        raise common.fail(
+            "a graph that does not grow while training",
+            f"{grown} new operations after train",
+            "ops created inside the training loop (tf.reduce_mean, an optimizer, ...): create "
+            "every op in build_graph",
+        )
+    inits = sum(any(f is h["init"] for f in fetched) for fetched, _ in session.runs)
+    steps = [feed for fetched, feed in session.runs if any(f is h["train_op"] for f in fetched)]
+    if inits != 1:
+        raise common.fail(
+            "the initializer run once, before the first step",
+            f"{inits} runs of init for {len(steps)} training steps",
+            "the initializer is never run"
+            if inits == 0
+            else "the initializer runs every step (or every epoch): it resets the weights",
+        )
+    fed = [np.asarray(feed.get(h["x"])) for feed in steps if h["x"] in feed]
+    if not steps or not fed:
+        raise common.fail("train_op run on fed batches", "no training step", "train_op not run")
+    if any(batch.max() >= 5 for batch in fed):
+        raise common.fail(
+            "train_op fed batches of data['x_train']",
+            "batches of data['x_test']",
+            "the wrong split fed to train_op (train on the training split only)",
+        )
+    common.returns(history, list, "train", "a list with one dict per epoch")
     if len(history) != 2:
-        raise CheckFailed("train(..., epochs=2) should return 2 history entries")
-    return "two epochs, and the graph did not grow"
+        raise common.fail("2 history entries for epochs=2", f"{len(history)}", "one per epoch")
+    return "init once, training batches only, two epochs, and the graph did not grow"
+
+
+def _loss_value(ns: dict[str, Any]) -> str:
+    import tensorflow as tf
+
+    h = _handles(ns)
+    rng = np.random.default_rng(SEED)
+    x = rng.normal(size=(6, 8, 8, 1)).astype(np.float32)
+    y = np.array([0, 1, 2, 3, 4, 5])
+    feed = {h["x"]: x, h["y"]: y, h["training"]: False}
+    with tf.compat.v1.Session(graph=h["graph"]) as s:
+        s.run(h["init"])
+        logits, loss = s.run([h["logits"], h["loss"]], feed)
+    want = float(common.cross_entropy(logits, y).mean())
+    got = common.finite(loss, "the loss tensor")
+    if abs(got - want) > 1e-4 * max(1.0, want):
+        raise common.fail(
+            f"the mean cross-entropy {want:.5f} of the batch's logits",
+            f"{got:.5f}" + (" (6 times the mean)" if abs(got - 6 * want) < 1e-3 * want else ""),
+            "the loss summed over the batch (reduce_sum) instead of averaged (reduce_mean)"
+            if abs(got - 6 * want) < 1e-3 * want
+            else "a softmax before the cross-entropy, or the wrong labels",
+        )
+    return "loss is the batch's mean cross-entropy"
+
+
+def _lr_used(ns: dict[str, Any]) -> str:
+    """One train_op step with lr 1e-4 and with lr 1e-1 from the same weights: the weights must
+    move about a thousand times further with the larger rate."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(SEED)
+    x = rng.normal(size=(6, 8, 8, 1)).astype(np.float32)
+    y = np.array([0, 1, 2, 3, 4, 5])
+    moves = []
+    for lr in (1e-4, 1e-1):
+        h = need(ns, "build_graph")(input_shape=(8, 8, 1), num_classes=10, lr=lr)
+        with h["graph"].as_default():
+            variables = tf.compat.v1.trainable_variables()
+        with tf.compat.v1.Session(graph=h["graph"]) as s:
+            s.run(h["init"])
+            before = s.run(variables)
+            s.run(h["train_op"], {h["x"]: x, h["y"]: y, h["training"]: False})
+            after = s.run(variables)
+        moves.append(max(float(np.abs(a - b).max()) for a, b in zip(after, before)))
+    if not moves[1] > 10 * moves[0]:
+        raise common.fail(
+            "a step about 1000 times larger with lr=0.1 than with lr=0.0001",
+            f"largest weight changes {moves[0]:.2g} and {moves[1]:.2g}",
+            "the lr argument is ignored (a learning rate written into the optimizer)",
+        )
+    return "train_op's step follows lr"
 
 
 CHECKS = {
-    "download": {"downloads and verifies": _download_roundtrip},
-    "data": {"preprocess layout and dtypes": _preprocess},
-    "model": {"graph handles and shapes": _graph},
-    "loss_opt": {"train_op lowers the loss": _loss},
-    "metric": {"evaluate": _evaluate},
-    "train": {"train": _train},
-    "report": {"report and plot": _report},
+    "download": {"download: verify, cache, refuse corruption": fixed(common.download, SEED)},
+    "data": {
+        "normalization_stats: per-channel statistics": fixed(common.normalization_stats, SEED),
+        "prepare_data: training statistics only": fixed(common.prepare_data, SEED),
+        "preprocess: grey and colour images to NHWC": fixed(
+            partial(common.preprocess, layout="NHWC"), SEED
+        ),
+    },
+    "model": {
+        "build_graph: handles, None batch axis": _graph,
+        "build_graph: logits, any batch size": fixed(practice._graph, SEED),
+    },
+    "loss_opt": {
+        "loss: mean cross-entropy": _loss_value,
+        "train_op: uses lr": _lr_used,
+        "train_op lowers the loss": _loss,
+    },
+    "metric": {
+        "evaluate: runs existing tensors only": _evaluate,
+        "evaluate: exact accuracy over uneven batches": fixed(practice._evaluate, SEED),
+    },
+    "train": {"train: init once, training split, no graph growth": _train},
+    "report": {
+        "report: train and test kept apart": fixed(common.report, SEED),
+        "plot_history: a figure": _plot,
+        "log_to_tensorboard: scalars per epoch": fixed(common.tensorboard, SEED),
+    },
 }

@@ -1,13 +1,29 @@
-"""Public checks for assignment 2 (TensorFlow 2). Small fixed examples; hints, not hidden tests."""
+"""Public checks for assignment 2 (TensorFlow 2): small fixed instances; hints, not hidden tests.
+
+Each step's default check calls every function of the step: fixed instances of the practice
+checks (the same every call) plus the checks below, which watch how ``train_step`` and ``fit``
+run (traces, the ``training`` flag, metric resets) with a small spy model. Practice mode adds
+fresh random instances on top.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
-from course_utils.checks.pytorch import _download_roundtrip
-from course_utils.checks.runner import CheckFailed, need
+from course_utils.checks.pytorch import _plot
+from course_utils.checks.runner import need
+from course_utils.practice import common
+from course_utils.practice import tf2 as practice
+from course_utils.practice.common import fail, fixed, returns
+
+SEED = 20_26
+"""Seed of the fixed instances (any fixed number: the instance is the check's own)."""
 
 
 def _tf():  # noqa: ANN202 - imported on use: checking a torch notebook never imports tensorflow
@@ -16,119 +32,272 @@ def _tf():  # noqa: ANN202 - imported on use: checking a torch notebook never im
     return tf
 
 
-def _preprocess(ns: dict[str, Any]) -> str:
-    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
-    x, y = need(ns, "preprocess")(images, np.array([1, 2]), np.array([0.0]), np.array([1.0]))
-    if tuple(np.shape(x)) != (2, 3, 4, 1):
-        raise CheckFailed(
-            f"grey (2, 3, 4) images should become NHWC (2, 3, 4, 1), got {tuple(np.shape(x))}"
-        )
-    if np.asarray(x).dtype != np.float32 or np.asarray(y).dtype != np.int64:
-        raise CheckFailed(
-            "expected float32 images and int64 labels, "
-            f"got {np.asarray(x).dtype}, {np.asarray(y).dtype}"
-        )
-    return "grey images get a trailing channel axis; float32 / int64"
+def _keras():  # noqa: ANN202
+    import keras
+
+    return keras
 
 
-def _datasets(ns: dict[str, Any]) -> str:
-    x = np.arange(10, dtype=np.float32).reshape(10, 1, 1, 1)
-    y = np.arange(10, dtype=np.int64)
-    train, test = need(ns, "make_datasets")(x, y, x, y, batch_size=4, seed=0)
-    if np.concatenate([b[1].numpy() for b in test]).tolist() != list(range(10)):
-        raise CheckFailed("the test dataset should keep its order (no shuffle)")
-    first = [sorted(b[1].numpy().tolist()) for b in train]
-    if first[0] == [0, 1, 2, 3]:
-        raise CheckFailed("the first training batch is samples 0-3: shuffle before batching")
-    return "training data shuffled before batching, test data in order"
+@contextlib.contextmanager
+def _eagerly() -> Iterator[None]:
+    """Run every tf.function eagerly (no tracing: fast on tiny instances). The checks that are
+    about tracing run outside it."""
+    tf = _tf()
+    before = tf.config.functions_run_eagerly()
+    tf.config.run_functions_eagerly(True)
+    try:
+        yield
+    finally:
+        tf.config.run_functions_eagerly(before)
 
 
-def _model(ns: dict[str, Any]) -> str:
+def _sgd_step(ns: dict[str, Any]) -> str:
+    with _eagerly():
+        return practice._train_step(ns, rng=np.random.default_rng(SEED))
+
+
+def _build_model(ns: dict[str, Any]) -> str:
+    keras = _keras()
     model = need(ns, "build_model")(input_shape=(8, 8, 1), num_classes=10)
-    out = model(np.zeros((3, 8, 8, 1), np.float32), training=False)
-    if tuple(out.shape) != (3, 10):
-        raise CheckFailed(f"(3, 8, 8, 1) images should give (3, 10) logits, got {tuple(out.shape)}")
-    device = need(ns, "get_device")(prefer_gpu=False)
-    if "CPU" not in str(device).upper():
-        raise CheckFailed(f"get_device(prefer_gpu=False) should be '/CPU:0', got {device!r}")
-    return "(N, 8, 8, 1) -> (N, 10); get_device works"
+    returns(model, keras.Model, "build_model", "a keras.Model")
+    return practice._model(ns, rng=np.random.default_rng(SEED))
 
 
-def _loss(ns: dict[str, Any]) -> str:
-    value = float(
-        need(ns, "make_loss")()(np.array([0, 1]), np.array([[10.0, 0.0], [0.0, 10.0]], np.float32))
-    )
-    if value > 1e-3:
-        raise CheckFailed(
-            f"confident correct logits should give a loss near 0, got {value:.4f} (from_logits?)"
+@contextlib.contextmanager
+def _gpus(available: bool) -> Iterator[None]:
+    """Make TensorFlow's "which GPUs are there?" questions answer one GPU, or none."""
+    tf = _tf()
+    real = tf.config.list_physical_devices
+
+    def listed(kind: str | None = None) -> list[Any]:
+        if kind is not None and kind.upper() == "GPU":
+            return [tf.config.PhysicalDevice("/physical_device:GPU:0", "GPU")] if available else []
+        return real(kind) if kind is not None else real()
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch.object(tf.config, "list_physical_devices", listed))
+        stack.enter_context(
+            mock.patch.object(tf.config.experimental, "list_physical_devices", listed)
         )
-    optimizer = need(ns, "make_optimizer")(0.05)
-    if abs(float(optimizer.learning_rate) - 0.05) > 1e-9:
-        raise CheckFailed("the optimizer should use the learning rate it is given")
-    return "near-zero loss on confident logits; learning rate used"
+        yield
 
 
-def _metric(ns: dict[str, Any]) -> str:
-    tf = _tf()
-    import keras
+def _get_device(ns: dict[str, Any]) -> str:
+    get_device = need(ns, "get_device")
+    cases = [
+        (True, {}, "GPU", "'/CPU:0' hard-coded: ask tf.config.list_physical_devices('GPU')"),
+        (False, {}, "CPU", "'/GPU:0' written literally: fall back to '/CPU:0' without a GPU"),
+        (True, {"prefer_gpu": False}, "CPU", "prefer_gpu ignored, or '/GPU:0' written literally"),
+    ]
+    for gpu, kwargs, want, cause in cases:
+        call = f"get_device({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+        with _gpus(gpu):
+            got = get_device(**kwargs)
+        returns(got, str, call, "a device name such as '/GPU:0' or '/CPU:0'")
+        if want not in got.upper():
+            raise fail(
+                f"{call} to name the {want} on a machine {'with' if gpu else 'without'} a GPU",
+                repr(got),
+                cause,
+            )
+    return "the GPU when there is one and it is wanted, else the CPU"
 
-    model = keras.Sequential(
-        [keras.Input((1, 1, 1)), keras.layers.Flatten(), keras.layers.Dense(2)]
-    )
-    data = tf.data.Dataset.from_tensor_slices(
-        (np.zeros((4, 1, 1, 1), np.float32), np.array([0, 1, 0, 1]))
-    ).batch(2)
+
+def _optimizer(ns: dict[str, Any]) -> str:
+    keras = _keras()
+    opt = need(ns, "make_optimizer")(0.01)
+    returns(opt, keras.optimizers.Optimizer, "make_optimizer", "a keras optimizer")
+    return practice._loss(ns, rng=np.random.default_rng(SEED))
+
+
+def _metrics(ns: dict[str, Any]) -> str:
+    keras = _keras()
     metrics = need(ns, "make_metrics")()
-    first = need(ns, "evaluate")(
-        model, data, keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics
-    )
-    second = need(ns, "evaluate")(
-        model, data, keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics
-    )
-    if abs(first["accuracy"] - 0.5) > 1e-6 or abs(second["accuracy"] - first["accuracy"]) > 1e-6:
-        raise CheckFailed("evaluating twice should give the same numbers: reset the metrics first")
-    return "evaluate resets its metrics"
+    returns(metrics, dict, "make_metrics", "a dict {'loss': ..., 'accuracy': ...} of metrics")
+    if not {"loss", "accuracy"} <= set(metrics) or not all(
+        isinstance(m, keras.metrics.Metric) for m in metrics.values()
+    ):
+        raise fail(
+            "keras metrics under the keys 'loss' and 'accuracy'",
+            f"keys {sorted(metrics)}",
+            "a different dict from the docstring's",
+        )
+    return practice._evaluate(ns, rng=np.random.default_rng(SEED))
 
 
-def _train(ns: dict[str, Any]) -> str:
-    tf = _tf()
-    import keras
+def _spy_model(calls: list[Any]) -> Any:
+    """Flatten + Dense that records the ``training`` flag of every (traced or eager) call."""
+    keras = _keras()
 
-    keras.utils.set_random_seed(0)
-    x = np.random.default_rng(0).normal(size=(32, 2, 2, 1)).astype(np.float32)
-    y = (x.reshape(32, -1).sum(1) > 0).astype(np.int64)
-    model = keras.Sequential(
-        [keras.Input((2, 2, 1)), keras.layers.Flatten(), keras.layers.Dense(2)]
-    )
+    class Spy(keras.Model):  # type: ignore[name-defined,misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.flat = keras.layers.Flatten()
+            self.dense = keras.layers.Dense(3)
+
+        def call(self, x: Any, training: Any = None) -> Any:
+            calls.append((training, _tf().executing_eagerly()))
+            return self.dense(self.flat(x))
+
+    model = Spy()
+    model(np.zeros((1, 2, 2, 1), np.float32))
+    calls.clear()
+    return model
+
+
+def _train_step_traces(ns: dict[str, Any]) -> str:
+    tf, keras = _tf(), _keras()
+    train_step = need(ns, "train_step")
+    calls: list[Any] = []
+    model = _spy_model(calls)
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    opt = keras.optimizers.SGD(0.5)
+    opt = keras.optimizers.SGD(0.1)
     opt.build(model.trainable_variables)
-    step = need(ns, "train_step")
-    losses = [float(step(model, tf.constant(x), tf.constant(y), loss_fn, opt)) for _ in range(5)]
-    if not losses[-1] < losses[0]:
-        raise CheckFailed(f"the loss did not go down over 5 steps: {np.round(losses, 3).tolist()}")
-    return f"loss goes down: {losses[0]:.3f} -> {losses[-1]:.3f}"
-
-
-def _report(ns: dict[str, Any]) -> str:
-    history = [{"epoch": 1, "train_loss": 1.0, "test_loss": 1.2, "test_accuracy": 0.5}]
-    summary = need(ns, "report")(
-        history, {"loss": 0.1, "accuracy": 0.99}, {"loss": 0.3, "accuracy": 0.9}
+    rng = np.random.default_rng(SEED)
+    for _ in range(3):
+        x = tf.constant(rng.normal(size=(4, 2, 2, 1)).astype(np.float32))
+        y = tf.constant(rng.integers(0, 3, size=4))
+        common.attempt(
+            train_step,
+            model,
+            x,
+            y,
+            loss_fn,
+            opt,
+            expected="train_step to run on a model and optimizer built outside it",
+            cause="variables are created inside tf.function (a tf.Variable, or a model or "
+            "optimizer made in the step): build them outside and pass them in",
+        )
+    if not calls:
+        raise fail("train_step to call the model", "no call", "the model is never called")
+    if all(eager for _, eager in calls):
+        raise fail(
+            "train_step compiled with @tf.function (traced once, then run as a graph)",
+            "the model called eagerly on every step",
+            "the @tf.function decorator is missing",
+        )
+    if len(calls) > 1:
+        raise fail(
+            "one trace for 3 batches of the same shape",
+            f"{len(calls)} traces (the Python body ran on every call)",
+            "train_step retraces every step: a new tf.function made on each call, or a Python "
+            "value that changes as an argument",
+        )
+    if calls[0][0] is not True:
+        raise fail(
+            "model(x, training=True) inside train_step",
+            f"training={calls[0][0]!r}",
+            "pass training=True: dropout and batch norm behave as in inference otherwise",
+        )
+    # a second model: a new trace, where a tf.Variable made in the step cannot be created again
+    other = _spy_model([])
+    opt2 = keras.optimizers.SGD(0.1)
+    opt2.build(other.trainable_variables)
+    common.attempt(
+        train_step,
+        other,
+        x,
+        y,
+        loss_fn,
+        opt2,
+        expected="train_step to trace again for another model",
+        cause="variables are created inside tf.function (a tf.Variable in the step): create "
+        "them outside",
     )
-    if abs(summary["test_accuracy"] - 0.9) > 1e-9:
-        raise CheckFailed("test_accuracy should come from the test metrics")
-    return "summary keeps train and test apart"
+    return "one trace for same-shaped batches, training=True, no variables made inside"
+
+
+def _fit(ns: dict[str, Any]) -> str:
+    """``fit`` with a stand-in ``train_step`` whose losses are known: 1.0 per batch in epoch 1,
+    3.0 in epoch 2; a training-loss mean that is not reset reports 2.0 for epoch 2."""
+    tf, keras = _tf(), _keras()
+    fit = need(ns, "fit")
+    need(ns, "train_step")
+    epoch = {"n": 0, "batches": 0}
+
+    def stand_in(model: Any, x: Any, y: Any, loss_fn: Any, optimizer: Any) -> Any:
+        epoch["batches"] += 1
+        return tf.constant(1.0 if epoch["batches"] <= 2 else 3.0)
+
+    keras.utils.set_random_seed(SEED)
+    model = keras.Sequential(
+        [keras.Input((2, 2, 1)), keras.layers.Flatten(), keras.layers.Dense(3)]
+    )
+    x = np.random.default_rng(SEED).normal(size=(8, 2, 2, 1)).astype(np.float32)
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)  # 2 batches per epoch
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    original = ns["train_step"]
+    ns["train_step"] = stand_in
+    try:
+        with _eagerly():
+            history = fit(model, data, data, loss_fn, keras.optimizers.SGD(0.1), 2)
+    finally:
+        ns["train_step"] = original
+    returns(history, list, "fit", "a list with one dict per epoch")
+    if len(history) != 2 or not all(isinstance(h, dict) for h in history):
+        raise fail("2 dicts for 2 epochs", f"{len(history)} entries", "one entry per epoch")
+    if epoch["batches"] != 4:
+        raise fail("train_step called on 2 batches per epoch", f"{epoch['batches']} calls",
+                   "fit does not call train_step once per training batch")  # fmt: skip
+    got = common.finite(history[1].get("train_loss"), "history[1]['train_loss']")
+    if abs(got - 3.0) > 1e-5:
+        raise fail(
+            "epoch 2's train_loss 3.0 (its batches' losses were 3.0)",
+            f"{got:.4f}",
+            "the training-loss mean is not reset between epochs (reset_state() at the start "
+            "of each epoch)"
+            if abs(got - 2.0) < 1e-5
+            else "a wrong average of the batch losses",
+        )
+    return "fit calls train_step per batch and resets its loss mean every epoch"
+
+
+def _fit_keras(ns: dict[str, Any]) -> str:
+    tf, keras = _tf(), _keras()
+    keras.utils.set_random_seed(SEED)
+    model = keras.Sequential(
+        [keras.Input((2, 2, 1)), keras.layers.Flatten(), keras.layers.Dense(3)]
+    )
+    x = np.random.default_rng(SEED).normal(size=(8, 2, 2, 1)).astype(np.float32)
+    data = tf.data.Dataset.from_tensor_slices((x, np.arange(8) % 3)).batch(4)
+    with _eagerly():
+        history = need(ns, "fit_keras")(model, data, data, 1)
+    returns(history, list, "fit_keras", "a list with one dict per epoch, as fit returns")
+    keys = {"epoch", "train_loss", "test_loss", "test_accuracy"}
+    if len(history) != 1 or not keys <= set(history[0]):
+        raise fail(f"1 entry with keys {sorted(keys)}", f"{history!r}"[:100],
+                   "Keras's history (loss, val_loss, val_accuracy) not converted")  # fmt: skip
+    for key in keys - {"epoch"}:
+        common.finite(history[0][key], f"history[0][{key!r}]")
+    return "compile / fit history in fit's format"
 
 
 CHECKS = {
-    "download": {"downloads and verifies": _download_roundtrip},
+    "download": {"download: verify, cache, refuse corruption": fixed(common.download, SEED)},
     "data": {
-        "preprocess layout and dtypes": _preprocess,
-        "datasets shuffle only training data": _datasets,
+        "normalization_stats: per-channel statistics": fixed(common.normalization_stats, SEED),
+        "prepare_data: training statistics only": fixed(common.prepare_data, SEED),
+        "preprocess: grey and colour images to NHWC": fixed(
+            partial(common.preprocess, layout="NHWC"), SEED
+        ),
+        "make_datasets: shuffle before batch, test in order": fixed(practice._datasets, SEED),
     },
-    "model": {"model output shape and device": _model},
-    "loss_opt": {"loss and optimizer": _loss},
-    "metric": {"evaluate resets metrics": _metric},
-    "train": {"train_step learns": _train},
-    "report": {"report": _report},
+    "model": {
+        "build_model: logits, any batch size": _build_model,
+        "get_device: GPU when there is one": _get_device,
+    },
+    "loss_opt": {"make_loss and make_optimizer: from_logits, lr": _optimizer},
+    "metric": {"make_metrics and evaluate: reset, training=False, exact": _metrics},
+    "train": {
+        "train_step: one SGD step from a GradientTape": _sgd_step,
+        "train_step: one trace, training=True, no variables inside": _train_step_traces,
+        "fit: training loss reset every epoch": _fit,
+        "fit_keras: history in fit's format": _fit_keras,
+    },
+    "report": {
+        "report: train and test kept apart": fixed(common.report, SEED),
+        "plot_history: a figure": _plot,
+        "log_to_tensorboard: scalars per epoch": fixed(common.tensorboard, SEED),
+    },
 }

@@ -21,6 +21,15 @@ def fail(expected: str, observed: str, cause: str) -> CheckFailed:
     return CheckFailed(f"expected {expected}; observed {observed}. Likely cause: {cause}")
 
 
+KNOWN_CAUSES = {
+    "singleton tf.variables": "variables are created inside tf.function (a tf.Variable, or a "
+    "model or optimizer made in the step): create them outside and pass them in",
+    "not compiled with cuda": "a hard-coded 'cuda' on a machine without a GPU: use the device "
+    "argument",
+}
+"""Error texts (lower case) whose cause is known whatever the check expected."""
+
+
 def attempt(fn: Any, *args: Any, expected: str, cause: str, **kwargs: Any) -> Any:
     """Call learner code; an exception becomes a practice failure with the likely cause."""
     try:
@@ -28,7 +37,10 @@ def attempt(fn: Any, *args: Any, expected: str, cause: str, **kwargs: Any) -> An
     except (NotImplementedError, CheckFailed):
         raise
     except Exception as exc:  # noqa: BLE001 - learner code may raise anything
-        raise fail(expected, f"{type(exc).__name__}: {exc}", cause) from None
+        text = str(exc).lower()
+        known = [c for needle, c in KNOWN_CAUSES.items() if needle in text]
+        observed = f"{type(exc).__name__}: {str(exc)[:200]}"
+        raise fail(expected, observed, known[0] if known else cause) from None
 
 
 def as_numpy(value: Any) -> np.ndarray:
@@ -211,7 +223,7 @@ def prepare_data(ns: dict[str, Any], rng: np.random.Generator) -> str:
         path = Path(tmp) / "practice.npz"
         np.savez(path, images=images, labels=labels)
         data = need(ns, "prepare_data")(str(path), test_size=test_size, seed=seed)
-    got = float(as_numpy(data["mean"]).reshape(-1)[0])
+    got = finite(as_numpy(data["mean"]).reshape(-1)[0], "the mean prepare_data returns")
     if abs(got - train_mean) > 1e-4:
         all_mean = images.astype(np.float64).mean() / 255.0
         test_mean = images[test_idx].astype(np.float64).mean() / 255.0
@@ -263,7 +275,7 @@ def report(ns: dict[str, Any], rng: np.random.Generator) -> str:
     }
     for key, value in want.items():
         got = summary.get(key) if isinstance(summary, dict) else None
-        if got is None or abs(float(got) - value) > 1e-6:
+        if got is None or abs(finite(got, f"summary[{key!r}]") - value) > 1e-6:
             raise fail(
                 f"summary[{key!r}] = {value:.4f}",
                 "nothing" if got is None else f"{float(got):.4f}",
@@ -292,3 +304,46 @@ def tensorboard(ns: dict[str, Any], rng: np.random.Generator) -> str:
                 "a wrong tag, a wrong step (use the epoch), or the writer was not flushed/closed",
             )
     return f"{len(history)} epochs of scalars read back from the event files"
+
+
+def fixed(check: Any, seed: int) -> Any:
+    """A default-mode check: ``check`` on one fixed instance (a new generator seeded with
+    ``seed`` on every call, so the instance is the same every time)."""
+
+    def run(ns: dict[str, Any]) -> str:
+        return check(ns, rng=np.random.default_rng(seed))
+
+    return run
+
+
+def finite(value: Any, what: str) -> float:
+    """``value`` as a float; NaN, inf or a non-number is a failure that says so."""
+    try:
+        number = float(as_numpy(value))
+    except (TypeError, ValueError):
+        raise fail(f"a number for {what}", repr(value)[:80], "a wrong return value") from None
+    if not np.isfinite(number):
+        raise fail(
+            f"a finite number for {what}",
+            f"{number} (not a finite number)",
+            "a division by zero, a log of 0 or a diverging computation",
+        )
+    return number
+
+
+def returns(value: Any, types: Any, name: str, expected: str) -> Any:
+    """Check a learner function's return type first: ``build_model returned None; expected an
+    nn.Module``."""
+    if not isinstance(value, types):
+        raise CheckFailed(
+            f"{name} returned {_short(value)}; expected {expected}. Likely cause: a missing or "
+            "wrong return statement"
+        )
+    return value
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "None"
+    text = repr(value)
+    return f"a {type(value).__name__}" + (f" ({text[:60]})" if len(text) < 60 else "")

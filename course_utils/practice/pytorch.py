@@ -98,7 +98,7 @@ def _loss(ns: dict[str, Any], rng: np.random.Generator) -> str:
     got = float(
         need(ns, "make_loss")()(torch.tensor(logits, dtype=torch.float32), torch.tensor(targets))
     )
-    if abs(got - want) > 1e-4:
+    if abs(common.finite(got, "the loss") - want) > 1e-4:
         raise fail(
             f"mean cross-entropy {want:.5f} on random logits",
             f"{got:.5f}",
@@ -147,7 +147,7 @@ def _accuracy(ns: dict[str, Any], rng: np.random.Generator) -> str:
         expected=f"the float {want:.4f} for logits {(n, k)}",
         cause="arg-max over the batch axis (dim=0) instead of the class axis (dim=1)",
     )
-    if not isinstance(got, float) or abs(got - want) > 1e-6:
+    if not isinstance(got, float) or abs(common.finite(got, "the accuracy") - want) > 1e-6:
         raise fail(
             f"the float {want:.4f}",
             repr(got),
@@ -174,7 +174,10 @@ def _evaluate(ns: dict[str, Any], rng: np.random.Generator) -> str:
     model.train()
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batch)
     got = need(ns, "evaluate")(model, loader, torch.nn.CrossEntropyLoss(), torch.device("cpu"))
-    if abs(got["accuracy"] - acc) > 1e-6 or abs(got["loss"] - loss) > 1e-5:
+    common.returns(got, dict, "evaluate", "a dict {'loss': float, 'accuracy': float}")
+    got_acc = common.finite(got.get("accuracy"), "evaluate's accuracy")
+    got_loss = common.finite(got.get("loss"), "evaluate's loss")
+    if abs(got_acc - acc) > 1e-6 or abs(got_loss - loss) > 1e-5:
         raise fail(
             f"loss {loss:.5f}, accuracy {acc:.4f} over {n} samples in batches of {batch}",
             f"loss {got['loss']:.5f}, accuracy {got['accuracy']:.4f}",
@@ -209,7 +212,7 @@ def _train(ns: dict[str, Any], rng: np.random.Generator) -> str:
     drift = max(
         float((a - b).detach().abs().max()) for a, b in zip(model.parameters(), replay.parameters())
     )
-    if drift > 1e-5:
+    if not drift <= 1e-5:  # NaN weights fail too
         raise fail(
             f"the weights of {-(-n // batch)} plain SGD steps, one per batch",
             f"weights that differ by up to {drift:.3g}",
@@ -219,7 +222,10 @@ def _train(ns: dict[str, Any], rng: np.random.Generator) -> str:
     want = sum(losses) / n
     sizes = [min(batch, n - start) for start in range(0, n, batch)]
     batch_means = float(np.mean([v / size for v, size in zip(losses, sizes)]))  # also accepted
-    if not isinstance(got, float) or min(abs(got - want), abs(got - batch_means)) > 1e-4:
+    if (
+        not isinstance(got, float)
+        or min(abs(common.finite(got, "the mean loss") - want), abs(got - batch_means)) > 1e-4
+    ):
         raise fail(
             f"the mean training loss {want:.5f} as a float",
             repr(got),

@@ -57,7 +57,7 @@ def _evaluate(ns: dict[str, Any], rng: np.random.Generator) -> str:
     if grown:
         raise fail("no new graph operations", f"{grown} new ones", "ops created inside evaluate")
     acc = float(np.mean(logits.argmax(1) == y))
-    if abs(got["accuracy"] - acc) > 1e-6:
+    if abs(common.finite(got["accuracy"], "evaluate's accuracy") - acc) > 1e-6:
         raise fail(
             f"accuracy {acc:.4f} over {n} samples in batches of {batch}",
             f"{got['accuracy']:.4f}",

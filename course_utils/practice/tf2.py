@@ -82,7 +82,7 @@ def _loss(ns: dict[str, Any], rng: np.random.Generator) -> str:
     logits = rng.normal(scale=3.0, size=(n, k)).astype(np.float32)
     targets = rng.integers(0, k, size=n)
     want = float(common.cross_entropy(logits, targets).mean())
-    got = float(need(ns, "make_loss")()(targets, logits))
+    got = common.finite(need(ns, "make_loss")()(targets, logits), "the loss")
     if abs(got - want) > 1e-4:
         raise fail(
             f"mean cross-entropy {want:.5f} of random logits",
@@ -90,7 +90,7 @@ def _loss(ns: dict[str, Any], rng: np.random.Generator) -> str:
             "from_logits=True missing (the loss then treats logits as probabilities)",
         )
     lr = float(rng.uniform(0.001, 0.1))
-    opt_lr = float(need(ns, "make_optimizer")(lr).learning_rate)
+    opt_lr = common.finite(need(ns, "make_optimizer")(lr).learning_rate, "the learning rate")
     if abs(opt_lr - lr) > 1e-7:
         raise fail(f"learning rate {lr:.5f}", f"{opt_lr:.5f}", "a hard-coded learning rate")
     return f"cross-entropy of {n} x {k} random logits exact; lr {lr:.5f} used"
@@ -122,6 +122,7 @@ def _evaluate(ns: dict[str, Any], rng: np.random.Generator) -> str:
         acc = float(np.mean(logits.argmax(1) == y))
         data = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch)
         got = need(ns, "evaluate")(model, data, loss_fn, metrics)
+        got = {k: common.finite(got.get(k), f"evaluate's {k}") for k in ("loss", "accuracy")}
         if abs(got["accuracy"] - acc) > 1e-6 or min(abs(got["loss"] - v) for v in losses) > 1e-3:
             raise fail(
                 f"loss {losses[0]:.4f}, accuracy {acc:.4f} (dataset {call} of 2, same metrics)",
@@ -165,14 +166,14 @@ def _train_step(ns: dict[str, Any], rng: np.random.Generator) -> str:
         )
     )
     drift = max(float(np.abs(v.numpy() - w).max()) for v, w in zip(model.trainable_variables, want))
-    if drift > 1e-5:
+    if not drift <= 1e-5:  # NaN weights fail too
         raise fail(
             "the weights after one SGD step on the batch's gradient",
             f"weights that differ by up to {drift:.3g}",
             "the forward pass outside the GradientTape (no gradients), or gradients applied "
             "to other variables",
         )
-    if abs(got_loss - float(want_loss)) > 1e-5:
+    if abs(common.finite(got_loss, "the loss train_step returns") - float(want_loss)) > 1e-5:
         raise fail(f"the batch loss {float(want_loss):.5f}", f"{got_loss:.5f}", "a wrong return")
     return f"one step on {n} random samples matches a hand-made SGD step"
 

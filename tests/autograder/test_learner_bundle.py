@@ -86,3 +86,68 @@ def test_the_kit_works_without_the_grader(kit):
     first, second = done.stdout.splitlines()[:2]
     assert first.split(" ", 1)[1] == "['passed']", done.stdout
     assert second
+
+
+def test_the_kit_pyproject_picks_tensorflow_by_platform(kit):
+    """Does the kit ask for tensorflow on Apple silicon and tensorflow-cpu elsewhere (PyPI has no
+    tensorflow-cpu wheel for macOS arm64), and name a terminal check command of its own?"""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((kit / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    tf = [Requirement(r) for r in project["optional-dependencies"]["tf"]]
+    envs = {
+        "mac-arm64": {"sys_platform": "darwin", "platform_machine": "arm64"},
+        "mac-x86_64": {"sys_platform": "darwin", "platform_machine": "x86_64"},
+        "windows": {"sys_platform": "win32", "platform_machine": "AMD64"},
+        "linux": {"sys_platform": "linux", "platform_machine": "x86_64"},
+    }
+    picked = {
+        k: [r.name for r in tf if r.marker and r.marker.evaluate(env)] for k, env in envs.items()
+    }
+    assert picked == {
+        "mac-arm64": ["tensorflow"],
+        "mac-x86_64": ["tensorflow-cpu"],
+        "windows": ["tensorflow-cpu"],
+        "linux": ["tensorflow-cpu"],
+    }
+    assert project["scripts"]["dlcourse-check"] == "course_utils.cli:main"
+    assert project["requires-python"] == ">=3.11"
+
+
+def test_the_kit_readme_gives_commands_the_kit_has(kit):
+    """Does the README state Python >= 3.11, the CPU index for torch on Linux, Windows venv
+    activation, the download size, JupyterLab and the terminal checks, and no `make lab`?"""
+    readme = (kit / "README.md").read_text(encoding="utf-8")
+    for needed in (
+        "Python >= 3.11",
+        "--index-url https://download.pytorch.org/whl/cpu",
+        ".venv\\Scripts\\Activate.ps1",
+        "source .venv/bin/activate",
+        "download of about",
+        "jupyter lab assignments/",
+        "dlcourse-check assignments/01_pytorch_pipeline.ipynb",
+    ):
+        assert needed in readme, needed
+    assert "make " not in readme
+
+
+def test_the_kit_terminal_check_gives_the_notebook_verdict(tmp_path):
+    """Does `python -m course_utils FILE STEP` pass the reference's step and fail a stub's, with
+    the exit status saying so?"""
+    from tests.conftest import ROOT
+
+    def run(path):
+        return subprocess.run(
+            [sys.executable, "-m", "course_utils", str(path), "metric"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        )
+
+    good = run(ROOT / "examples" / "pytorch" / "reference.ipynb")
+    stub = run(ROOT / "assignments" / "01_pytorch_pipeline.ipynb")
+    assert good.returncode == 0 and "all checks pass" in good.stdout, good.stdout + good.stderr
+    assert stub.returncode == 1 and "not implemented" in stub.stdout.lower(), stub.stdout

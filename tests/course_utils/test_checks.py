@@ -83,7 +83,7 @@ def test_check_without_step_shows_progress(reference_ns, stub_ns):
     """Does check() summarise all steps, in text and as an HTML table?"""
     progress = Checker("pytorch", {**stub_ns, "accuracy": reference_ns["accuracy"]})()
     text = repr(progress)
-    assert text.startswith("progress: 0/7 steps") and "[ ] metric: 1/2 checks" in text
+    assert text.startswith("progress: 0/7 steps") and "[ ] metric: 1/3 checks" in text
     assert "<table>" in progress._repr_html_()
 
 
