@@ -154,6 +154,8 @@ def view() -> View:
     dirs |= {os.path.realpath(p) for p in prefixes if os.path.isdir(p)}
     dirs |= _site_dirs()
     dirs.add(str(_course_utils_dir()))
+    if (PACKAGE_ROOT / "course_utils").is_dir():  # the copy a worker imports (it puts our root
+        dirs.add(str(PACKAGE_ROOT / "course_utils"))  # first on sys.path), if another is installed
     for path in os.environ.get("LD_LIBRARY_PATH", "").split(":"):
         if path and os.path.isdir(path):
             dirs.add(os.path.realpath(path))

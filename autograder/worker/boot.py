@@ -162,6 +162,9 @@ def _seal_view(config: dict) -> None:
     root = config["root"]  # an empty directory private to this worker, on the host
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    # private scratch first: an exposed path under /tmp (a Gradescope tree there) lands on top
+    _tmpfs(root + SANDBOX_TMP, f"{int(config.get('tmp_mb', 256))}m")
+    _tmpfs(root + "/var/tmp", "1m")
     for directory in view["dirs"]:
         if os.path.isdir(directory):
             _bind(directory, root + directory, True)
@@ -182,8 +185,6 @@ def _seal_view(config: dict) -> None:
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):  # fmt: skip
         os.symlink(target, f"{root}/dev/{name}")
     _tmpfs(root + "/dev/shm", f"{int(config.get('shm_mb', 64))}m")
-    _tmpfs(root + SANDBOX_TMP, f"{int(config.get('tmp_mb', 256))}m")
-    _tmpfs(root + "/var/tmp", "1m")
     os.makedirs(root + "/proc", exist_ok=True)
     old = root + "/.old-root"
     os.makedirs(old, exist_ok=True)
@@ -203,9 +204,9 @@ def _mount_proc() -> None:
 def _read_only_everywhere() -> None:
     """Every mount read-only except the worker's own scratch space (/tmp, /var/tmp, /dev/shm)
     and /proc; each keeps its other flags (a locked flag cannot be dropped)."""
-    writable = (SANDBOX_TMP, "/var/tmp", "/dev/shm", "/proc")
-    for point, flags in _mountinfo():
-        if any(_under(point, w) for w in writable):
+    writable = (SANDBOX_TMP, "/var/tmp", "/dev/shm")  # exactly these: a path exposed under
+    for point, flags in _mountinfo():  # /tmp (a Gradescope tree there) is read-only like any other
+        if point in writable or _under(point, "/proc"):
             continue
         _libc.mount(None, point.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, None)
 

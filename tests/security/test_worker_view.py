@@ -287,3 +287,32 @@ def test_gradescope_tree_installed_non_editable(tmp_path):
     assert data["score"] == 0
     report = next(line for line in data["output"].splitlines() if "WALKED" in line)
     assert _found_nothing(report), report
+
+
+def test_exposed_paths_are_read_only(tmp_path):
+    """Can a submission write into what its view exposes (course_utils, site-packages, a tree
+    under /tmp)? Every write outside its private /tmp fails with a read-only file system."""
+    import course_utils
+
+    from autograder.grade import grade_file
+
+    targets = [Path(course_utils.__file__).parent / "planted.py", Path(sys.prefix) / "planted"]
+    stub = extract(read_submission(ROOT / "assignments" / "01_pytorch_pipeline.ipynb")).code
+    attack = textwrap.dedent(
+        f"""
+        def download(url, cache_dir, sha256):
+            outcomes = []
+            for target in {[str(t) for t in targets]!r}:
+                try:
+                    open(target, "w").write("x")
+                    outcomes.append("WROTE " + target)
+                except OSError as exc:
+                    outcomes.append(type(exc).__name__ + ": " + str(exc.strerror))
+            raise RuntimeError(" | ".join(outcomes))
+        """
+    )
+    (tmp_path / "writer.py").write_text(stub + attack)
+    result = grade_file(tmp_path / "writer.py", "pytorch")
+    message = next(t.message for t in result.tests if t.name == "download_fetches_and_verifies")
+    assert "WROTE" not in message and message.count("Read-only file system") == 2, message
+    assert not any(t.exists() for t in targets)
