@@ -293,7 +293,6 @@ def test_exposed_paths_are_read_only(tmp_path):
     """Can a submission write into what its view exposes (course_utils, site-packages, a tree
     under /tmp)? Every write outside its private /tmp fails with a read-only file system."""
     import course_utils
-
     from autograder.grade import grade_file
 
     targets = [Path(course_utils.__file__).parent / "planted.py", Path(sys.prefix) / "planted"]
