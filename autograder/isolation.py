@@ -165,7 +165,24 @@ def view() -> View:
     devices = [d for d in _DEVICES if os.path.exists(d)]
     for pattern in _GPU_DEVICE_GLOBS:
         devices += sorted(glob.glob(pattern))
-    covered = tuple(c for c in _installed_copies() if any(_inside(c, d) for d in dirs))
+    # A folder holding an installed copy of the grader is exposed entry by entry, without it:
+    # an empty folder left in its place would still import as a (namespace) package.
+    extra_files: list[str] = []
+    for copy in _installed_copies():
+        parent = os.path.dirname(copy)
+        holder = next((d for d in _outermost(dirs) if _inside(parent, d)), None)
+        if holder is None:
+            continue
+        dirs -= {d for d in dirs if _inside(copy, d)}  # every exposed folder that holds it
+        for entry in _siblings_outside(holder, copy):
+            if os.path.islink(entry):
+                links[entry] = os.readlink(entry)
+            elif os.path.isdir(entry):
+                dirs.add(entry)
+            elif os.path.isfile(entry):
+                extra_files.append(entry)
+    files = tuple(sorted(set(files) | set(extra_files)))
+    covered: tuple[str, ...] = ()
     return View(
         dirs=tuple(sorted(_outermost(dirs))),
         files=files,
@@ -173,6 +190,25 @@ def view() -> View:
         cover=covered,
         devices=tuple(d for d in devices if not os.path.isdir(d)),
     )
+
+
+def _siblings_outside(holder: str, excluded: str) -> list[str]:
+    """Every path under ``holder`` that is not ``excluded`` nor above it, as few as possible:
+    the entries of each folder on the way down from ``holder`` to ``excluded``."""
+    found: list[str] = []
+    folder = holder
+    while folder != excluded:
+        step = (
+            next(p for p in Path(excluded).parents if str(p.parent) == folder)
+            if os.path.dirname(excluded) != folder
+            else Path(excluded)
+        )
+        for entry in sorted(os.listdir(folder)):
+            path = os.path.join(folder, entry)
+            if path != str(step):
+                found.append(path)
+        folder = str(step)
+    return found
 
 
 def _inside(path: str, root: str) -> bool:

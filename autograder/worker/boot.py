@@ -320,6 +320,7 @@ def main(config_json: str) -> None:
     os.environ.update({"HOME": os.getcwd(), "TMPDIR": os.getcwd(), "MPLCONFIGDIR": os.getcwd()})
     import tempfile
 
+    sys.dont_write_bytecode = True  # nothing the worker imports from now on leaves bytecode
     tempfile.tempdir = None  # forget a temporary directory found before sealing (the zygote's)
     if config.get("namespaces", True):
         _drop_privileges()
