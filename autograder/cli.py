@@ -217,10 +217,10 @@ def _out_inside_submissions(out: Path | None, given: list[str], paths: list[Path
     if out is None:
         return ""
     target = out.resolve()
-    folders = {Path(g).resolve() for g in given if Path(g).is_dir()}
-    folders |= {p.resolve().parent for p in paths}
-    for folder in sorted(folders):
-        if target == folder or folder in target.parents:
+    trees = {Path(g).resolve() for g in given if Path(g).is_dir()}  # out nowhere inside them
+    beside = {p.resolve().parent for p in paths}  # out not the very folder of a given file
+    for folder in sorted(trees | beside):
+        if target == folder or (folder in trees and folder in target.parents):
             return (
                 f"--out {out} is inside the submissions folder {folder}: results must not be "
                 "written where submissions are (a learner could plant a record there); choose "

@@ -268,7 +268,7 @@ def test_a_record_this_grader_wrote_is_kept(tmp_path, capsys):
     assert "unchanged a.py" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("inside", [".", "results", "alice/results"])
+@pytest.mark.parametrize("inside", [".", "results", "alice/results", "alice"])
 def test_out_inside_the_submissions_is_a_usage_error(tmp_path, capsys, inside):
     """Is --out inside (or equal to) a folder of submissions refused with exit 2?"""
     subs = tmp_path / "subs"
