@@ -146,7 +146,10 @@ def test_check_command_runs_public_checks_on_a_file(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("progress: 0/7 steps") and "NOT IMPLEMENTED" not in out
     script = tmp_path / "mine.py"
-    script.write_text("def accuracy(logits, targets):\n    return 0.5\n")
+    script.write_text(  # a real accuracy: a constant no longer passes the default check
+        "def accuracy(logits, targets):\n"
+        "    return float((logits.argmax(dim=1) == targets).float().mean())\n"
+    )
     assert main(["check", str(script), "metric", "--assignment", "pytorch"]) == EXIT_CHECKS_FAIL
     assert "[PASS] accuracy" in capsys.readouterr().out
 
