@@ -117,15 +117,13 @@ class View:
     """What a worker's file system holds: everything else does not exist for it.
 
     ``dirs`` and ``files`` appear read-only at their own paths, ``links`` are recreated as the
-    same symbolic links, ``cover`` are directories inside an exposed tree replaced by an empty
-    one (the grader's installed copies), ``devices`` are device nodes bound into a private /dev.
+    same symbolic links, ``devices`` are device nodes bound into a private /dev.
     /tmp, /var/tmp and /dev/shm are private, size-limited and writable; /proc shows the worker's
     own PID namespace only."""
 
     dirs: tuple[str, ...]
     files: tuple[str, ...]
     links: dict[str, str] = field(default_factory=dict)
-    cover: tuple[str, ...] = ()
     devices: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,7 +131,6 @@ class View:
             "dirs": list(self.dirs),
             "files": list(self.files),
             "links": dict(self.links),
-            "cover": list(self.cover),
             "devices": list(self.devices),
         }
 
@@ -182,12 +179,10 @@ def view() -> View:
             elif os.path.isfile(entry):
                 extra_files.append(entry)
     files = tuple(sorted(set(files) | set(extra_files)))
-    covered: tuple[str, ...] = ()
     return View(
         dirs=tuple(sorted(_outermost(dirs))),
         files=files,
         links=links,
-        cover=covered,
         devices=tuple(d for d in devices if not os.path.isdir(d)),
     )
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import psutil
 
-from autograder.sandbox import _PACKAGE_ROOT, GraderInternalError, _worker_env
+from autograder.sandbox import _PACKAGE_ROOT, WORKER_FLAGS, GraderInternalError, _worker_env
 
 _ZYGOTE_BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
@@ -76,7 +76,7 @@ class Zygote:
             "blocked_modules": list(blocked_modules),
         }
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", _ZYGOTE_BOOT, _PACKAGE_ROOT, json.dumps(config)],
+            [sys.executable, *WORKER_FLAGS, "-c", _ZYGOTE_BOOT, _PACKAGE_ROOT, json.dumps(config)],
             cwd=self.scratch,
             env=_worker_env(Path(self.scratch)),
             stdin=subprocess.DEVNULL,

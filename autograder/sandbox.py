@@ -96,8 +96,15 @@ def _worker_env(scratch: Path) -> dict[str, str]:
 
 
 # The worker imports the grader's own packages from where this copy of them lives, whatever
-# the working directory or PYTHONPATH (it runs with -I, which ignores both).
+# the working directory or PYTHONPATH.
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+WORKER_FLAGS = ("-s", "-P")
+"""How workers and zygotes start the interpreter: no user site-packages, no script folder on
+``sys.path``. Not ``-I``: it would also ignore the ``PYTHON*`` variables of :func:`_worker_env`,
+which the worker's environment (built from nothing) needs: a random hash seed per worker makes
+set order, and so records, differ between runs, and without ``PYTHONDONTWRITEBYTECODE`` the
+grader's private bytecode cache would move into the worker's empty scratch home, where every
+module of torch or TensorFlow is compiled again at each start (~15 s a worker)."""
 _WORKER_BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
     "from autograder.worker.boot import main; main(sys.argv[2])"
@@ -204,7 +211,7 @@ class Worker:
                 self._proc = subprocess.Popen(
                     [
                         sys.executable,
-                        "-I",
+                        *WORKER_FLAGS,
                         "-c",
                         _WORKER_BOOT,
                         _PACKAGE_ROOT,

@@ -174,9 +174,6 @@ def _seal_view(config: dict) -> None:
     for path, target in view["links"].items():
         os.makedirs(os.path.dirname(root + path), exist_ok=True)
         os.symlink(target, root + path)
-    for path in view["cover"]:
-        if os.path.isdir(root + path):
-            _mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
     _tmpfs(root + "/dev", "64k", "0755", dev=True)
     for device in view["devices"]:
         with contextlib.suppress(OSError):
