@@ -34,13 +34,46 @@ class Extracted:
         return f"cell {cell}, line {cell_line}" if cell >= 0 else f"line {cell_line}"
 
 
-def _strip_magics(source: str) -> str:
-    """IPython magics and shell escapes are not Python: blank them, keeping line numbers."""
-    lines = []
-    for line in source.splitlines():
-        stripped = line.lstrip()
-        lines.append("" if stripped.startswith(("%", "!")) else line)
-    return "\n".join(lines)
+_PYTHON_CELL_MAGICS = frozenset({"time", "capture", "prun"})
+"""Cell magics whose body IPython runs as Python in the notebook's namespace: its definitions
+count. Every other cell magic (``%%writefile``, ``%%bash``, ``%%html``, ``%%script``, even
+``%%timeit``, whose body runs inside a timing function) defines nothing in Run All."""
+
+
+@dataclass(frozen=True)
+class PythonSource:
+    """A code cell as the kernel runs it: Python source, and the cell line of its first line."""
+
+    text: str
+    first_line: int = 1
+    note: str = ""
+
+
+def as_python(source: str) -> PythonSource:
+    """The Python that IPython runs for a code cell, by IPython's own input transformers: line
+    magics, ``!`` shell lines and ``?`` help become ``get_ipython()`` calls exactly where IPython
+    sees them (not on a continuation line, not inside a string); a cell magic's body is Python only
+    for ``%%time``, ``%%capture`` and ``%%prun``, else the cell contributes nothing."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    lines = source.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].startswith("%%"):
+        words = lines[first][2:].split()
+        name = words[0] if words else ""
+        if name not in _PYTHON_CELL_MAGICS:
+            note = f"a %%{name} cell, not run as Python by Run All: nothing it defines is graded"
+            return PythonSource("", note=note)
+        body = as_python("\n".join(lines[first + 1 :]))
+        return PythonSource(body.text, body.first_line + first + 1, body.note)
+    if first is None:
+        return PythonSource(source)
+    rest = "\n".join(lines[first:]) + "\n"
+    try:  # IPython drops leading blank lines: keep them, so line numbers stay the cell's
+        text = TransformerManager().transform_cell(rest)
+    except (SyntaxError, ValueError, IndexError):  # what IPython itself cannot transform
+        text = rest  # ast.parse reports the syntax error
+    return PythonSource("\n" * first + text)
 
 
 def _is_constant_assignment(node: ast.stmt) -> bool:
@@ -123,13 +156,19 @@ def extract(submission: Submission) -> Extracted:
     out_lines: list[str] = []
     result = Extracted(code="")
     for cell in submission.cells:
-        source = _strip_magics(cell.source)
+        python = (
+            as_python(cell.source) if submission.kind == "notebook" else PythonSource(cell.source)
+        )
+        source, shift = python.text, python.first_line - 1
+        if python.note and ("def " in cell.source or "class " in cell.source):
+            result.notes.append(f"cell {cell.index} is {python.note}")
         try:
             tree = ast.parse(source)
         except SyntaxError as exc:
             place = f"cell {cell.index}" if submission.kind == "notebook" else "the file"
+            line = (exc.lineno or 0) + shift
             result.notes.append(
-                f"{place} has a syntax error at line {exc.lineno}: {exc.msg}; "
+                f"{place} has a syntax error at line {line}: {exc.msg}; "
                 "its definitions were skipped"
             )
             continue
@@ -142,7 +181,7 @@ def extract(submission: Submission) -> Extracted:
             cell_no = cell.index if submission.kind == "notebook" else -1
             for offset, line in enumerate(cell_lines[first - 1 : last]):
                 out_lines.append(line)
-                result.line_map[len(out_lines)] = (cell_no, first + offset)
+                result.line_map[len(out_lines)] = (cell_no, first + offset + shift)
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 result.defined.append(node.name)
     result.code = "\n".join(out_lines) + "\n"
