@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -63,6 +64,7 @@ def _stems(paths: list[Path]) -> list[str]:
 def _previous(out: Path | None, stem: str, path: Path, assignment: str) -> SubmissionResult | None:
     """A result this grader wrote (its signature verifies) for this exact file and this version
     of the hidden tests."""
+    from autograder.reader import SubmissionReadError, read_bytes
     from autograder.records import verify
     from autograder.suites import get_suite
 
@@ -73,8 +75,8 @@ def _previous(out: Path | None, stem: str, path: Path, assignment: str) -> Submi
         if not verify(data):
             return None  # not written by this grader (planted, edited, or another key): regrade
         previous = SubmissionResult.from_dict(data)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except (OSError, ValueError, KeyError, TypeError):
+        digest = hashlib.sha256(read_bytes(path)).hexdigest()
+    except (OSError, ValueError, KeyError, TypeError, SubmissionReadError):
         return None  # unreadable or from an interrupted writer: grade again
     same = (
         previous.assignment == assignment
@@ -539,7 +541,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _files_not_options(argv: list[str]) -> list[str]:
+    """A learner's file named like an option (``--force.py``, ``-h.py``, met by ``grade *.py``) is
+    graded as the file it is, not read as an option: an existing ``.py``/``.ipynb`` path that
+    starts with ``-`` is passed as ``./<name>``."""
+    return [
+        os.path.join(".", arg)
+        if arg.startswith("-") and arg.endswith(SUBMISSION_SUFFIXES) and os.path.lexists(arg)
+        else arg
+        for arg in argv
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = _files_not_options(sys.argv[1:] if argv is None else list(argv))
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -166,9 +166,8 @@ def extract(submission: Submission) -> Extracted:
             tree = ast.parse(source)
         except SyntaxError as exc:
             place = f"cell {cell.index}" if submission.kind == "notebook" else "the file"
-            line = (exc.lineno or 0) + shift
             result.notes.append(
-                f"{place} has a syntax error at line {line}: {exc.msg}; "
+                f"{place} has a syntax error at line {(exc.lineno or 0) + shift}: {exc.msg}; "
                 "its definitions were skipped"
             )
             continue

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,18 +38,39 @@ class Submission:
     assignment: str | None = None
     """The assignment in the notebook's metadata (``metadata.dlcourse.assignment``), if any."""
     notes: list[str] = field(default_factory=list)
+    sha256: str = ""
+    """Of the bytes read: what was graded is what this names."""
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of the file at ``path`` itself: a symbolic link is refused, never followed (an
+    upload that links to the course's solutions or to a classmate's file is not theirs to hand
+    in), and so is anything that is not a regular file. At most ``MAX_SUBMISSION_BYTES`` + 1 are
+    read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise SubmissionReadError(
+                f"{path.name} is a symbolic link (to {os.readlink(path)!r}), not a file: "
+                "hand in the notebook or script itself"
+            ) from None
+        raise SubmissionReadError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise SubmissionReadError(
+                f"{path.name} is not a regular file: expected a .ipynb or .py"
+            )
+        return handle.read(MAX_SUBMISSION_BYTES + 1)
 
 
 def read_submission(path: str | Path) -> Submission:
     """Read ``path`` (``.ipynb`` or ``.py``); raise SubmissionReadError with the reason."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SubmissionReadError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    raw = read_bytes(path)
     if len(raw) > MAX_SUBMISSION_BYTES:
         raise SubmissionReadError(
-            f"{path.name} is {len(raw) / 1e6:.1f} MB; submissions are limited to "
+            f"{path.name} is over {MAX_SUBMISSION_BYTES / 1e6:.0f} MB; submissions are limited to "
             f"{MAX_SUBMISSION_BYTES / 1e6:.0f} MB (did you save outputs with large images?)"
         )
     try:
@@ -55,10 +79,13 @@ def read_submission(path: str | Path) -> Submission:
         raise SubmissionReadError(
             f"{path.name} is not UTF-8 text (byte {exc.start}): expected a .ipynb or .py file"
         ) from None
+    digest = hashlib.sha256(raw).hexdigest()
     if path.suffix == ".ipynb":
-        return _read_notebook(path, text)
+        submission = _read_notebook(path, text)
+        submission.sha256 = digest
+        return submission
     if path.suffix == ".py":
-        return Submission(path=path, kind="script", cells=[CodeCell(0, text)])
+        return Submission(path=path, kind="script", cells=[CodeCell(0, text)], sha256=digest)
     raise SubmissionReadError(f"{path.name}: expected a .ipynb notebook or a .py script")
 
 
