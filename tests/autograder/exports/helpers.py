@@ -17,34 +17,16 @@ from autograder.notebook_source import BEGIN
 
 # Submissions each export is checked on: the reference, the stub, a correct solution in another
 # style, and mutants (one with partial credit: download_not_atomic scores half of a check).
+# What the export tests grade through the real tools (each notebook costs 20-40 s there):
+# the reference, the stub, and mutants that lose a whole check or part of one
+# (download_not_atomic: otter's half-credit case passes alone), plus one correct alternative.
+# Every mutant is graded natively by tests/autograder/test_mutants.py; these show the same
+# points come out of nbgrader and otter.
 SUBMISSIONS = {
-    "pytorch": [
-        "reference",
-        "stub",
-        "alt_log_softmax_nll",
-        "download_not_atomic",
-        "stats_from_all_data",
-        "reshape_instead_of_permute",
-        "no_zero_grad",
-        "report_train_test_swapped",
-    ],
-    "tf2": [
-        "reference",
-        "stub",
-        "alt_subclassed_model",
-        "shuffle_after_batch",
-        "from_logits_missing",
-        "metrics_not_reset",
-        "forward_outside_tape",
-    ],
-    "tf1": ["reference", "stub", "alt_finalized_graph_and_unfed_default", "init_every_step"],
-    "bridge": [
-        "reference",
-        "stub",
-        "alt_moveaxis_einsum_and_tf_first",
-        "conv_weights_reshaped",
-        "accumulation_not_divided_by_k",
-    ],
+    "pytorch": ["reference", "stub", "alt_log_softmax_nll", "download_not_atomic", "no_zero_grad"],
+    "tf2": ["reference", "stub", "from_logits_missing"],
+    "tf1": ["reference", "stub", "init_every_step"],
+    "bridge": ["reference", "stub", "conv_weights_reshaped"],
 }
 
 # Noise another thread of the kernel writes to stderr all the time, as TensorFlow's logging does.
