@@ -171,9 +171,12 @@ def test_a_dask_task_and_gradescope_return_the_error_record(tmp_path, failing_ru
 FORGE = """
 
 class _Forge:  # runs at load time: the class body survives extraction
-    import autograder.probes.pytorch.probes as _probes
+    import sys as _sys  # the grader's modules are hidden: reach the probes through the frames
 
-    _probes.PROBES["get_device_real"] = lambda ctx: {
+    _frame = _sys._getframe()
+    while "probes" not in _frame.f_locals:
+        _frame = _frame.f_back
+    _frame.f_locals["probes"].PROBES["get_device_real"] = lambda ctx: {
         "cuda_available": False, "default": ["cpu"], "no_gpu_wanted": "cpu"
     }
 """
