@@ -27,12 +27,15 @@ c.CourseDirectory.course_id = {course_id!r}
 # A step's hidden tests run the learner's whole pipeline once, sandboxed, outside the kernel.
 c.ExecutePreprocessor.timeout = 1800
 c.ClearSolutions.code_stub = {{"python": 'raise NotImplementedError("write your code here")'}}
-# The hidden-test cells are scored in nbgrader's process, from the submitted file, by dlcourse
-# (autograder/exports/nbgrader_hooks.py): what learner code in the kernel did to those cells,
-# or TensorFlow logged on their stderr, does not count. The kernel then skips grading them.
+# Keep these two lines of dlcourse (autograder/exports/nbgrader_hooks.py): the notebook is
+# graded in nbgrader's own process before Execute runs any learner code, and the hidden-test
+# cells get that record's points after it. What learner code in the kernel does (to those cells,
+# to the submitted file) or TensorFlow logs on their stderr does not count; the kernel skips
+# grading them. Without them, every hidden-test cell scores 0 and says why.
 import os  # noqa: E402
 os.environ["DLCOURSE_NBGRADER_TRUSTED"] = "1"
 c.Autograde.autograde_preprocessors = [
+    "autograder.exports.nbgrader_hooks.GradeAsSubmitted",
     "nbgrader.preprocessors.Execute",
     "autograder.exports.nbgrader_hooks.TrustedScores",
     "nbgrader.preprocessors.IgnorePattern",

@@ -2,15 +2,22 @@
 
 nbgrader runs test cells in the learner's kernel, where the learner's code ran first: code that
 targets a test cell (a fake ``autograder.exports.cell`` in ``sys.modules``) could make it show
-any number, and other threads of the kernel (TensorFlow's logs) can write to its stderr, which
-nbgrader scores 0. :class:`TrustedScores` runs in nbgrader's own process right after the
-notebook is executed: it grades the *submitted file* with ``dlcourse grade`` (a fresh
-``python -I`` process, the usual sandboxed worker) and replaces the outputs of every hidden-test
-cell with that record's feedback and points. What the kernel printed there is discarded.
+any number, code that rewrites files (the learner's own file under ``submitted/``) could change
+what is graded afterwards, and other threads of the kernel (TensorFlow's logs) can write to its
+stderr, which nbgrader scores 0. So grading happens in nbgrader's own process, around Execute:
+
+- :class:`GradeAsSubmitted` runs *before* Execute, on the notebook nbgrader is about to run (its
+  sanitized copy: read-only cells restored from the source), before any learner code exists: it
+  writes that notebook to a private folder and grades it with ``dlcourse grade`` (a fresh
+  ``python -I`` process, the usual sandboxed worker).
+- :class:`TrustedScores` runs *after* Execute and replaces the outputs of every hidden-test cell
+  with that record's feedback and points. What the kernel printed there is discarded. Without
+  the first (an older ``nbgrader_config.py``) every hidden-test cell scores 0 and says why.
 """
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,36 +52,58 @@ def trusted_outputs(result: dict[str, Any], step: str) -> list[Any]:
     return outputs + [nbformat.v4.new_output("execute_result", data=value, execution_count=None)]
 
 
-class TrustedScores(Preprocessor):  # type: ignore[misc]
-    """Replace the outputs of dlcourse's hidden-test cells with scores computed outside the
-    kernel, from the notebook the learner submitted."""
+RECORD = "dlcourse_record"
+"""Where :class:`GradeAsSubmitted` leaves the record for :class:`TrustedScores` (nbconvert hands
+one ``resources`` dict through every preprocessor of a notebook's conversion)."""
+MISSING = (
+    "this notebook was not graded before nbgrader executed it: nbgrader_config.py lacks "
+    "autograder.exports.nbgrader_hooks.GradeAsSubmitted before nbgrader.preprocessors.Execute; "
+    "regenerate it with `dlcourse build --nbgrader`"
+)
+
+
+def _course_cells(nb: Any, resources: dict[str, Any]) -> tuple[list[Any], str | None]:
+    cells = [c for c in nb.cells if c.get("cell_type") == "code" and is_test_cell(c)]
+    return cells, assignment_of(resources.get("nbgrader", {}).get("notebook", ""))
+
+
+class GradeAsSubmitted(Preprocessor):  # type: ignore[misc]
+    """Before Execute: grade the notebook as nbgrader will run it, before the learner's code has
+    run anywhere (so nothing it does in the kernel can change what is graded)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.enabled = True  # nbconvert only calls preprocessors that are enabled
 
-    def submitted_path(self, resources: dict[str, Any]) -> Path:
-        from nbgrader.coursedir import CourseDirectory  # type: ignore[import-untyped]
-
-        info = resources["nbgrader"]
-        coursedir = CourseDirectory(config=self.config)
-        folder = coursedir.format_path(
-            coursedir.submitted_directory, info["student"], info["assignment"]
-        )
-        return Path(folder) / f"{info['notebook']}.ipynb"
-
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        import nbformat
+
         from autograder.exports.cell import grade_outside
 
-        cells = [c for c in nb.cells if c.get("cell_type") == "code" and is_test_cell(c)]
-        assignment = assignment_of(resources.get("nbgrader", {}).get("notebook", ""))
+        cells, assignment = _course_cells(nb, resources)
         if not cells or assignment is None:
             return nb, resources
-        path = self.submitted_path(resources)
-        if path.is_file():
-            result = grade_outside(path, assignment)
-        else:
-            result = {"error": f"the submitted notebook {path} is missing", "tests": []}
+        notebook = Path(ASSIGNMENTS[assignment].notebook).name
+        with tempfile.TemporaryDirectory(prefix="dlcourse-nbgrader-") as folder:
+            path = Path(folder) / notebook
+            nbformat.write(nb, path)
+            resources[RECORD] = grade_outside(path, assignment)
+        return nb, resources
+
+
+class TrustedScores(Preprocessor):  # type: ignore[misc]
+    """After Execute: replace the outputs of dlcourse's hidden-test cells with the record
+    :class:`GradeAsSubmitted` computed before any learner code ran."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.enabled = True
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        cells, assignment = _course_cells(nb, resources)
+        if not cells or assignment is None:
+            return nb, resources
+        result = resources.get(RECORD) or {"error": MISSING, "tests": []}
         for cell in cells:
             step = cell.metadata["nbgrader"]["grade_id"].removeprefix(TEST_CELL_PREFIX)
             cell.outputs = trusted_outputs(result, step)

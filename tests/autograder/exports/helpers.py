@@ -51,19 +51,34 @@ _fake.require = lambda *args, **kwargs: None  # otter's cases: every one "passes
 _sys.modules["autograder.exports.cell"] = _fake
 """
 
+# Learner code aimed at what nbgrader grades: while the kernel runs (in
+# autograded/<student>/<assignment>/), it overwrites the learner's own file under submitted/
+# with the instructor's solved source notebook, every function of the notebook still a stub.
+REWRITER = """
+import os as _os, shutil as _shutil
+_parts = _os.getcwd().split(_os.sep)
+_root, _me, _which = _os.sep.join(_parts[:-3]), _parts[-2], _parts[-1]
+for _name in _os.listdir(_os.path.join(_root, "source", _which)):
+    if _name.endswith(".ipynb"):
+        _shutil.copy(
+            _os.path.join(_root, "source", _which, _name),
+            _os.path.join(_root, "submitted", _me, _which, _name),
+        )
+"""
+EXTRAS = {"noisy": ("reference", NOISE), "forger": ("stub", FORGER), "rewriter": ("stub", REWRITER)}
+
 
 def variant_code(assignment: str, name: str) -> list[str]:
-    """Code-cell sources of a named submission; ``noisy`` is the reference plus ``NOISE`` and
-    ``forger`` the stub plus ``FORGER``, in the first solution cell (tools restore read-only cells
-    from their source)."""
+    """Code-cell sources of a named submission; one of ``EXTRAS`` is a variant plus hostile or
+    noisy code in the first solution cell (tools restore read-only cells from their source)."""
     variants = code_variants(get_assignment(assignment))
-    if name in ("noisy", "forger"):
-        code = list(variants["reference" if name == "noisy" else "stub"])
+    if name in EXTRAS:
+        base, extra = EXTRAS[name]
+        code = list(variants[base])
         first = next(i for i, c in enumerate(variants["reference"]) if BEGIN in c)
         plan = layout(assignment)
         points = {t.step: plan.step_points(t.step) for t in plan.tests}
-        extra = NOISE if name == "noisy" else FORGER.format(points=points)
-        code[first] = code[first] + "\n" + extra
+        code[first] = code[first] + "\n" + extra.replace("{points!r}", repr(points))
         return code
     return variants[name]
 

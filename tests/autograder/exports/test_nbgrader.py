@@ -13,7 +13,7 @@ from autograder.exports import TEST_CELL_PREFIX
 from autograder.exports.layout import fill_code_cells, layout
 from autograder.exports.nbgrader import write_course
 from autograder.exports.nbgrader_hooks import TrustedScores, trusted_outputs
-from tests.autograder.exports.helpers import SUBMISSIONS, our_steps, tool, variant_code
+from tests.autograder.exports.helpers import EXTRAS, SUBMISSIONS, our_steps, tool, variant_code
 
 
 def _source_notebook(tmp_path: Path, assignment: str) -> nbformat.NotebookNode:
@@ -92,7 +92,7 @@ def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("nbgrader-course")
     write_course(root)
     students = {a: list(names) for a, names in SUBMISSIONS.items()}
-    students["pytorch"] += ["noisy", "forger"]
+    students["pytorch"] += ["noisy", "forger", "rewriter"]
     for assignment, names in students.items():
         tool("nbgrader", "generate_assignment", assignment, "--force", cwd=root)
         released = root / "release" / assignment / layout(assignment).notebook_name
@@ -125,16 +125,17 @@ def test_nbgrader_gives_the_same_points_per_step_as_dlcourse(course, assignment)
     correct alternative and each mutant exactly like ``dlcourse grade`` scores the same files?"""
     root, students = course
     name = layout(assignment).notebook_name
-    files = [root / "submitted" / s / assignment / name for s in students[assignment]]
-    ours_by_student = dict(zip(students[assignment], our_steps(files, assignment)))
+    honest = [s for s in students[assignment] if s != "rewriter"]  # it rewrote its own file
+    files = [root / "submitted" / s / assignment / name for s in honest]
+    ours_by_student = dict(zip(honest, our_steps(files, assignment)))
     plan = layout(assignment)
     full = {t.step: plan.step_points(t.step) for t in plan.tests}
-    for student in students[assignment]:
+    for student in honest:
         theirs = _nbgrader_steps(root, assignment, student)
         assert theirs == ours_by_student[student], student
     assert _nbgrader_steps(root, assignment, "reference") == full
     assert set(_nbgrader_steps(root, assignment, "stub").values()) == {0.0}
-    mutants = [s for s in students[assignment] if s not in ("reference", "stub", "noisy", "forger")]
+    mutants = [s for s in students[assignment] if s not in ("reference", "stub", *EXTRAS)]
     for student in mutants:
         total = sum(_nbgrader_steps(root, assignment, student).values())
         assert (total == sum(full.values())) == student.startswith("alt_"), student
@@ -176,3 +177,17 @@ def test_learner_code_cannot_forge_the_test_cells(course):
         c for c in nbformat.read(graded, 4).cells if c.metadata.get("nbgrader", {}).get("grade")
     ]
     assert all(c.outputs[-1].data["text/plain"] == "0.0" for c in ours)
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+@pytest.mark.tensorflow
+def test_learner_code_cannot_change_what_is_graded(course):
+    """Stubs plus a cell that, in nbgrader's kernel, overwrites the learner's own file under
+    ``submitted/`` with the instructor's solved source notebook: the file was overwritten (the
+    attack ran), and nbgrader still records the stub's 0, graded before Execute ran anything."""
+    root, _ = course
+    name = layout("pytorch").notebook_name
+    overwritten = root / "submitted" / "rewriter" / "pytorch" / name
+    assert overwritten.read_bytes() == (root / "source" / "pytorch" / name).read_bytes()
+    assert set(_nbgrader_steps(root, "pytorch", "rewriter").values()) == {0.0}
