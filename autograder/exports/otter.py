@@ -36,7 +36,24 @@ generate: true
 plugins:
     - autograder.exports.otter_plugin.TrustedScores:
         assignment: {name}
+        # our questions, as the plugin rebuilds them from dlcourse's record: [test, share, points]
+        questions:
+{questions}
 """
+
+
+def _questions(plan: Layout) -> str:
+    """The plugin's list of our questions and their cases (YAML, indented for ``_CONFIG``)."""
+    lines = []
+    for step in dict.fromkeys(t.step for t in plan.tests):
+        lines.append(f"            {step}:")
+        for test in plan.step_tests(step):
+            for share in SHARES:
+                lines.append(
+                    f"                - [{test.name}, {share}, {test.points / len(SHARES):g}]"
+                )
+    return "\n".join(lines)
+
 
 # Otter cases pass or fail; a hidden test's score is all, half or nothing of its points.
 SHARES = (0.5, 1.0)
@@ -87,7 +104,7 @@ def master(plan: Layout) -> Any:
 
     raw = nbformat.v4.new_raw_cell
     name = plan.assignment.name
-    cells: list[Any] = [raw(_CONFIG.format(name=name))]
+    cells: list[Any] = [raw(_CONFIG.format(name=name, questions=_questions(plan)))]
 
     def plain(cell: SourceCell) -> Any:
         return new_cell(cell.kind, cell.source)

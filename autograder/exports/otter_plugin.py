@@ -1,45 +1,132 @@
 """An otter-grader plugin (named in the exported master notebooks), run by otter, never by dlcourse.
 
 otter executes the test cases in the learner's kernel, where learner code ran first and could
-fake the module they call. After otter has graded, in otter's own process, :class:`TrustedScores`
-grades the submitted notebook with ``dlcourse grade`` (a fresh ``python -I`` process, the usual
-sandboxed worker) and sets each of our test cases' outcome from that record: the case for
-hidden test ``t`` at share ``s`` passes when ``t`` scored at least ``s`` of its points, and a
-failing case carries ``t``'s teaching message. Cases that are not ours are left as they are.
+fake the module they call, and then unpickles the results object that kernel wrote. So nothing
+that comes back from the kernel decides a score of ours:
+
+- ``before_execution`` (before any learner code runs) grades the submitted notebook with
+  ``dlcourse grade`` (a fresh ``python -I`` process, the usual sandboxed worker), and makes
+  otter unpickle the kernel's results with an unpickler that builds only otter's own result
+  classes and plain data (unpickling is otherwise a way to run code in otter's process).
+- ``after_grading`` rebuilds every question of ours from the plugin's configuration (written
+  into the autograder zip by ``dlcourse build --otter``: each question's hidden tests, shares and
+  points) and that record: the case for hidden test ``t`` at share ``s`` passes when ``t`` scored
+  at least ``s`` of its points, and a failing case carries ``t``'s teaching message. Whatever the
+  kernel's object said about those questions (names, bodies, points, outcomes, scores) is
+  discarded, and so is any question the configuration does not name.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
+import io
+import pickle
+import sys
 from pathlib import Path
 from typing import Any
 
 from otter.plugins import AbstractOtterPlugin  # type: ignore[import-untyped]
+from otter.test_files.abstract_test import (  # type: ignore[import-untyped]
+    TestCase,
+    TestCaseResult,
+    TestFile,
+)
 
-_CASE = re.compile(r"require\('(?P<assignment>\w+)', '(?P<test>\w+)', .*share=(?P<share>[0-9.]+)\)")
+_SAFE = frozenset(
+    {
+        ("nbformat.notebooknode", "NotebookNode"),
+        ("collections", "OrderedDict"),
+        ("copyreg", "_reconstructor"),
+    }
+)
+_SAFE_BUILTINS = frozenset(
+    {"set", "frozenset", "list", "dict", "tuple", "complex", "bytearray", "slice", "range"}
+)
+
+
+class _ResultsOnly(pickle.Unpickler):
+    """Builds otter's result classes, notebook nodes, plain containers and exceptions only."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "builtins" or module.startswith("otter.test_files") or (module, name) in _SAFE:
+            found = super().find_class(module, name)
+            if (module, name) in _SAFE or (module == "builtins" and name in _SAFE_BUILTINS):
+                return found
+            if isinstance(found, type) and (
+                module.startswith("otter.test_files") or issubclass(found, BaseException)
+            ):
+                return found  # otter's result classes; exceptions (a failed case's error)
+        raise pickle.UnpicklingError(f"the kernel's results may not name {module}.{name}")
+
+
+class _SafePickle:
+    """What ``otter.execute`` calls ``pickle``: its ``load`` refuses anything but results."""
+
+    UnpicklingError = pickle.UnpicklingError
+
+    @staticmethod
+    def load(file: io.BufferedReader) -> Any:
+        return _ResultsOnly(file).load()
+
+    @staticmethod
+    def loads(data: bytes) -> Any:
+        return _ResultsOnly(io.BytesIO(data)).load()
+
+
+class _TrustedFile(TestFile):  # type: ignore[misc]
+    """A question of ours as dlcourse graded it (never run by otter itself)."""
+
+    def run(self, global_environment: Any) -> None:  # pragma: no cover - never called
+        raise RuntimeError("dlcourse's questions are graded by dlcourse, not by otter")
+
+    @classmethod
+    def from_file(cls, path: str) -> Any:  # pragma: no cover - never called
+        raise RuntimeError("dlcourse's questions are built from the plugin configuration")
+
+    @classmethod
+    def from_metadata(cls, s: Any, path: str) -> Any:  # pragma: no cover - never called
+        raise RuntimeError("dlcourse's questions are built from the plugin configuration")
 
 
 class TrustedScores(AbstractOtterPlugin):  # type: ignore[misc]
+    def before_execution(self, submission: Any) -> Any:
+        from autograder.exports.cell import grade_outside
+
+        execute = sys.modules.get("otter.execute")
+        if execute is not None:
+            execute.pickle = _SafePickle  # type: ignore[attr-defined]
+        assignment = (self.plugin_config or {}).get("assignment")
+        if assignment:
+            self._record = grade_outside(Path(self.submission_path), assignment)
+        return submission
+
     def after_grading(self, results: Any) -> None:
         from autograder.exports.cell import grade_outside
 
-        assignment = (self.plugin_config or {}).get("assignment")
-        if not assignment:
+        config = self.plugin_config or {}
+        assignment, questions = config.get("assignment"), config.get("questions")
+        if not assignment or not isinstance(questions, dict):
             return
-        record = grade_outside(Path(self.submission_path), assignment)
-        for test_file in results.results.values():
-            test_file.test_case_results = [
-                _trusted(case, record) for case in test_file.test_case_results
-            ]
+        record = getattr(self, "_record", None)
+        if record is None:  # an otter that skipped before_execution
+            record = grade_outside(Path(self.submission_path), assignment)
+        results.results = {q: trusted_question(q, cases, record) for q, cases in questions.items()}
+        refused = results.catastrophic_error
+        if refused is not None:  # e.g. the kernel's object was refused: our questions stand
+            print(f"dlcourse: the kernel's results were not used ({refused})", file=sys.stderr)
+            results._catastrophic_error = None
 
 
-def _trusted(case: Any, record: dict[str, Any]) -> Any:
-    """Our case (``require(..., share=s)``) with its outcome from ``record``; others as they are."""
+def trusted_question(name: str, cases: list[list[Any]], record: dict[str, Any]) -> TestFile:
+    """Question ``name`` of our configuration (``[test, share, points]`` per case) scored from
+    ``record``."""
     from autograder.exports.cell import share_failure
 
-    match = _CASE.search(case.test_case.body or "")
-    if match is None:
-        return case
-    failure = share_failure(record, match["test"], float(match["share"]))
-    return dataclasses.replace(case, passed=failure is None, message=failure or "passed")
+    question = _TrustedFile(name, "", [], all_or_nothing=False)
+    for test, share, points in cases:
+        case = TestCase(f"{test} ({float(share):g})", "", True, float(points), None, None)
+        failure = share_failure(record, str(test), float(share))
+        question.test_cases.append(case)
+        question.test_case_results.append(
+            TestCaseResult(case, failure or "passed", failure is None)
+        )
+    return question

@@ -112,6 +112,22 @@ def test_hidden_tests_give_no_partial_credit_otter_cases_cannot_express():
     assert not wrong, f"fractions otter cases cannot express: {wrong}"
 
 
+def _without_plugin(dist: Path, tmp_path: Path) -> Path:
+    """The same otter autograder zip without our plugin (to show that an attack is real)."""
+    (zip_path,) = (dist / "autograder").glob("*.zip")
+    bare = tmp_path / "bare" / "autograder"
+    bare.mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(bare / "bare.zip", "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "otter_config.json":
+                config = json.loads(data)
+                assert config.pop("plugins")
+                data = json.dumps(config).encode()
+            target.writestr(item, data)
+    return bare.parent
+
+
 @pytest.mark.slow
 @pytest.mark.torch
 def test_learner_code_cannot_forge_the_test_cases(tmp_path):
@@ -125,16 +141,52 @@ def test_learner_code_cannot_forge_the_test_cases(tmp_path):
     forger = tmp_path / "forger.ipynb"
     nbformat.write(fill_code_cells(nb, variant_code("pytorch", "forger")), forger)
     assert set(_otter_steps(dist, forger, tmp_path / "with-plugin").values()) == {0.0}
-    (zip_path,) = (dist / "autograder").glob("*.zip")
-    bare = tmp_path / "bare" / "autograder"
-    bare.mkdir(parents=True)
-    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(bare / "bare.zip", "w") as target:
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename == "otter_config.json":
-                config = json.loads(data)
-                assert config.pop("plugins")
-                data = json.dumps(config).encode()
-            target.writestr(item, data)
-    forged = _otter_steps(bare.parent, forger, tmp_path / "without-plugin")
+    forged = _otter_steps(_without_plugin(dist, tmp_path), forger, tmp_path / "without-plugin")
     assert sum(forged.values()) == 56.0
+
+
+# Kernel code aimed at otter's own process: the results object the kernel pickles is rewritten
+# (every case of every question passes, bodies emptied, so nothing looks like one of ours) and
+# carries an object that, unpickled, would run a command in otter's process.
+PICKLER = """
+import pickle as _pickle
+_real_dump = _pickle.dump
+class _Boom:
+    def __reduce__(self):
+        import os
+        return (os.system, ("touch {marker}",))
+def _forged_dump(results, f, *args, **kwargs):
+    for _question in getattr(results, "results", {{}}).values():
+        for _result in _question.test_case_results:
+            _result.test_case.body = ""
+            _result.passed = True
+        _question._score = 99
+    results.boom = _Boom()
+    _real_dump(results, f, *args, **kwargs)
+_pickle.dump = _forged_dump
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_a_forged_results_object_changes_no_score_and_runs_nothing(tmp_path):
+    """Stubs plus kernel code that forges the pickled results (every case passed, bodies emptied,
+    a question's score set to 99) and plants an object whose unpickling runs a command: otter's
+    results are the stub's 0 on every step, and the command never ran in otter's process (it
+    does without our plugin: the attack is real)."""
+    (master_path,) = write_masters(tmp_path / "masters", ["pytorch"])
+    tool("otter", "assign", master_path.name, "dist", cwd=master_path.parent)
+    dist = master_path.parent / "dist"
+    nb = nbformat.read(dist / "student" / master_path.name, 4)
+    code = variant_code("pytorch", "stub")
+    first = next(i for i, c in enumerate(variant_code("pytorch", "reference")) if "BEGIN" in c)
+    marker = tmp_path / "ran-in-otter"
+    code[first] += "\n" + PICKLER.format(marker=marker)
+    forger = tmp_path / "pickler.ipynb"
+    nbformat.write(fill_code_cells(nb, code), forger)
+    steps = _otter_steps(dist, forger, tmp_path / "out")
+    assert steps and set(steps.values()) == {0.0}
+    assert set(steps) == {t.step for t in layout("pytorch").tests}
+    assert not marker.exists(), "unpickling the kernel's results ran code in otter's process"
+    _otter_steps(_without_plugin(dist, tmp_path), forger, tmp_path / "without-plugin")
+    assert marker.exists(), "without our plugin the planted object never ran: nothing tested"
