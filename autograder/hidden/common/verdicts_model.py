@@ -39,7 +39,25 @@ def model_shapes(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             "build_model() with its defaults should map 8x8 grey images to (N, 10) logits"
         )
+    if "error" not in obs["batch"]:
+        values = np.asarray(obs["batch"]["values"], np.float64)
+        if num.finite(values) and (constant := constant_output(values)):
+            return failed(constant)
     return passed()
+
+
+def constant_output(values: np.ndarray) -> str | None:
+    """Why logits of a batch of different images that are all the same row show a model that
+    ignores its input (None when they differ)."""
+    if values.ndim != 2 or len(values) < 2:
+        return None
+    if num.close(values, np.broadcast_to(values[:1], values.shape), atol=1e-7, rtol=0):
+        return (
+            "the model gives the same logits for every image of the batch: its output does not "
+            "depend on its input (a constant, a layer whose result is discarded, or an input "
+            "multiplied by 0?), so it cannot learn"
+        )
+    return None
 
 
 def model_logits(obs: dict[str, Any], seed: int) -> Verdict:
@@ -49,6 +67,8 @@ def model_logits(obs: dict[str, Any], seed: int) -> Verdict:
     message = num.non_finite_message("the model", values, "computing logits of a batch")
     if message:
         return failed(message)
+    if constant := constant_output(values):
+        return failed(constant)
     if (
         values.ndim == 2
         and num.at_least(values, 0)
@@ -75,6 +95,8 @@ def model_batch_independent(obs: dict[str, Any], seed: int) -> Verdict:
     for what, values in (("the model (on the batch)", batch), ("the model (one by one)", singles)):
         if message := num.non_finite_message(what, values, doing):
             return failed(message)
+    if constant := constant_output(batch):
+        return failed(constant)
     if not num.close(batch, singles, atol=1e-4, rtol=1e-4):
         return failed(
             "in eval mode, a sample's logits depend on the other samples in its batch: the "
@@ -94,6 +116,18 @@ def model_gradients(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             f"no gradient reaches {obs['without_grad'][:3]}: part of the forward pass is cut from "
             "the graph (detach(), .numpy(), a new tensor made from an activation?) or the layer is unused"
+        )
+    if len(obs["zero_grad"]) == obs["n_params"]:
+        return failed(
+            "every parameter's gradient is exactly zero: the output does not depend on the "
+            "parameters (an output multiplied by 0, or replaced by a constant?), so the model "
+            "cannot learn"
+        )
+    if not obs["input_reached"]:
+        return failed(
+            "no gradient reaches the input: the model's output does not depend on the image (a "
+            "constant, a learned bias alone, or an input multiplied by 0?), so it cannot learn "
+            "anything about the images"
         )
     return passed()
 

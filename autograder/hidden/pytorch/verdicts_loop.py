@@ -71,6 +71,11 @@ def placement(obs: dict[str, Any], function: str) -> Verdict:
             "was given: the batch was never moved (x.to(device)), or a device was hard-coded. "
             f"{where}"
         )
+    if not losses and not ended:  # a loop that ends early (meta) may not have reached the loss
+        return failed(
+            f"{function} ran the model but never computed the loss with the loss_fn it was given: "
+            "the batches' targets never met the outputs, so nothing was evaluated or learned"
+        )
     if losses and _kind(losses[0]["targets_device"]) != target:
         return failed(
             f"the targets reached the loss on {losses[0]['targets_device']!r}: move y to the device, "

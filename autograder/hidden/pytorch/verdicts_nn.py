@@ -274,9 +274,39 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
     )
 
 
-def evaluate_eval_mode(obs: dict[str, Any], seed: int) -> Verdict:
+def _not_an_evaluation(obs: dict[str, Any], seed: int) -> str | None:
+    """Why ``evaluate``'s run is no evaluation to judge the mode of (None when it is one): it must
+    run the model on every sample of the loader and return a loss or an accuracy computed from
+    those outputs (exact means, or the means of batch means that another test names)."""
     if not obs.get("is_dict") or not obs.get("calls"):
-        return failed("evaluate did not run the model on the loader's batches")
+        return "evaluate did not run the model on the loader's batches"
+    x, y, weight, bias = inst.linear_problem(seed)
+    seen = sum(int(c["input_shape"][0]) for c in obs["calls"] if c.get("input_shape"))
+    if seen < len(y):
+        return (
+            f"evaluate ran the model on {seen} of the loader's {len(y)} samples: an evaluation "
+            "goes over every batch of the loader"
+        )
+    logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
+    losses = num.per_sample_cross_entropy(logits, y)
+    correct = (logits.argmax(1) == y).astype(np.float64)
+    slices = num.batches(len(y), 5)
+    loss_wants = [losses.mean(), np.mean([losses[s].mean() for s in slices])]
+    acc_wants = [correct.mean(), np.mean([correct[s].mean() for s in slices])]
+    if num.close_to_any(obs["loss"], loss_wants, atol=1e-4) or (
+        correct.any() and num.close_to_any(obs["accuracy"], acc_wants, atol=1e-6)
+    ):
+        return None
+    return (
+        f"evaluate's loss ({obs['loss']}) and accuracy ({obs['accuracy']}) do not come from the "
+        f"model's outputs on the loader (expected about {loss_wants[0]:.4f} and "
+        f"{acc_wants[0]:.4f}): how it runs the model counts only for an evaluation that evaluates"
+    )
+
+
+def evaluate_eval_mode(obs: dict[str, Any], seed: int) -> Verdict:
+    if message := _not_an_evaluation(obs, seed):
+        return failed(message)
     if any(c["training"] for c in obs["calls"]):
         return failed(
             "evaluate ran the model in training mode: dropout stays on and batch norm updates its "
@@ -286,8 +316,8 @@ def evaluate_eval_mode(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def evaluate_no_grad(obs: dict[str, Any], seed: int) -> Verdict:
-    if not obs.get("is_dict") or not obs.get("calls"):
-        return failed("evaluate did not run the model on the loader's batches")
+    if message := _not_an_evaluation(obs, seed):
+        return failed(message)
     if any(c["grad_enabled"] for c in obs["calls"]):
         return failed(
             "evaluate records a graph for every batch: wrap the loop in torch.no_grad() (or "

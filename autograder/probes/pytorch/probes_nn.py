@@ -147,6 +147,7 @@ def model_gradients(ctx: ProbeContext) -> dict[str, Any]:
         return {"is_module": False, "returned": describe(model)}
     model.train()
     x = torch.randn(4, 2, 8, 8, generator=torch.Generator().manual_seed(ctx.seed))
+    x.requires_grad_(True)
     try:
         model(x).float().pow(2).sum().backward()
     except BaseException as exc:  # noqa: BLE001
@@ -156,7 +157,11 @@ def model_gradients(ctx: ProbeContext) -> dict[str, Any]:
         "is_module": True,
         "n_params": len(params),
         "without_grad": [n for n, p in params.items() if p.requires_grad and p.grad is None],
+        "zero_grad": [
+            n for n, p in params.items() if p.grad is not None and not bool(p.grad.abs().max() > 0)
+        ],
         "frozen": [n for n, p in params.items() if not p.requires_grad],
+        "input_reached": x.grad is not None and bool(x.grad.abs().max() > 0),
     }
 
 

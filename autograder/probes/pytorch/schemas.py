@@ -48,7 +48,9 @@ MODEL_GRADIENTS = OneOf(
             "is_module": Bool(),
             "n_params": Int(min=0),
             "without_grad": List(Str(1000)),
+            "zero_grad": List(Str(1000)),
             "frozen": List(Str(1000)),
+            "input_reached": Bool(),
         }
     ),
 )

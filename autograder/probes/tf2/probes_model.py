@@ -153,18 +153,27 @@ def model_gradients(ctx: ProbeContext) -> dict[str, Any]:
         return {"is_module": False, "returned": describe(model)}
     x = np.random.default_rng(ctx.seed).normal(size=(4, 8, 8, 2)).astype(np.float32)
 
+    inputs = tf.constant(x)
+
     def grads() -> list[Any]:
         with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(tf.square(tf.cast(model(x, training=True), tf.float32)))
-        return tape.gradient(loss, model.trainable_variables)
+            tape.watch(inputs)
+            loss = tf.reduce_sum(tf.square(tf.cast(model(inputs, training=True), tf.float32)))
+        return tape.gradient(loss, [*model.trainable_variables, inputs])
 
-    gradients = run_learner("build_model", grads)
+    *gradients, input_grad = run_learner("build_model", grads)
     names = [v.path if hasattr(v, "path") else v.name for v in model.trainable_variables]
     return {
         "is_module": True,
         "n_params": len(names),
         "without_grad": [n for n, g in zip(names, gradients) if g is None],
+        "zero_grad": [
+            n
+            for n, g in zip(names, gradients)
+            if g is not None and not bool(np.abs(tf.convert_to_tensor(g).numpy()).max() > 0)
+        ],
         "frozen": [],
+        "input_reached": input_grad is not None and bool(np.abs(input_grad.numpy()).max() > 0),
     }
 
 
