@@ -242,12 +242,18 @@ class _Sampler(PeakRss):
 
 
 @pytest.mark.torch
+@pytest.mark.tensorflow
 @pytest.mark.slow
-@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
-def test_submission_writing_a_hostile_frame_costs_only_itself(warm, tmp_path):
+@pytest.mark.parametrize(
+    ("assignment", "warm"),
+    [("pytorch", True), ("pytorch", False), ("tf2", True), ("bridge", False)],
+    ids=["pytorch-warm", "pytorch-cold", "tf2-warm", "bridge-cold"],
+)
+def test_submission_writing_a_hostile_frame_costs_only_itself(assignment, warm, tmp_path):
     """Graded first, two at a time, beside the reference: does the attacker earn no more than
     the stub, the reference keep full marks, every file get a result, and the grader's own RSS
-    stay under 1 GB?"""
+    stay under 1 GB? (The bridge runs two workers per submission, one per framework.)"""
+    from autograder.assignments import get_assignment
     from autograder.cli import grade_paths
     from autograder.engines import LocalEngine
     from autograder.extract import extract
@@ -259,7 +265,7 @@ def test_submission_writing_a_hostile_frame_costs_only_itself(warm, tmp_path):
         pytest.skip("this machine refuses namespaces: hostile code would run unconfined here")
     subs, out = tmp_path / "submissions", tmp_path / "results"
     subs.mkdir()
-    stub = extract(read_submission(ROOT / "assignments" / "01_pytorch_pipeline.ipynb")).code
+    stub = extract(read_submission(ROOT / get_assignment(assignment).notebook)).code
     paths = []
     for name, params in FRAME_ATTACKS.items():
         path = subs / f"{name}.py"
@@ -269,11 +275,11 @@ def test_submission_writing_a_hostile_frame_costs_only_itself(warm, tmp_path):
     paths += [subs / "reference.ipynb", subs / "stub.py"]
     import shutil
 
-    shutil.copy(ROOT / "examples" / "pytorch" / "reference.ipynb", subs / "reference.ipynb")
+    shutil.copy(ROOT / "examples" / assignment / "reference.ipynb", subs / "reference.ipynb")
     engine = LocalEngine(jobs=2, warm=warm, private_dirs=[out])
     with _Sampler() as rss:
         try:
-            graded = grade_paths(paths, "pytorch", out, quiet=True, engine=engine)
+            graded = grade_paths(paths, assignment, out, quiet=True, engine=engine)
         finally:
             engine.close()
     results = {r.submission.rsplit(".", 1)[0]: r for r in graded}
