@@ -3,6 +3,8 @@ API to reach for — never the solution. Per assignment and step; plain data, no
 
 from __future__ import annotations
 
+from course_utils.text import Text
+
 _COMMON = {
     "download": [
         "Three things can go wrong: a corrupted file, a half-written file, and downloading again every run.",
@@ -140,7 +142,7 @@ class Hints:
         self.assignment = assignment
         self.given: dict[str, int] = {}
 
-    def __call__(self, step: str) -> str:
+    def __call__(self, step: str) -> Text:
         hints = HINTS[self.assignment].get(step)
         if hints is None:
             raise ValueError(
@@ -151,4 +153,4 @@ class Hints:
         text = hints[min(n, len(hints) - 1)]
         level = min(n, len(hints) - 1) + 1
         more = "" if level < len(hints) else " (that is the last hint for this step)"
-        return f"hint {level}/{len(hints)} for {step}: {text}{more}"
+        return Text(f"hint {level}/{len(hints)} for {step}: {text}{more}")

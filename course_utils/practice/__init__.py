@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import os
 
+from course_utils.text import Text
+
 _ENV = "DLCOURSE_PRACTICE"
 _state: dict[str, bool | None] = {"on": None}
 
 
-def practice(on: bool = True) -> str:
+def practice(on: bool = True) -> Text:
     """Switch practice mode on (or off with ``practice(False)``) for this kernel."""
     _state["on"] = bool(on)
-    return f"practice mode {'on' if on else 'off'}: check(step) runs fresh random instances"
+    if on:
+        return Text("practice mode on: check(step) also runs fresh random instances each call")
+    return Text("practice mode off: check(step) runs its fixed checks only")
 
 
 def practice_enabled() -> bool:
