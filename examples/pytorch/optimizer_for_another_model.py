@@ -11,9 +11,9 @@ from course_utils import DIGITS, load_npz, seed_everything, stratified_split
 from course_utils.checks import Checker
 from course_utils.hints import Hints
 
+seed_everything(0)  # random, numpy and the framework, for runs you can repeat
 check = Checker("pytorch")
 hint = Hints("pytorch")  # hint("data") gives one more hint each call
-seed_everything(0)
 
 
 import hashlib
@@ -371,4 +371,5 @@ summary = report(
 )
 print(summary)
 plot_history(history)
-log_to_tensorboard(history, Path("runs") / "pytorch")
+log_dir = log_to_tensorboard(history, Path("runs") / "pytorch")
+print(f"TensorBoard logs in {log_dir} (view them: tensorboard --logdir runs)")

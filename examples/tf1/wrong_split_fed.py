@@ -16,9 +16,9 @@ from course_utils.checks import Checker
 from course_utils.hints import Hints
 
 tf1 = tf.compat.v1
+seed_everything(0)  # random, numpy and the framework, for runs you can repeat
 check = Checker("tf1")
 hint = Hints("tf1")  # hint("data") gives one more hint each call
-seed_everything(0)
 
 
 def download(url, cache_dir, sha256):
@@ -219,4 +219,5 @@ with tf1.Session(graph=handles["graph"]) as session:
     )
 print(summary)
 plot_history(history)
-log_to_tensorboard(history, Path("runs") / "tf1")
+log_dir = log_to_tensorboard(history, Path("runs") / "tf1")
+print(f"TensorBoard logs in {log_dir} (view them: tensorboard --logdir runs)")

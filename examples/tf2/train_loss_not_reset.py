@@ -16,9 +16,9 @@ from course_utils import DIGITS, load_npz, seed_everything, stratified_split
 from course_utils.checks import Checker
 from course_utils.hints import Hints
 
+seed_everything(0)  # random, numpy and the framework, for runs you can repeat
 check = Checker("tf2")
 hint = Hints("tf2")  # hint("data") gives one more hint each call
-seed_everything(0)
 
 
 def download(url, cache_dir, sha256):
@@ -281,4 +281,5 @@ summary = report(
 )
 print(summary)
 plot_history(history)
-log_to_tensorboard(history, Path("runs") / "tf2")
+log_dir = log_to_tensorboard(history, Path("runs") / "tf2")
+print(f"TensorBoard logs in {log_dir} (view them: tensorboard --logdir runs)")
