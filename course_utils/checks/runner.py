@@ -96,12 +96,16 @@ class StepReport:
 class Progress:
     reports: list[StepReport]
 
+    def summary(self) -> str:
+        done = sum(r.passed for r in self.reports)
+        return f"progress: {done}/{len(self.reports)} steps pass their checks"
+
     def _repr_html_(self) -> str:
-        return "".join(r._repr_html_() for r in self.reports)
+        head = f"<p><strong>{html.escape(self.summary())}</strong></p>"
+        return head + "".join(r._repr_html_() for r in self.reports)
 
     def __repr__(self) -> str:
-        done = sum(r.passed for r in self.reports)
-        head = f"progress: {done}/{len(self.reports)} steps pass their checks"
+        head = self.summary()
         return (
             head
             + "\n"

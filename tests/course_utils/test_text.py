@@ -24,3 +24,16 @@ def test_practice_says_whether_it_is_on_or_off(monkeypatch):
     off = pretty(practice(False))
     assert off.startswith("practice mode off") and "fresh random" not in off
     assert not practice_enabled()
+
+
+def test_check_of_every_step_starts_with_a_one_line_summary():
+    from course_utils.checks.runner import CheckResult, Progress, StepReport
+
+    progress = Progress(
+        [
+            StepReport("data", [CheckResult("a", True)]),
+            StepReport("model", [CheckResult("b", False, "wrong", "failed")]),
+        ]
+    )
+    assert progress._repr_html_().startswith("<p><strong>progress: 1/2 steps pass")
+    assert repr(progress).splitlines()[0] == "progress: 1/2 steps pass their checks"
