@@ -63,11 +63,12 @@ class StepReport:
         return bool(self.results) and all(r.passed for r in self.results)
 
     def _repr_html_(self) -> str:
+        left = "text-align:left;vertical-align:top"  # JupyterLab right-aligns cells otherwise
         rows = "".join(
-            f"<tr><td>{html.escape(r.name)}</td>"
-            f"<td style='color:{'#1a7f37' if r.passed else '#cf222e'};font-weight:bold'>"
+            f"<tr><td style='{left}'>{html.escape(r.name)}</td>"
+            f"<td style='{left};color:{'#1a7f37' if r.passed else '#cf222e'};font-weight:bold'>"
             f"{'pass' if r.passed else html.escape(r.status)}</td>"
-            f"<td>{html.escape(r.message)}</td></tr>"
+            f"<td style='{left}'>{html.escape(r.message)}</td></tr>"
             for r in self.results
         )
         verdict = "all checks pass" if self.passed else "some checks fail"

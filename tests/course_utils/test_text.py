@@ -37,3 +37,10 @@ def test_check_of_every_step_starts_with_a_one_line_summary():
     )
     assert progress._repr_html_().startswith("<p><strong>progress: 1/2 steps pass")
     assert repr(progress).splitlines()[0] == "progress: 1/2 steps pass their checks"
+
+
+def test_table_cells_are_left_aligned_like_their_headers():
+    from course_utils.checks.runner import CheckResult, StepReport
+
+    page = StepReport("data", [CheckResult("a", False, "why", "failed")])._repr_html_()
+    assert page.count("<td style='text-align:left") == 3
