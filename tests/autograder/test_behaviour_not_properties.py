@@ -108,3 +108,25 @@ def test_looking_right_earns_nothing(graded, name):
     assert all(t.message for t in tests.values() if t.score == 0)
     reference = _tests(graded["reference"], step)
     assert all(t.score == t.max_score for t in reference.values())
+
+
+TF2_EMPTY_EVALUATION = """
+def evaluate(model, dataset, loss_fn, metrics):
+    for metric in metrics.values():
+        metric.reset_state()
+    for x, y in dataset:
+        model(x, training=False)
+    return {"loss": 0.0, "accuracy": 0.0}
+"""
+
+
+@pytest.mark.tensorflow
+def test_a_tf2_evaluation_that_evaluates_nothing_earns_nothing(tmp_path):
+    reference = reference_code_of("tf2")
+    graded = grade_sources(
+        {"reference": reference, "empty": reference + TF2_EMPTY_EVALUATION}, tmp_path, "tf2"
+    )
+    empty = {t.name: t for t in graded["empty"].tests if t.name.startswith("evaluate_")}
+    assert empty and not {n: t.score for n, t in empty.items() if t.score > 0}
+    honest = [t for t in graded["reference"].tests if t.name.startswith("evaluate_")]
+    assert all(t.score == t.max_score for t in honest)

@@ -256,10 +256,31 @@ def evaluate_resets_metrics(obs: dict[str, Any], seed: int) -> Verdict:
     )
 
 
+def _from_the_outputs(obs: dict[str, Any], seed: int) -> bool:
+    """Did evaluate return a loss or an accuracy computed from the model's outputs (exact means,
+    or means of batch means)? Its calls cannot say it: a traced loop records one call per trace."""
+    logits, y = _linear(seed)
+    losses = num.per_sample_cross_entropy(logits, y)
+    correct = (logits.argmax(1) == y).astype(float)
+    slices = num.batches(len(y), 5)
+    loss_wants = (losses.mean(), np.mean([losses[s].mean() for s in slices]))
+    acc_wants = (correct.mean(), np.mean([correct[s].mean() for s in slices]))
+    return bool(
+        num.close_to_any(obs.get("loss"), loss_wants, atol=1e-4)
+        or (correct.any() and num.close_to_any(obs.get("accuracy"), acc_wants, atol=1e-5))
+    )
+
+
 def evaluate_inference(obs: dict[str, Any], seed: int) -> Verdict:
     calls = obs.get("calls") or []
     if not calls:
         return failed("evaluate did not run the model on the dataset")
+    if not obs.get("is_dict") or not _from_the_outputs(obs, seed):
+        return failed(
+            f"evaluate's loss ({obs.get('loss')}) and accuracy ({obs.get('accuracy')}) do not come "
+            "from the model's outputs on the dataset: how it calls the model counts only for an "
+            "evaluation that evaluates"
+        )
     if any(c["training"] == "True" for c in calls):
         return failed(
             "evaluate calls the model with training=True: dropout stays on and batch norm updates its statistics with test data"
