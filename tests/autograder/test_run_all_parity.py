@@ -33,9 +33,17 @@ CELLS = [
     "def twice():\n    return 1\n",
     "def twice():\n    return 2\n",
 ]
-NAMES = (
-    "written bashed timed_inside timed captured_def differs documented after_magics twice"
-).split()
+NAMES = [
+    "written",
+    "bashed",
+    "timed_inside",
+    "timed",
+    "captured_def",
+    "differs",
+    "documented",
+    "after_magics",
+    "twice",
+]
 REPORT = (
     "import json\n"
     "print(json.dumps({n: repr(globals()[n]()) for n in %r if callable(globals().get(n))}))"
