@@ -130,3 +130,46 @@ def test_a_tf2_evaluation_that_evaluates_nothing_earns_nothing(tmp_path):
     assert empty and not {n: t.score for n, t in empty.items() if t.score > 0}
     honest = [t for t in graded["reference"].tests if t.name.startswith("evaluate_")]
     assert all(t.score == t.max_score for t in honest)
+
+
+FORGED_OPTIMIZERS = {
+    # ignores gradients and lr; its param_groups still say lr
+    "adds_a_constant": """
+class _Constant(torch.optim.Optimizer):
+    def __init__(self, params, lr):
+        super().__init__(params, {"lr": lr})
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.add_(0.01)
+def make_optimizer(model, lr):
+    return _Constant(model.parameters(), lr)
+""",
+    # descends, but with a learning rate of its own whatever param_groups report
+    "reports_lr_uses_another": """
+class _Fixed(torch.optim.SGD):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.add_(p.grad, alpha=-0.05)
+def make_optimizer(model, lr):
+    return _Fixed(model.parameters(), lr=lr)
+""",
+}
+LOST = {
+    "adds_a_constant": {"optimizer_over_model_parameters", "optimizer_uses_lr"},
+    "reports_lr_uses_another": {"optimizer_uses_lr"},
+}
+
+
+def test_an_optimizer_is_judged_by_its_steps_not_by_its_param_groups(tmp_path):
+    reference = reference_code_of("pytorch")
+    sources = {"reference": reference} | {k: reference + v for k, v in FORGED_OPTIMIZERS.items()}
+    graded = grade_sources(sources, tmp_path, "pytorch")
+    for name, lost in LOST.items():
+        tests = {t.name: t for t in graded[name].tests if t.name.startswith("optimizer_")}
+        assert {n for n, t in tests.items() if t.score == 0} == lost, name
+    assert all(t.score == t.max_score for t in graded["reference"].tests if t.step == "loss_opt")

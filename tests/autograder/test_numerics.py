@@ -219,3 +219,13 @@ def test_bridge_accumulation_nan_loss_with_right_updates():
     )
     _assert_fails_naming(verdict)
     assert verdict.fraction == 0.5
+
+
+def test_descends_is_against_the_gradient_and_nan_safe():
+    from autograder.hidden.common import numerics as nm
+
+    grad = [0.5, -0.2, 1e-5]
+    assert nm.descends([-0.05, 0.02, 0.3], grad)  # the flat entry does not count
+    assert not nm.descends([0.01, 0.01, 0.01], grad)
+    assert not nm.descends([float("nan"), 0.02, 0.0], grad)
+    assert not nm.descends([-0.05, 0.02], grad)

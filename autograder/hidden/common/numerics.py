@@ -179,3 +179,14 @@ def first_non_finite(values: dict[str, Any], what: str, doing: str) -> str | Non
         if message:
             return message
     return None
+
+
+def descends(step: Any, grad: Any, *, min_grad: float = 1e-3, share: float = 0.9) -> bool:
+    """Does ``step`` move against ``grad`` for at least ``share`` of the entries whose gradient
+    is steeper than ``min_grad`` (True when none is)? False when either is not finite or their
+    shapes differ."""
+    s, g = _finite_array(step), _finite_array(grad)
+    if s is None or g is None or s.shape != g.shape:
+        return False
+    steep = np.abs(g) > min_grad
+    return bool(not steep.any() or np.mean(np.sign(s[steep]) == -np.sign(g[steep])) >= share)

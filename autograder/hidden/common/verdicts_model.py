@@ -141,4 +141,16 @@ def optimizer_lr(obs: dict[str, Any], seed: int) -> Verdict:
                 f"make_optimizer(model, lr={run['lr_given']}) built an optimizer with lr "
                 f"{sorted(set(run['lrs']))}: the lr argument is ignored (a hard-coded learning rate?)"
             )
+    a, b = obs["a"], obs["b"]
+    if "step" in a and "step" in b:  # PyTorch: the steps, not what param_groups say
+        step_a, step_b = np.asarray(a["step"], np.float64), np.asarray(b["step"], np.float64)
+        ratio = b["lr_given"] / a["lr_given"]
+        if step_a.shape != step_b.shape or not num.close(
+            step_b, step_a * ratio, atol=1e-6, rtol=1e-3
+        ):
+            return failed(
+                f"on the same net and batch, the first step with lr={b['lr_given']} is not "
+                f"{ratio:.3g}x the step with lr={a['lr_given']}: the optimizer does not use the "
+                "learning rate its param_groups report"
+            )
     return passed()

@@ -186,6 +186,14 @@ def optimizer_params(obs: dict[str, Any], seed: int) -> Verdict:
         )
     if not run["changed"]:
         return failed("after backward() and optimizer.step() no parameter changed")
+    step, grad = np.asarray(run["step"], np.float64), np.asarray(run["grad"], np.float64)
+    if message := num.non_finite_message("optimizer.step()", step, "one step on a small net"):
+        return failed(message)
+    if not num.descends(step, grad):
+        return failed(
+            "optimizer.step() did not move the parameters against their gradients: a step that "
+            "ignores the gradients (a constant added, the wrong sign?) does not descend the loss"
+        )
     return passed()
 
 

@@ -204,23 +204,36 @@ def _small_net() -> nn.Module:
     return nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
 
 
+def _flat(tensors: list[torch.Tensor]) -> list[float]:
+    return [float(v) for v in torch.cat([t.reshape(-1).double() for t in tensors]).tolist()]
+
+
 def optimizer(ctx: ProbeContext) -> dict[str, Any]:
-    torch.manual_seed(ctx.seed)
+    """Two optimizers, lr a and b, each over its own copy of the same small net, one step on the
+    same batch: what the step did to the parameters (measured here, on the probe's own
+    tensors), beside the gradients it was given."""
     out: dict[str, Any] = {}
     for run, lr in (("a", 0.0123), ("b", 0.37)):
+        torch.manual_seed(ctx.seed)  # the same net and batch in both runs
         model = _small_net()
+        batch = torch.randn(5, 4)
         opt = ctx.call("make_optimizer", model, lr)
         if not isinstance(opt, torch.optim.Optimizer):
             return {"is_optimizer": False, "returned": describe(opt)}
         model_ids = {id(p) for p in model.parameters()}
         opt_ids = {id(p) for group in opt.param_groups for p in group["params"]}
         before = [p.detach().clone() for p in model.parameters()]
-        model(torch.randn(5, 4)).pow(2).sum().backward()
+        model(batch).pow(2).sum().backward()
+        grads = [
+            p.grad.detach().clone() if p.grad is not None else torch.zeros_like(p)
+            for p in model.parameters()
+        ]
         try:
             opt.step()
         except BaseException as exc:  # noqa: BLE001
             raise LearnerError(describe_exception(exc, "make_optimizer")) from None
-        changed = any(not torch.equal(b, p) for b, p in zip(before, model.parameters()))
+        after = [p.detach().clone() for p in model.parameters()]
+        changed = any(not torch.equal(b, p) for b, p in zip(before, after))
         out[run] = {
             "lr_given": lr,
             "lrs": [float(g.get("lr", float("nan"))) for g in opt.param_groups],
@@ -229,6 +242,8 @@ def optimizer(ctx: ProbeContext) -> dict[str, Any]:
             "n_shared": len(model_ids & opt_ids),
             "changed": changed,
             "type": type(opt).__name__,
+            "step": _flat([a - b for a, b in zip(after, before)]),
+            "grad": _flat(grads),
         }
     out["is_optimizer"] = True
     return out

@@ -64,7 +64,8 @@ _OPTIMIZER_RUN = Dict(
         "n_shared": Int(min=0),
         "changed": Bool(),
         "type": Str(1000),
-    }
+    },
+    optional={"step": List(Float(), 10_000), "grad": List(Float(), 10_000)},  # PyTorch's
 )
 OPTIMIZER = OneOf(
     Dict(required={"is_optimizer": Bool(), "returned": DESCRIBE}),
