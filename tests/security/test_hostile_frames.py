@@ -7,6 +7,8 @@ grader reads a worker's response pipe. The reader's resident memory is sampled a
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import resource
 import subprocess
@@ -234,11 +236,21 @@ FRAME_ATTACKS = {
 }
 
 
-class _Sampler(PeakRss):
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.proc.memory_info().rss)
-            time.sleep(0.01)
+def _grade_in_a_grader_process(args: list[str]) -> tuple[int, float]:
+    """Run ``dlcourse grade`` as its own process, as an instructor does; return its exit code and
+    the peak resident set size of that grader process itself (MB; workers not counted), sampled
+    every 10 ms."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autograder.cli", "grade", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    watched, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, watched.memory_info().rss)
+        time.sleep(0.01)
+    return proc.returncode, peak / _MB
 
 
 @pytest.mark.torch
@@ -254,10 +266,9 @@ def test_submission_writing_a_hostile_frame_costs_only_itself(assignment, warm, 
     the stub, the reference keep full marks, every file get a result, and the grader's own RSS
     stay under 1 GB? (The bridge runs two workers per submission, one per framework.)"""
     from autograder.assignments import get_assignment
-    from autograder.cli import grade_paths
-    from autograder.engines import LocalEngine
     from autograder.extract import extract
     from autograder.reader import read_submission
+    from autograder.results import SubmissionResult
     from tests.conftest import ROOT
     from tests.security.test_hostile_submissions import _full_isolation_available
 
@@ -276,12 +287,10 @@ def test_submission_writing_a_hostile_frame_costs_only_itself(assignment, warm, 
     import shutil
 
     shutil.copy(ROOT / "examples" / assignment / "reference.ipynb", subs / "reference.ipynb")
-    engine = LocalEngine(jobs=2, warm=warm, private_dirs=[out])
-    with _Sampler() as rss:
-        try:
-            graded = grade_paths(paths, assignment, out, quiet=True, engine=engine)
-        finally:
-            engine.close()
+    args = [*map(str, paths), "--assignment", assignment, "--out", str(out), "--jobs", "2"]
+    code, peak_mb = _grade_in_a_grader_process(args + ([] if warm else ["--cold"]))
+    assert code == 0
+    graded = [SubmissionResult.from_dict(json.loads(p.read_text())) for p in out.glob("*.json")]
     results = {r.submission.rsplit(".", 1)[0]: r for r in graded}
     assert sorted(results) == sorted(p.stem for p in paths)
     stub_result, honest = results["stub"], results["reference"]
@@ -294,7 +303,6 @@ def test_submission_writing_a_hostile_frame_costs_only_itself(assignment, warm, 
         # the attack writes nothing the grader reads and the submission is graded as the stub
         messages = " ".join(t.message for t in hostile.tests)
         assert "frame refused" in messages or hostile.score == stub_result.score
-    peak_mb = rss.peak / _MB
-    print(f"grader peak RSS {peak_mb:.0f} MB (grew {rss.growth_mb:.0f} MB)")
+    print(f"grader process peak RSS {peak_mb:.0f} MB")
     print({n: sorted({t.message[:120] for t in results[n].tests}) for n in FRAME_ATTACKS})
     assert peak_mb < 1000, f"the grader's own RSS peaked at {peak_mb:.0f} MB"
