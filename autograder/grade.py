@@ -19,7 +19,7 @@ from autograder.hidden.base import (
     result_for,
 )
 from autograder.pool import WarmPool
-from autograder.reader import SubmissionReadError, read_bytes, read_submission
+from autograder.reader import SubmissionReadError, parse_submission, read_bytes, read_submission
 from autograder.results import SubmissionResult, TestResult
 from autograder.sandbox import GraderInternalError, Limits, Worker, WorkerDied
 from autograder.suites import get_suite
@@ -85,9 +85,9 @@ def _grade(
 ) -> None:
     """Read, extract and run ``suite`` on ``path``, filling in ``result``."""
     try:
-        result.content_sha256 = hashlib.sha256(read_bytes(path)).hexdigest()  # even if unreadable
-        submission = read_submission(path)
-        result.content_sha256 = submission.sha256  # what was graded (the file may have changed)
+        raw = read_bytes(path)  # read once: the bytes hashed are the bytes graded
+        result.content_sha256 = hashlib.sha256(raw).hexdigest()
+        submission = parse_submission(path, raw)
     except (OSError, SubmissionReadError) as exc:
         message = (
             str(exc) if isinstance(exc, SubmissionReadError) else f"cannot read {path.name}: {exc}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -38,8 +37,6 @@ class Submission:
     assignment: str | None = None
     """The assignment in the notebook's metadata (``metadata.dlcourse.assignment``), if any."""
     notes: list[str] = field(default_factory=list)
-    sha256: str = ""
-    """Of the bytes read: what was graded is what this names."""
 
 
 def read_bytes(path: Path) -> bytes:
@@ -67,11 +64,16 @@ def read_bytes(path: Path) -> bytes:
 def read_submission(path: str | Path) -> Submission:
     """Read ``path`` (``.ipynb`` or ``.py``); raise SubmissionReadError with the reason."""
     path = Path(path)
-    raw = read_bytes(path)
+    return parse_submission(path, read_bytes(path))
+
+
+def parse_submission(path: Path, raw: bytes) -> Submission:
+    """The submission in ``raw``, the bytes :func:`read_bytes` read from ``path``; raise
+    SubmissionReadError with the reason."""
     if len(raw) > MAX_SUBMISSION_BYTES:
         raise SubmissionReadError(
-            f"{path.name} is over {MAX_SUBMISSION_BYTES / 1e6:.0f} MB; submissions are limited to "
-            f"{MAX_SUBMISSION_BYTES / 1e6:.0f} MB (did you save outputs with large images?)"
+            f"{path.name} is over {MAX_SUBMISSION_BYTES / 1e6:.0f} MB, the limit of a submission "
+            "(did you save outputs with large images?)"
         )
     try:
         text = raw.decode("utf-8")
@@ -79,13 +81,10 @@ def read_submission(path: str | Path) -> Submission:
         raise SubmissionReadError(
             f"{path.name} is not UTF-8 text (byte {exc.start}): expected a .ipynb or .py file"
         ) from None
-    digest = hashlib.sha256(raw).hexdigest()
     if path.suffix == ".ipynb":
-        submission = _read_notebook(path, text)
-        submission.sha256 = digest
-        return submission
+        return _read_notebook(path, text)
     if path.suffix == ".py":
-        return Submission(path=path, kind="script", cells=[CodeCell(0, text)], sha256=digest)
+        return Submission(path=path, kind="script", cells=[CodeCell(0, text)])
     raise SubmissionReadError(f"{path.name}: expected a .ipynb notebook or a .py script")
 
 

@@ -67,13 +67,15 @@ def _course_cells(nb: Any, resources: dict[str, Any]) -> tuple[list[Any], str | 
     return cells, assignment_of(resources.get("nbgrader", {}).get("notebook", ""))
 
 
-class GradeAsSubmitted(Preprocessor):  # type: ignore[misc]
-    """Before Execute: grade the notebook as nbgrader will run it, before the learner's code has
-    run anywhere (so nothing it does in the kernel can change what is graded)."""
-
+class _Enabled(Preprocessor):  # type: ignore[misc]
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.enabled = True  # nbconvert only calls preprocessors that are enabled
+
+
+class GradeAsSubmitted(_Enabled):
+    """Before Execute: grade the notebook as nbgrader will run it, before the learner's code has
+    run anywhere (so nothing it does in the kernel can change what is graded)."""
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         import nbformat
@@ -91,13 +93,9 @@ class GradeAsSubmitted(Preprocessor):  # type: ignore[misc]
         return nb, resources
 
 
-class TrustedScores(Preprocessor):  # type: ignore[misc]
+class TrustedScores(_Enabled):
     """After Execute: replace the outputs of dlcourse's hidden-test cells with the record
     :class:`GradeAsSubmitted` computed before any learner code ran."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.enabled = True
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         cells, assignment = _course_cells(nb, resources)

@@ -42,6 +42,15 @@ plugins:
 """
 
 
+# Otter cases pass or fail; a hidden test's score is all, half or nothing of its points.
+SHARES = (0.5, 1.0)
+
+
+def _case_points(test: HiddenTestPoints) -> float:
+    """Each of a hidden test's otter cases (one per share) is worth an equal part of it."""
+    return test.points / len(SHARES)
+
+
 def _questions(plan: Layout) -> str:
     """The plugin's list of our questions and their cases (YAML, indented for ``_CONFIG``)."""
     lines = []
@@ -49,14 +58,8 @@ def _questions(plan: Layout) -> str:
         lines.append(f"            {step}:")
         for test in plan.step_tests(step):
             for share in SHARES:
-                lines.append(
-                    f"                - [{test.name}, {share}, {test.points / len(SHARES):g}]"
-                )
+                lines.append(f"                - [{test.name}, {share}, {_case_points(test):g}]")
     return "\n".join(lines)
-
-
-# Otter cases pass or fail; a hidden test's score is all, half or nothing of its points.
-SHARES = (0.5, 1.0)
 
 
 def _solution(code: str) -> str:
@@ -90,7 +93,7 @@ def _solution(code: str) -> str:
 def test_case_source(name: str, test: HiddenTestPoints, notebook: str, share: float) -> str:
     return (
         '""" # BEGIN TEST CONFIG\n'
-        f"points: {test.points / len(SHARES):g}\n"
+        f"points: {_case_points(test):g}\n"
         "hidden: true\n"
         '""" # END TEST CONFIG\n'
         "from autograder.exports.cell import require\n"

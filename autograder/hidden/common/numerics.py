@@ -190,3 +190,35 @@ def descends(step: Any, grad: Any, *, min_grad: float = 1e-3, share: float = 0.9
         return False
     steep = np.abs(g) > min_grad
     return bool(not steep.any() or np.mean(np.sign(s[steep]) == -np.sign(g[steep])) >= share)
+
+
+def evaluation_means(
+    logits: np.ndarray, targets: np.ndarray, batch_size: int
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(loss, accuracy) of ``logits`` against ``targets``: the exact means over samples, and the
+    means of per-batch means (batches of ``batch_size``, the mistake evaluate tests name)."""
+    losses = per_sample_cross_entropy(logits, targets)
+    correct = (logits.argmax(1) == targets).astype(np.float64)
+    slices = batches(len(targets), batch_size)
+    exact = (float(losses.mean()), float(correct.mean()))
+    of_batches = (
+        float(np.mean([losses[s].mean() for s in slices])),
+        float(np.mean([correct[s].mean() for s in slices])),
+    )
+    return exact, of_batches
+
+
+def from_outputs(
+    loss: Any,
+    accuracy: Any,
+    means: tuple[tuple[float, float], tuple[float, float]],
+    *,
+    accuracy_atol: float,
+) -> bool:
+    """Is ``loss`` or ``accuracy`` one of ``means`` (:func:`evaluation_means`), i.e. computed from
+    the model's outputs? An accuracy counts only when the true one is not 0 (a constant 0 is no
+    evidence)."""
+    exact, of_batches = means
+    return close_to_any(loss, (exact[0], of_batches[0]), atol=1e-4) or (
+        exact[1] > 0 and close_to_any(accuracy, (exact[1], of_batches[1]), atol=accuracy_atol)
+    )

@@ -261,16 +261,9 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
     )
     if message:
         return failed(message)
-    x, y, weight, bias = inst.linear_problem(seed)
-    logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
-    losses = num.per_sample_cross_entropy(logits, y)
-    correct = (logits.argmax(1) == y).astype(np.float64)
-    loss, acc = float(losses.mean()), float(correct.mean())
+    (loss, acc), (loss_bm, acc_bm) = _evaluation_means(seed)
     if num.close(obs["loss"], loss, atol=1e-4) and num.close(obs["accuracy"], acc, atol=1e-6):
         return passed()
-    slices = num.batches(len(y), 5)
-    loss_bm = float(np.mean([losses[s].mean() for s in slices]))
-    acc_bm = float(np.mean([correct[s].mean() for s in slices]))
     if num.close(obs["loss"], loss_bm, atol=1e-4) or num.close(obs["accuracy"], acc_bm, atol=1e-6):
         return failed(
             "evaluate averages the per-batch means: with batches of 5, 5 and 2 samples, the 2 samples "
@@ -282,33 +275,35 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
     )
 
 
+def _evaluation_means(seed: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """What evaluate should return for the probe's linear model, batches of 5 (and the means of
+    batch means)."""
+    x, y, weight, bias = inst.linear_problem(seed)
+    logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
+    return num.evaluation_means(logits, y, 5)
+
+
 def _not_an_evaluation(obs: dict[str, Any], seed: int) -> str | None:
     """Why ``evaluate``'s run is no evaluation to judge the mode of (None when it is one): it must
     run the model on every sample of the loader and return a loss or an accuracy computed from
     those outputs (exact means, or the means of batch means that another test names)."""
     if not obs.get("is_dict") or not obs.get("calls"):
         return "evaluate did not run the model on the loader's batches"
-    x, y, weight, bias = inst.linear_problem(seed)
+    samples = len(inst.linear_problem(seed)[1])
     seen = sum(int(c["input_shape"][0]) for c in obs["calls"] if c.get("input_shape"))
-    if seen < len(y):
+    if seen < samples:
         return (
-            f"evaluate ran the model on {seen} of the loader's {len(y)} samples: an evaluation "
+            f"evaluate ran the model on {seen} of the loader's {samples} samples: an evaluation "
             "goes over every batch of the loader"
         )
-    logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
-    losses = num.per_sample_cross_entropy(logits, y)
-    correct = (logits.argmax(1) == y).astype(np.float64)
-    slices = num.batches(len(y), 5)
-    loss_wants = [losses.mean(), np.mean([losses[s].mean() for s in slices])]
-    acc_wants = [correct.mean(), np.mean([correct[s].mean() for s in slices])]
-    if num.close_to_any(obs["loss"], loss_wants, atol=1e-4) or (
-        correct.any() and num.close_to_any(obs["accuracy"], acc_wants, atol=1e-6)
-    ):
+    means = _evaluation_means(seed)
+    if num.from_outputs(obs["loss"], obs["accuracy"], means, accuracy_atol=1e-6):
         return None
+    (loss, accuracy), _ = means
     return (
         f"evaluate's loss ({obs['loss']}) and accuracy ({obs['accuracy']}) do not come from the "
-        f"model's outputs on the loader (expected about {loss_wants[0]:.4f} and "
-        f"{acc_wants[0]:.4f}): how it runs the model counts only for an evaluation that evaluates"
+        f"model's outputs on the loader (expected about {loss:.4f} and {accuracy:.4f}): how it "
+        "runs the model counts only for an evaluation that evaluates"
     )
 
 

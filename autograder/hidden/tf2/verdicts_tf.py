@@ -218,14 +218,12 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
     if message:
         return failed(message)
     logits, y = _linear(seed)
-    losses = num.per_sample_cross_entropy(logits, y)
-    correct = (logits.argmax(1) == y).astype(float)
-    batch_mean_loss = float(np.mean([losses[s].mean() for s in num.batches(len(y), 5)]))
-    if not num.close(obs["accuracy"], correct.mean(), atol=1e-5):
+    (loss, accuracy), (batch_mean_loss, _) = num.evaluation_means(logits, y, 5)
+    if not num.close(obs["accuracy"], accuracy, atol=1e-5):
         return failed(
             f"evaluate's accuracy is off for a model with known outputs (got {obs['accuracy']:.4f})"
         )
-    if not num.close_to_any(obs["loss"], (losses.mean(), batch_mean_loss), atol=1e-4):
+    if not num.close_to_any(obs["loss"], (loss, batch_mean_loss), atol=1e-4):
         return failed(
             f"evaluate's loss is off for a model with known outputs (got {obs['loss']:.4f})"
         )
@@ -256,26 +254,17 @@ def evaluate_resets_metrics(obs: dict[str, Any], seed: int) -> Verdict:
     )
 
 
-def _from_the_outputs(obs: dict[str, Any], seed: int) -> bool:
-    """Did evaluate return a loss or an accuracy computed from the model's outputs (exact means,
-    or means of batch means)? Its calls cannot say it: a traced loop records one call per trace."""
-    logits, y = _linear(seed)
-    losses = num.per_sample_cross_entropy(logits, y)
-    correct = (logits.argmax(1) == y).astype(float)
-    slices = num.batches(len(y), 5)
-    loss_wants = (losses.mean(), np.mean([losses[s].mean() for s in slices]))
-    acc_wants = (correct.mean(), np.mean([correct[s].mean() for s in slices]))
-    return bool(
-        num.close_to_any(obs.get("loss"), loss_wants, atol=1e-4)
-        or (correct.any() and num.close_to_any(obs.get("accuracy"), acc_wants, atol=1e-5))
-    )
-
-
 def evaluate_inference(obs: dict[str, Any], seed: int) -> Verdict:
     calls = obs.get("calls") or []
     if not calls:
         return failed("evaluate did not run the model on the dataset")
-    if not obs.get("is_dict") or not _from_the_outputs(obs, seed):
+    # evaluate's loss or accuracy must come from the model's outputs (its calls cannot say it:
+    # a traced loop records one call per trace)
+    logits, y = _linear(seed)
+    means = num.evaluation_means(logits, y, 5)
+    if not obs.get("is_dict") or not num.from_outputs(
+        obs.get("loss"), obs.get("accuracy"), means, accuracy_atol=1e-5
+    ):
         return failed(
             f"evaluate's loss ({obs.get('loss')}) and accuracy ({obs.get('accuracy')}) do not come "
             "from the model's outputs on the dataset: how it calls the model counts only for an "
