@@ -32,6 +32,10 @@ c.ClearSolutions.code_stub = {{"python": 'raise NotImplementedError("write your 
 # cells get that record's points after it. What learner code in the kernel does (to those cells,
 # to the submitted file) or TensorFlow logs on their stderr does not count; the kernel skips
 # grading them. Without them, every hidden-test cell scores 0 and says why.
+# By default nbgrader's kernel runs none of the learner's code (it would run outside dlcourse's
+# sandbox, where it can read the hidden tests and classmates' files): the graded notebooks show
+# the learners' code without outputs. To show outputs, accepting that risk (scores unchanged):
+# c.GradeAsSubmitted.run_learner_code = True
 import os  # noqa: E402
 os.environ["DLCOURSE_NBGRADER_TRUSTED"] = "1"
 c.Autograde.autograde_preprocessors = [

@@ -9,10 +9,13 @@ stderr, which nbgrader scores 0. So grading happens in nbgrader's own process, a
 - :class:`GradeAsSubmitted` runs *before* Execute, on the notebook nbgrader is about to run (its
   sanitized copy: read-only cells restored from the source), before any learner code exists: it
   writes that notebook to a private folder and grades it with ``dlcourse grade`` (a fresh
-  ``python -I`` process, the usual sandboxed worker).
-- :class:`TrustedScores` runs *after* Execute and replaces the outputs of every hidden-test cell
-  with that record's feedback and points. What the kernel printed there is discarded. Without
-  the first (an older ``nbgrader_config.py``) every hidden-test cell scores 0 and says why.
+  ``python -I`` process, the usual sandboxed worker). Then it sets the code cells' sources aside
+  (:mod:`autograder.exports.unrun`), so that Execute runs none of the learner's code in
+  nbgrader's unsandboxed kernel, unless ``c.GradeAsSubmitted.run_learner_code = True``.
+- :class:`TrustedScores` runs *after* Execute, puts the sources back and replaces the outputs of
+  every hidden-test cell with that record's feedback and points. What a kernel printed there is
+  discarded. Without the first (an older ``nbgrader_config.py``) every hidden-test cell scores 0
+  and says why.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 from autograder.assignments import ASSIGNMENTS
 from autograder.exports import TEST_CELL_PREFIX
+from autograder.exports.unrun import put_back, set_aside
 
 
 def is_test_cell(cell: Any) -> bool:
@@ -40,13 +45,15 @@ def assignment_of(notebook_id: str) -> str | None:
     return None
 
 
-def trusted_outputs(result: dict[str, Any], step: str) -> list[Any]:
-    """The outputs a hidden-test cell gets: the feedback lines, then the points as its value."""
+def trusted_outputs(result: dict[str, Any], step: str, first: bool = False) -> list[Any]:
+    """The outputs a hidden-test cell gets: the feedback lines (the first cell also the record's
+    notes: what went wrong while loading the notebook), then the points as its value."""
     import nbformat
 
     from autograder.exports.cell import feedback_lines, step_total
 
-    text = "".join(f"{line}\n" for line in feedback_lines(result, step))
+    notes = [f"note: {n}" for n in result.get("notes", []) if isinstance(n, str)] if first else []
+    text = "".join(f"{line}\n" for line in notes + feedback_lines(result, step))
     value = {"text/plain": repr(step_total(result, step))}
     outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)] if text else []
     return outputs + [nbformat.v4.new_output("execute_result", data=value, execution_count=None)]
@@ -77,6 +84,13 @@ class GradeAsSubmitted(_Enabled):
     """Before Execute: grade the notebook as nbgrader will run it, before the learner's code has
     run anywhere (so nothing it does in the kernel can change what is graded)."""
 
+    run_learner_code = Bool(
+        False,
+        help="Let Execute run the learner's code cells in nbgrader's kernel, outside dlcourse's "
+        "sandbox, so that their outputs show in the graded notebook and feedback (scores still "
+        "come from dlcourse's sandboxed grading).",
+    ).tag(config=True)
+
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         import nbformat
 
@@ -90,6 +104,8 @@ class GradeAsSubmitted(_Enabled):
             path = Path(folder) / notebook
             nbformat.write(nb, path)
             resources[RECORD] = grade_outside(path, assignment)
+        if not self.run_learner_code:
+            set_aside(nb)
         return nb, resources
 
 
@@ -98,11 +114,12 @@ class TrustedScores(_Enabled):
     :class:`GradeAsSubmitted` computed before any learner code ran."""
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        put_back(nb)
         cells, assignment = _course_cells(nb, resources)
         if not cells or assignment is None:
             return nb, resources
         result = resources.get(RECORD) or {"error": MISSING, "tests": []}
         for cell in cells:
             step = cell.metadata["nbgrader"]["grade_id"].removeprefix(TEST_CELL_PREFIX)
-            cell.outputs = trusted_outputs(result, step)
+            cell.outputs = trusted_outputs(result, step, first=cell is cells[0])
         return nb, resources

@@ -36,6 +36,9 @@ generate: true
 plugins:
     - autograder.exports.otter_plugin.TrustedScores:
         assignment: {name}
+        # otter's kernel is not sandboxed, so it runs none of the learner's code (graded
+        # notebooks show no outputs); true brings outputs back, the code running as your user
+        run_learner_code: false
         # our questions, as the plugin rebuilds them from dlcourse's record: [test, share, points]
         questions:
 {questions}

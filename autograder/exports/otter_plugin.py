@@ -8,6 +8,10 @@ that comes back from the kernel decides a score of ours:
   ``dlcourse grade`` (a fresh ``python -I`` process, the usual sandboxed worker), and makes
   otter unpickle the kernel's results with an unpickler that builds only otter's own result
   classes and plain data (unpickling is otherwise a way to run code in otter's process).
+- ``before_execution`` then sets the submission's code cells aside (:mod:`autograder.exports.unrun`)
+  so that otter's kernel, which is not sandboxed, runs none of the learner's code (unless the
+  plugin's configuration says ``run_learner_code: true``), and tells the kernel's cases that
+  their question is scored outside it (they would grade the notebook a second time).
 - ``after_grading`` rebuilds every question of ours from the plugin's configuration (written
   into the autograder zip by ``dlcourse build --otter``: each question's hidden tests, shares and
   points) and that record: the case for hidden test ``t`` at share ``s`` passes when ``t`` scored
@@ -19,6 +23,7 @@ that comes back from the kernel decides a score of ours:
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import sys
 from pathlib import Path
@@ -30,6 +35,9 @@ from otter.test_files.abstract_test import (  # type: ignore[import-untyped]
     TestCaseResult,
     TestFile,
 )
+
+from autograder.exports.cell import OTTER_TRUSTED_ENV
+from autograder.exports.unrun import put_back, set_aside
 
 _SAFE = frozenset(
     {
@@ -94,9 +102,13 @@ class TrustedScores(AbstractOtterPlugin):  # type: ignore[misc]
         execute = sys.modules.get("otter.execute")
         if execute is not None:
             execute.pickle = _SafePickle  # type: ignore[attr-defined]
-        assignment = (self.plugin_config or {}).get("assignment")
+        config = self.plugin_config or {}
+        assignment = config.get("assignment")
         if assignment:
             self._record = grade_outside(Path(self.submission_path), assignment)
+            os.environ[OTTER_TRUSTED_ENV] = "1"
+            if config.get("run_learner_code") is not True and hasattr(submission, "cells"):
+                set_aside(submission)
         return submission
 
     def after_grading(self, results: Any) -> None:
@@ -109,6 +121,8 @@ class TrustedScores(AbstractOtterPlugin):  # type: ignore[misc]
         record = getattr(self, "_record", None)
         if record is None:  # an otter that skipped before_execution
             record = grade_outside(Path(self.submission_path), assignment)
+        if hasattr(getattr(results, "notebook", None), "cells"):
+            put_back(results.notebook)
         results.results = {q: trusted_question(q, cases, record) for q, cases in questions.items()}
         refused = results.catastrophic_error
         if refused is not None:  # e.g. the kernel's object was refused: our questions stand

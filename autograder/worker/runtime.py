@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import types
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -100,14 +101,14 @@ def _hide_grader() -> None:
     sys.modules.pop("submission", None)
 
 
-def _child_setup(closes: tuple[int, ...]) -> tuple[tamper.Fingerprint, types.ModuleType, Any]:
+def _child_setup(closes: tuple[int, ...]) -> tuple[array, types.ModuleType, Any]:
     """In a freshly forked probe child: close the worker's channel, hide the grader, take the
     tamper baseline, then load the learner's definitions. Returns (baseline, module, error)."""
     for fd in closes:
         with contextlib.suppress(OSError):
             os.close(fd)
     _hide_grader()
-    baseline = tamper.fingerprint()
+    baseline = tamper.identities()
     module, error = _load_submission(_CODE.pop())
     return baseline, module, error
 
@@ -149,6 +150,7 @@ def _run_in_child(
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
     _CODE[:] = [code]
+    expected = tamper.digest()  # kept here, out of the child's reach
     pid = os.fork()
     if pid == 0:  # child: load, run the probe, send one frame, never return
         try:
@@ -161,7 +163,7 @@ def _run_in_child(
     _CODE.clear()
     os.close(write_fd)
     try:
-        return _await_reply(read_fd, pid, request, started)
+        return _verified(_await_reply(read_fd, pid, request, started), expected)
     finally:
         os.close(read_fd)
         _reap(pid)
@@ -184,6 +186,7 @@ class _SharedChild:
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
         _CODE[:] = [self._code]
+        self._expected = tamper.digest()  # kept here, out of the child's reach
         pid = os.fork()
         if pid == 0:
             try:
@@ -193,12 +196,14 @@ class _SharedChild:
                 names = sorted(
                     k for k, v in vars(module).items() if callable(v) and not k.startswith("__")
                 )
+                integrity = tamper.report(baseline)
                 report = {
                     "op": "loaded",
                     "ok": error is None,
                     "error": error,
                     "names": names,
-                    "tampered": tamper.changed(baseline),
+                    "tampered": integrity["changed"],
+                    "integrity": integrity,
                 }
                 _send_reply(from_child_w, report)
                 _serve_probes(self._probes, module, baseline, to_child_r, from_child_w)
@@ -221,6 +226,10 @@ class _SharedChild:
         if not isinstance(loaded, dict) or loaded.get("op") != "loaded":
             self.close()
             return {"op": "loaded", "ok": False, "fatal": "an answer that is not a load report"}
+        voided = tamper.verify(loaded, self._expected)
+        if voided:
+            listed = loaded.get("tampered")
+            loaded["tampered"] = [*(listed if isinstance(listed, list) else []), *voided]
         return loaded
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -239,7 +248,9 @@ class _SharedChild:
                 return {"status": "crashed", "detail": str(report["fatal"])}
             assert self._pid is not None
             channel.send(self._to_child, request)
-        reply = _await_reply(self._from_child, self._pid, request, started)
+        reply = _verified(
+            _await_reply(self._from_child, self._pid, request, started), self._expected
+        )
         if reply["status"] != "ok" or reply.pop("retired", None):
             self.close()
         return reply
@@ -262,7 +273,7 @@ class _SharedChild:
 
 
 def _serve_probes(
-    probes: Any, module: types.ModuleType, baseline: tamper.Fingerprint, requests: int, replies: int
+    probes: Any, module: types.ModuleType, baseline: array, requests: int, replies: int
 ) -> None:
     """In a shared child: answer probe requests until the worker closes the pipe, or until a
     probe leaves a change that cannot be undone (the reply says so, then the child exits)."""
@@ -327,7 +338,7 @@ def _reap(pid: int) -> None:
 
 
 def _answer(
-    probes: Any, module: types.ModuleType, request: dict[str, Any], baseline: tamper.Fingerprint
+    probes: Any, module: types.ModuleType, request: dict[str, Any], baseline: array
 ) -> dict[str, Any]:
     """Run one probe here (in a child) and return its reply."""
     scratch = Path(tempfile.mkdtemp(prefix="probe-", dir=os.getcwd()))
@@ -341,9 +352,21 @@ def _answer(
         reply = {"status": "ok", "obs": {"learner_error": exc.info}}
     except BaseException as exc:  # noqa: BLE001 - the probe met something it did not expect
         reply = {"status": "ok", "obs": {"learner_error": describe_exception(exc, "<probe>")}}
-    replaced = tamper.changed(baseline)
-    if replaced:
-        reply = {"status": "tampered", "detail": ", ".join(replaced[:5])}
+    integrity = tamper.report(baseline)
+    if integrity["changed"]:
+        reply = {"status": "tampered", "detail": ", ".join(integrity["changed"][:5])}
+    reply["integrity"] = integrity
+    return reply
+
+
+def _verified(reply: dict[str, Any], expected: str) -> dict[str, Any]:
+    """In the supervisor: a child's reply whose digest is not the one taken before forking it
+    says ``tampered`` (what a child reports of itself can be forged; the digest it must match
+    was never within its reach)."""
+    voided = tamper.verify(reply, expected)
+    if voided and reply.get("status") == "ok":
+        detail = ", ".join(voided[:5])
+        return {"status": "tampered", "detail": detail, "elapsed_s": reply.get("elapsed_s", 0.0)}
     return reply
 
 

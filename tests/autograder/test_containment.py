@@ -183,19 +183,20 @@ class _Forge:  # runs at load time: the class body survives extraction
 
 
 @pytest.mark.torch
-def test_a_probe_rewritten_at_load_time_gets_an_error_not_a_crash(tmp_path, small_suite):
-    """When load-time code makes a probe answer in the wrong shape, is that test an error saying
-    the observation was malformed, the other tests graded, and the batch's exit code 0?"""
+def test_a_probe_rewritten_at_load_time_voids_the_tests_and_the_batch_goes_on(
+    tmp_path, small_suite
+):
+    """When load-time code replaces a probe in its registry (to answer in the wrong shape), is
+    every test an error that names the replaced entry, and the batch's exit code 0? (Malformed
+    answers that reach the grader: tests/security/test_hostile_frames.py.)"""
     small_suite({})
     path = tmp_path / "forger.py"
     path.write_text(reference_code_of("pytorch") + FORGE, encoding="utf-8")
     out = tmp_path / "out"
     assert main(["grade", str(path), "--assignment", "pytorch", "--out", str(out)]) == 0
-    tests = {t["name"]: t for t in json.loads((out / "forger.json").read_text())["tests"]}
-    forged = tests["get_device_without_gpu"]
-    assert forged["status"] == "error" and "does not have the documented form" in forged["message"]
-    assert "got a list of 1 items at obs['default']" in forged["message"]
-    assert tests["get_device_with_gpu"]["status"] == "passed"
+    tests = json.loads((out / "forger.json").read_text())["tests"]
+    assert tests and all(t["status"] == "error" for t in tests)
+    assert all("PROBES['get_device_real']" in t["message"] for t in tests), tests[0]["message"]
 
 
 class _Unprintable(Exception):

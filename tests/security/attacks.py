@@ -8,6 +8,7 @@ The placeholders ``{port}``, ``{marker}``, ``{out}`` and ``{canary}`` are replac
 
 from __future__ import annotations
 
+import ast
 import textwrap
 
 # Functions whose stubs an in-call attack replaces: one per step, so every step is attacked.
@@ -292,3 +293,57 @@ def render(code: str, **values: object) -> str:
     for key, value in values.items():
         code = code.replace("{" + key + "}", str(value))
     return code
+
+
+def class_scope_reads(code: str) -> list[tuple[str, int, list[str]]]:
+    """Names that a comprehension, generator or lambda written directly in a class body reads
+    from that class's scope: ``(class, line, names)``. Python cannot see them there (NameError
+    at load), so an attack written that way never runs and its test proves nothing."""
+    found = []
+    for cls in (n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.ClassDef)):
+        in_class = set()
+        for statement in cls.body:
+            in_class |= _bound(statement)
+        for node in _class_level(cls):
+            reads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - _bound(node)
+            if isinstance(node, ast.Lambda):
+                reads -= {a.arg for a in node.args.args}
+            else:  # the first iterable is evaluated in the class's scope
+                first = ast.walk(node.generators[0].iter)
+                reads -= {n.id for n in first if isinstance(n, ast.Name)}
+            if reads & in_class:
+                found.append((cls.name, node.lineno, sorted(reads & in_class)))
+    return found
+
+
+_SCOPES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)
+
+
+def _class_level(cls: ast.ClassDef) -> list[ast.expr]:
+    """The comprehensions and lambdas of ``cls``'s own body (not inside its functions)."""
+    out: list[ast.expr] = []
+    todo: list[ast.AST] = list(cls.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if isinstance(node, _SCOPES):
+            out.append(node)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _bound(node: ast.AST) -> set[str]:
+    """Names ``node`` binds (assignments, imports, definitions, loop and comprehension targets)."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {node.name}
+    out = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            out.add(n.id)
+        elif isinstance(n, ast.Import | ast.ImportFrom):
+            out |= {(a.asname or a.name).split(".")[0] for a in n.names}
+        elif isinstance(n, ast.FunctionDef | ast.ClassDef):
+            out.add(n.name)
+    return out

@@ -220,7 +220,7 @@ class _Attack:
             f = f.f_back
     paths = []
     if {brute}:  # or any fd at all, directly or through /proc
-        fds += [n for n in range(3, 51) if n not in fds]
+        fds += sorted(set(range(3, 51)) - set(fds))  # (a class body: no comprehension reads fds)
         paths = ["/proc/%s/fd/%d" % (p, n) for p in ("1", "self") for n in range(3, 51)]
     written = []
     for fd in fds:
@@ -240,13 +240,58 @@ class _Attack:
             pass
 """
 
+# Load-time code in the probe child takes the child's own reply pipe from the frames of its
+# callers (worker/runtime.py: _SharedChild.start) and writes, before the real load report, a
+# forged one and a run of malformed replies: an observation of the wrong type, of the wrong
+# shape, an elapsed time that is no number, an unknown status, an observation of nested junk.
+_FORGE_REPLIES = """
+class _Forge:
+    import json, os, struct, sys
+    def frame(obj, json=json, struct=struct):
+        p = json.dumps(obj).encode()
+        return struct.pack(">I", len(p)) + p
+    junk = [
+        {"op": "loaded", "ok": True, "error": None, "names": ["train"], "tampered": []},
+        {"status": "ok", "obs": [1, 2, 3]},
+        {"status": "ok", "obs": {"logits": "x" * 1000, "shape": [-1], "loss": [[[]]]}},
+        {"status": "ok", "obs": {}, "elapsed_s": "forged"},
+        {"status": "passed", "score": 1e9},
+        {"status": "ok", "obs": {"accuracy": "nan", "learner_error": 7}},
+        {"status": "ok", "obs": [[[[[[[[[[[]]]]]]]]]]]},
+    ]
+    data = b"".join(map(frame, junk * 20))
+    f, fds = sys._getframe(), []
+    while f is not None:
+        for name in ("from_child_w", "write_fd"):
+            value = f.f_locals.get(name)
+            if type(value) is int and value > 2 and value not in fds:
+                fds.append(value)
+        f = f.f_back
+    for fd in fds:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError:
+            pass
+"""
+
 FRAME_ATTACKS = {
-    # 63 MB: today's byte cap would take it; the new one refuses it from its header
-    "frame_63mb_via_caller_frames": {"size": 63_000_000, "walk": True, "brute": False},
-    # 15 MB: under the byte cap, millions of objects: refused by the pre-scan
-    "frame_15mb_via_caller_frames": {"size": 15_000_000, "walk": True, "brute": False},
-    "frame_15mb_to_every_fd_and_proc": {"size": 15_000_000, "walk": False, "brute": True},
+    # the worker's channel is out of the child's reach: these find no fd of it to write to and
+    # are graded as the stub
+    "frame_63mb_via_caller_frames": _FIND_AND_WRITE.format(size=63_000_000, walk=True, brute=False),
+    "frame_15mb_via_caller_frames": _FIND_AND_WRITE.format(size=15_000_000, walk=True, brute=False),
+    # writing into every fd reaches the child's own reply pipe: the supervisor refuses the frame
+    "frame_15mb_to_every_fd_and_proc": _FIND_AND_WRITE.format(
+        size=15_000_000, walk=False, brute=True
+    ),
+    "malformed_replies_via_the_childs_pipe": _FORGE_REPLIES,
 }
+REACHED = {
+    "frame_15mb_to_every_fd_and_proc": "frame refused",
+    "malformed_replies_via_the_childs_pipe": "does not have the documented form",
+}
+"""What the records of the attacks that reach a pipe say (proof that they ran)."""
 
 
 def _grade_in_a_grader_process(args: list[str]) -> tuple[int, float]:
@@ -270,14 +315,14 @@ def _grade_in_a_grader_process(args: list[str]) -> tuple[int, float]:
 @pytest.mark.tensorflow
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("assignment", "warm"),
-    [("pytorch", True), ("pytorch", False), ("tf2", True), ("bridge", False)],
-    ids=["pytorch-warm", "pytorch-cold", "tf2-warm", "bridge-cold"],
+    ("assignment", "warm", "jobs"),
+    [("pytorch", True, 2), ("pytorch", False, 1), ("tf2", True, 1), ("bridge", False, 2)],
+    ids=["pytorch-warm-jobs2", "pytorch-cold-jobs1", "tf2-warm-jobs1", "bridge-cold-jobs2"],
 )
-def test_submission_writing_a_hostile_frame_costs_only_itself(assignment, warm, tmp_path):
-    """Graded first, two at a time, beside the reference: does the attacker earn no more than
-    the stub, the reference keep full marks, every file get a result, and the grader's own RSS
-    stay under 1 GB? (The bridge runs two workers per submission, one per framework.)"""
+def test_submission_writing_a_hostile_frame_costs_only_itself(assignment, warm, jobs, tmp_path):
+    """Graded first, beside the reference and the stub: does each attacker earn no more than the
+    stub, the reference keep full marks, every file get a result, and the grader's own RSS stay
+    under 1 GB? (The bridge runs two workers per submission, one per framework.)"""
     from autograder.assignments import get_assignment
     from autograder.extract import extract
     from autograder.reader import read_submission
@@ -291,16 +336,16 @@ def test_submission_writing_a_hostile_frame_costs_only_itself(assignment, warm, 
     subs.mkdir()
     stub = extract(read_submission(ROOT / get_assignment(assignment).notebook)).code
     paths = []
-    for name, params in FRAME_ATTACKS.items():
+    for name, attack in FRAME_ATTACKS.items():
         path = subs / f"{name}.py"
-        path.write_text(stub + _FIND_AND_WRITE.format(**params))
+        path.write_text(stub + attack)
         paths.append(path)
     (subs / "stub.py").write_text(stub)
     paths += [subs / "reference.ipynb", subs / "stub.py"]
     import shutil
 
     shutil.copy(ROOT / "examples" / assignment / "reference.ipynb", subs / "reference.ipynb")
-    args = [*map(str, paths), "--assignment", assignment, "--out", str(out), "--jobs", "2"]
+    args = [*map(str, paths), "--assignment", assignment, "--out", str(out), "--jobs", str(jobs)]
     code, peak_mb = _grade_in_a_grader_process(args + ([] if warm else ["--cold"]))
     assert code == 0
     graded = [SubmissionResult.from_dict(json.loads(p.read_text())) for p in out.glob("*.json")]
@@ -312,10 +357,11 @@ def test_submission_writing_a_hostile_frame_costs_only_itself(assignment, warm, 
         hostile = results[name]
         assert hostile.score <= stub_result.score, [(t.name, t.status) for t in hostile.tests]
         assert len(hostile.tests) == len(stub_result.tests)
-        # while the response fd is reachable, the frame arrives and is refused; once it is not,
-        # the attack writes nothing the grader reads and the submission is graded as the stub
         messages = " ".join(t.message for t in hostile.tests)
-        assert "frame refused" in messages or hostile.score == stub_result.score
+        if name in REACHED:
+            assert REACHED[name] in messages, f"{name} never reached the grader: nothing tested"
+        else:
+            assert hostile.score == stub_result.score
     print(f"grader process peak RSS {peak_mb:.0f} MB")
     print({n: sorted({t.message[:120] for t in results[n].tests}) for n in FRAME_ATTACKS})
     assert peak_mb < 1000, f"the grader's own RSS peaked at {peak_mb:.0f} MB"

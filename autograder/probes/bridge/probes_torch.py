@@ -205,6 +205,11 @@ class _CountingSGD(torch.optim.SGD):
         return super().step(closure)
 
 
+# torch wraps an optimizer class's ``step`` (profiling hooks) the first time the class is
+# instantiated: do it now, before the worker lists what learner code may not replace
+_CountingSGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
 def accumulation_torch(
     ctx: ProbeContext, k: int, micro: int, windows: int, lr: float
 ) -> dict[str, Any]:

@@ -64,7 +64,24 @@ for _name in _os.listdir(_os.path.join(_root, "source", _which)):
             _os.path.join(_root, "submitted", _me, _which, _name),
         )
 """
-EXTRAS = {"noisy": ("reference", NOISE), "forger": ("stub", FORGER), "rewriter": ("stub", REWRITER)}
+
+
+def walker() -> str:
+    """tests/security's walker (it looks for every copy of the grader's hidden side, for a
+    classmate's file, and reports at load what it found), as a notebook cell's code."""
+    from tests.security.test_worker_view import WALKER, markers
+
+    return WALKER.format(
+        markers=markers(), classmate="alt_log_softmax", record="zz-no-record", top="/"
+    )
+
+
+EXTRAS = {
+    "noisy": ("reference", lambda: NOISE),
+    "forger": ("stub", lambda: FORGER),
+    "rewriter": ("stub", lambda: REWRITER),
+    "walker": ("stub", walker),
+}
 
 
 def variant_code(assignment: str, name: str) -> list[str]:
@@ -77,7 +94,7 @@ def variant_code(assignment: str, name: str) -> list[str]:
         first = next(i for i, c in enumerate(variants["reference"]) if BEGIN in c)
         plan = layout(assignment)
         points = {t.step: plan.step_points(t.step) for t in plan.tests}
-        code[first] = code[first] + "\n" + extra.replace("{points!r}", repr(points))
+        code[first] = code[first] + "\n" + extra().replace("{points!r}", repr(points))
         return code
     return variants[name]
 

@@ -73,6 +73,9 @@ def test_trusted_outputs_are_the_feedback_then_the_points():
     assert outputs[0].name == "stdout" and "FAIL b: 0.5/1 - statistics from" in outputs[0].text
     assert "other step" not in outputs[0].text
     assert outputs[1].data["text/plain"] == "2.5"
+    record["notes"] = ["cell 3 raised NameError while loading"]
+    assert "cell 3 raised" not in trusted_outputs(record, "data")[0].text
+    assert trusted_outputs(record, "data", first=True)[0].text.startswith("note: cell 3 raised")
 
 
 def test_notebooks_of_other_courses_are_left_alone():
@@ -86,14 +89,14 @@ def test_notebooks_of_other_courses_are_left_alone():
     assert nb.cells[0].outputs[0].text == "w\n"
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    """One nbgrader course: the assignments of ``SUBMISSIONS`` released, submitted and autograded
-    for real (each notebook costs 20-40 s there)."""
-    root = tmp_path_factory.mktemp("nbgrader-course")
+def _autograded_course(root: Path, students: dict[str, list[str]], config: str = "") -> Path:
+    """An nbgrader course under ``root`` (``config`` added to its nbgrader_config.py): the
+    assignments of ``students`` released, submitted by them and autograded for real (each
+    notebook costs 20-40 s there)."""
     write_course(root)
-    students = {a: list(names) for a, names in SUBMISSIONS.items()}
-    students["pytorch"] += ["noisy", "forger", "rewriter"]
+    if config:
+        with (root / "nbgrader_config.py").open("a", encoding="utf-8") as f:
+            f.write(config + "\n")
     for assignment, names in students.items():
         tool("nbgrader", "generate_assignment", assignment, "--force", cwd=root)
         released = root / "release" / assignment / layout(assignment).notebook_name
@@ -105,7 +108,24 @@ def course(tmp_path_factory):
             target.parent.mkdir(parents=True)
             nbformat.write(nb, target)
         tool("nbgrader", "autograde", assignment, "--force", cwd=root)
-    return root, students
+    return root
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """The exported course as it is: ``SUBMISSIONS``, a walker and a rewriter."""
+    students = {a: list(names) for a, names in SUBMISSIONS.items()}
+    students["pytorch"] += ["walker", "rewriter"]
+    return _autograded_course(tmp_path_factory.mktemp("nbgrader-course"), students), students
+
+
+@pytest.fixture(scope="module")
+def course_running_learner_code(tmp_path_factory):
+    """The course configured to let nbgrader's kernel run learner code (for its outputs), where
+    a noisy reference, a forger and a rewriter then run."""
+    root = tmp_path_factory.mktemp("nbgrader-learner-code")
+    config = "c.GradeAsSubmitted.run_learner_code = True"
+    return _autograded_course(root, {"pytorch": ["noisy", "forger", "rewriter"]}, config)
 
 
 def _nbgrader_steps(root: Path, assignment: str, student: str) -> dict[str, float]:
@@ -126,7 +146,7 @@ def test_nbgrader_gives_the_same_points_per_step_as_dlcourse(course, assignment)
     correct alternative and each mutant exactly like ``dlcourse grade`` scores the same files?"""
     root, students = course
     name = layout(assignment).notebook_name
-    honest = [s for s in students[assignment] if s != "rewriter"]  # it rewrote its own file
+    honest = [s for s in students[assignment] if s not in EXTRAS]
     files = [root / "submitted" / s / assignment / name for s in honest]
     ours_by_student = dict(zip(honest, our_steps(files, assignment)))
     plan = layout(assignment)
@@ -142,21 +162,73 @@ def test_nbgrader_gives_the_same_points_per_step_as_dlcourse(course, assignment)
         assert (total == sum(full.values())) == student.startswith("alt_"), student
 
 
+def _graded_notebook(root: Path, student: str) -> nbformat.NotebookNode:
+    name = layout("pytorch").notebook_name
+    return nbformat.read(root / "autograded" / student / "pytorch" / name, 4)
+
+
+def _ours(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
 @pytest.mark.slow
 @pytest.mark.torch
 @pytest.mark.tensorflow
-def test_stderr_noise_from_other_threads_does_not_cost_points(course):
-    """A kernel thread writes to stderr every 5 ms during the whole run, as TensorFlow's logs
-    can: the hidden-test cells still get full points, and carry no stderr output."""
+def test_nbgraders_kernel_runs_no_learner_code_by_default(course):
+    """Stubs plus a cell that, run in nbgrader's kernel, would overwrite the learner's own file
+    under ``submitted/``: the file is as submitted (the kernel never ran it), the step scores are
+    the stub's 0, and the graded notebook shows the learner's code as submitted, without
+    outputs, and the hidden-test cells the record's feedback."""
     root, _ = course
+    name = layout("pytorch").notebook_name
+    submitted = nbformat.read(root / "submitted" / "rewriter" / "pytorch" / name, 4)
+    assert any("_shutil.copy" in c.source for c in submitted.cells), "the attack was not submitted"
+    assert set(_nbgrader_steps(root, "pytorch", "rewriter").values()) == {0.0}
+    graded = _graded_notebook(root, "rewriter")
+    learner = [c for c in graded.cells if c.cell_type == "code" and c not in _ours(graded)]
+    as_submitted = [
+        c for c in submitted.cells if c.cell_type == "code" and c not in _ours(submitted)
+    ]
+    assert [c.source for c in learner] == [c.source for c in as_submitted]
+    assert all(not c.outputs for c in learner)
+    assert all(c.outputs[-1].data["text/plain"] == "0.0" for c in _ours(graded))
+    assert not any("dlcourse_set_aside" in c.metadata for c in graded.cells)
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+@pytest.mark.tensorflow
+def test_a_walker_under_nbgrader_finds_nothing_and_shows_nothing(course):
+    """The walker of tests/security (every copy of the grader's hidden side, classmates' files)
+    graded by the exported course: it ran in dlcourse's sandbox (its report is in the first
+    hidden-test cell's notes), found nothing, and no marker of the hidden tests is in any output
+    of the notebook nbgrader keeps."""
+    from tests.security.test_worker_view import markers
+
+    root, _ = course
+    graded = _graded_notebook(root, "walker")
+    text = json.dumps([c.get("outputs", []) for c in graded.cells])  # its source lists them
+    report = _ours(graded)[0].outputs[0].text
+    assert "WALKED" in report and "FOUND 0:" in report, report
+    assert not [m for m in markers() if m in text]
+    assert set(_nbgrader_steps(root, "pytorch", "walker").values()) == {0.0}
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+@pytest.mark.tensorflow
+def test_stderr_noise_from_other_threads_does_not_cost_points(course_running_learner_code):
+    """Configured to run learner code: a kernel thread writes to stderr every 5 ms during the
+    whole run, as TensorFlow's logs can: the hidden-test cells still get full points, and carry
+    no stderr output."""
+    root = course_running_learner_code
     assert sum(_nbgrader_steps(root, "pytorch", "noisy").values()) == 56.0
-    graded = root / "autograded" / "noisy" / "pytorch" / layout("pytorch").notebook_name
-    nb = nbformat.read(graded, 4)
+    nb = _graded_notebook(root, "noisy")
 
     def streams(cells):
         return [o.name for c in cells if c.cell_type == "code" for o in c.outputs if "name" in o]
 
-    ours = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    ours = _ours(nb)
     others = [c for c in nb.cells if c not in ours]
     assert "stderr" in streams(others), "the noise never reached the notebook: nothing tested"
     assert "stderr" not in streams(ours)
@@ -167,27 +239,26 @@ def test_stderr_noise_from_other_threads_does_not_cost_points(course):
 @pytest.mark.slow
 @pytest.mark.torch
 @pytest.mark.tensorflow
-def test_learner_code_cannot_forge_the_test_cells(course):
-    """Stubs plus a fake of the module the test cells import, claiming full points: in the
-    kernel every test cell would show the step's maximum; nbgrader still records 0, because
-    the cells are scored outside the kernel from the submitted file."""
-    root, _ = course
+def test_learner_code_cannot_forge_the_test_cells(course_running_learner_code):
+    """Configured to run learner code: stubs plus a fake of the module the test cells import,
+    claiming full points: in the kernel every test cell would show the step's maximum; nbgrader
+    still records 0, because the cells are scored outside the kernel from the submitted file."""
+    root = course_running_learner_code
     assert set(_nbgrader_steps(root, "pytorch", "forger").values()) == {0.0}
-    graded = root / "autograded" / "forger" / "pytorch" / layout("pytorch").notebook_name
-    ours = [
-        c for c in nbformat.read(graded, 4).cells if c.metadata.get("nbgrader", {}).get("grade")
-    ]
-    assert all(c.outputs[-1].data["text/plain"] == "0.0" for c in ours)
+    assert all(
+        c.outputs[-1].data["text/plain"] == "0.0" for c in _ours(_graded_notebook(root, "forger"))
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.torch
 @pytest.mark.tensorflow
-def test_learner_code_cannot_change_what_is_graded(course):
-    """Stubs plus a cell that, in nbgrader's kernel, overwrites the learner's own file under
-    ``submitted/`` with the instructor's solved source notebook: the file was overwritten (the
-    attack ran), and nbgrader still records the stub's 0, graded before Execute ran anything."""
-    root, _ = course
+def test_learner_code_cannot_change_what_is_graded(course_running_learner_code):
+    """Configured to run learner code: stubs plus a cell that, in nbgrader's kernel, overwrites
+    the learner's own file under ``submitted/`` with the instructor's solved source notebook: the
+    file was overwritten (the attack ran), and nbgrader still records the stub's 0, graded before
+    Execute ran anything."""
+    root = course_running_learner_code
     name = layout("pytorch").notebook_name
     overwritten = root / "submitted" / "rewriter" / "pytorch" / name
     assert overwritten.read_bytes() == (root / "source" / "pytorch" / name).read_bytes()

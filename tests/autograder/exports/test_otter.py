@@ -127,44 +127,58 @@ def test_hidden_tests_give_no_partial_credit_otter_cases_cannot_express():
     assert not wrong, f"fractions otter cases cannot express: {wrong}"
 
 
-def _without_plugin(dist: Path, tmp_path: Path) -> Path:
-    """The same otter autograder zip without our plugin (to show that an attack is real)."""
+def _rezipped(dist: Path, tmp_path: Path, name: str, plugin: dict | None) -> Path:
+    """The same otter autograder zip with our plugin's configuration ``plugin`` (None: without
+    our plugin, to show that an attack is real)."""
     (zip_path,) = (dist / "autograder").glob("*.zip")
-    bare = tmp_path / "bare" / "autograder"
-    bare.mkdir(parents=True)
-    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(bare / "bare.zip", "w") as target:
+    other = tmp_path / name / "autograder"
+    other.mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(other / "other.zip", "w") as target:
         for item in source.infolist():
             data = source.read(item)
             if item.filename == "otter_config.json":
                 config = json.loads(data)
-                assert config.pop("plugins")
+                ((key, ours),) = config.pop("plugins")[0].items()
+                if plugin is not None:
+                    config["plugins"] = [{key: {**ours, **plugin}}]
                 data = json.dumps(config).encode()
             target.writestr(item, data)
-    return bare.parent
+    return other.parent
+
+
+def _without_plugin(dist: Path, tmp_path: Path) -> Path:
+    return _rezipped(dist, tmp_path, "bare", None)
+
+
+def _running_learner_code(dist: Path, tmp_path: Path) -> Path:
+    """Our plugin configured to let otter's kernel run the learner's code (for its outputs)."""
+    return _rezipped(dist, tmp_path, "learner-code", {"run_learner_code": True})
 
 
 @pytest.mark.slow
 @pytest.mark.torch
-def test_learner_code_cannot_forge_the_test_cases(tmp_path):
+def test_learner_code_cannot_forge_the_test_cases(tmp_path, assign):
     """Stubs plus a fake of the module the cases call (every case "passes" in the kernel): the
-    same autograder without our plugin gives 56/56, so the attack is real; with the plugin,
-    which rescores our cases outside the kernel, it gets 0 like ``dlcourse grade``."""
-    (master_path,) = write_masters(tmp_path / "masters", ["pytorch"])
-    tool("otter", "assign", master_path.name, "dist", cwd=master_path.parent)
-    dist = master_path.parent / "dist"
-    nb = nbformat.read(dist / "student" / master_path.name, 4)
+    same autograder without our plugin gives 56/56, so the attack is real; with the plugin
+    letting the kernel run the learner's code, which then fakes the cases, the plugin rescores
+    them outside the kernel: 0 like ``dlcourse grade``."""
+    _, dist = assign("pytorch")
+    nb = nbformat.read(dist / "student" / layout("pytorch").notebook_name, 4)
     forger = tmp_path / "forger.ipynb"
     nbformat.write(fill_code_cells(nb, variant_code("pytorch", "forger")), forger)
-    assert set(_otter_steps(dist, forger, tmp_path / "with-plugin").values()) == {0.0}
+    with_plugin = _running_learner_code(dist, tmp_path)
+    assert set(_otter_steps(with_plugin, forger, tmp_path / "with-plugin").values()) == {0.0}
     forged = _otter_steps(_without_plugin(dist, tmp_path), forger, tmp_path / "without-plugin")
     assert sum(forged.values()) == 56.0
 
 
 # Kernel code aimed at otter's own process: the results object the kernel pickles is rewritten
 # (every case of every question passes, bodies emptied, so nothing looks like one of ours) and
-# carries an object that, unpickled, would run a command in otter's process.
+# carries an object that, unpickled, would run a command in otter's process. It also leaves a
+# file behind whenever the kernel runs it.
 PICKLER = """
 import pickle as _pickle
+open("{ran}", "w").close()
 _real_dump = _pickle.dump
 class _Boom:
     def __reduce__(self):
@@ -184,24 +198,27 @@ _pickle.dump = _forged_dump
 
 @pytest.mark.slow
 @pytest.mark.torch
-def test_a_forged_results_object_changes_no_score_and_runs_nothing(tmp_path):
+def test_otters_kernel_runs_no_learner_code_and_its_results_run_nothing(tmp_path, assign):
     """Stubs plus kernel code that forges the pickled results (every case passed, bodies emptied,
-    a question's score set to 99) and plants an object whose unpickling runs a command: otter's
-    results are the stub's 0 on every step, and the command never ran in otter's process (it
-    does without our plugin: the attack is real)."""
-    (master_path,) = write_masters(tmp_path / "masters", ["pytorch"])
-    tool("otter", "assign", master_path.name, "dist", cwd=master_path.parent)
-    dist = master_path.parent / "dist"
-    nb = nbformat.read(dist / "student" / master_path.name, 4)
+    a question's score set to 99) and plants an object whose unpickling runs a command. By
+    default otter's kernel never runs it (the stub's 0 on every step). Configured to run the
+    learner's code, the kernel does, and still: the stub's 0, and the command never ran in
+    otter's process. Without our plugin it does: the attack is real."""
+    _, dist = assign("pytorch")
+    nb = nbformat.read(dist / "student" / layout("pytorch").notebook_name, 4)
     code = variant_code("pytorch", "stub")
     first = next(i for i, c in enumerate(variant_code("pytorch", "reference")) if "BEGIN" in c)
-    marker = tmp_path / "ran-in-otter"
-    code[first] += "\n" + PICKLER.format(marker=marker)
+    ran, marker = tmp_path / "ran-in-kernel", tmp_path / "ran-in-otter"
+    code[first] += "\n" + PICKLER.format(marker=marker, ran=ran)
     forger = tmp_path / "pickler.ipynb"
     nbformat.write(fill_code_cells(nb, code), forger)
     steps = _otter_steps(dist, forger, tmp_path / "out")
     assert steps and set(steps.values()) == {0.0}
     assert set(steps) == {t.step for t in layout("pytorch").tests}
+    assert not ran.exists(), "otter's kernel ran learner code outside dlcourse's sandbox"
+    steps = _otter_steps(_running_learner_code(dist, tmp_path), forger, tmp_path / "out-code")
+    assert ran.exists(), "configured to run learner code, the kernel did not: nothing tested"
+    assert set(steps.values()) == {0.0}
     assert not marker.exists(), "unpickling the kernel's results ran code in otter's process"
     _otter_steps(_without_plugin(dist, tmp_path), forger, tmp_path / "without-plugin")
     assert marker.exists(), "without our plugin the planted object never ran: nothing tested"
