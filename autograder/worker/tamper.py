@@ -82,6 +82,8 @@ _ENTRY, _ATTR, _CELL, _RESOLVED = range(4)
 _MISSING = object()
 _FUNCTION_SLOTS = ("__code__", "__defaults__", "__kwdefaults__")
 
+UNKNOWN = "the worker's record of what the probes rely on"
+
 _NAMES: list[str] = []
 _SLOTS: list[tuple[int, Any, str]] = []
 """What :func:`protect` listed: a name for each slot (for messages) and how to read it."""
@@ -181,11 +183,12 @@ def report(baseline: array) -> dict[str, Any]:
     compares with the one it took) and the slots that differ from ``baseline`` (its own copy,
     for the message only)."""
     now = identities()
-    names = (
-        []
-        if now == baseline
-        else [_NAMES[i] for i, (a, b) in enumerate(zip(baseline, now)) if a != b]
-    )
+    if len(now) != len(baseline):
+        names = [UNKNOWN]
+    elif now == baseline:
+        names = []
+    else:
+        names = [_NAMES[i] for i, (a, b) in enumerate(zip(baseline, now)) if a != b]
     return {"digest": digest(now), "changed": names[:8]}
 
 
@@ -198,5 +201,5 @@ def verify(answer: dict[str, Any], expected: str) -> list[str]:
         names = integrity.get("changed") if isinstance(integrity, dict) else None
         if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
             return [n[:200] for n in names[:8]]
-        return ["the worker's record of what the probes rely on"]
+        return [UNKNOWN]
     return []

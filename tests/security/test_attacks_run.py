@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.security import test_hostile_frames, test_worker_view
+from tests.security import test_hostile_frames, test_tampering, test_worker_view
 from tests.security.attacks import ATTACKS, class_scope_reads
 
 WRITTEN = {
     **{f"attacks.{name}": code for name, code in ATTACKS.items()},
     **{f"frames.{name}": code for name, code in test_hostile_frames.FRAME_ATTACKS.items()},
+    **{
+        f"tampering.{name}": test_tampering.PRELUDE + test_tampering._attack(body)
+        for name, (body, _) in test_tampering.TECHNIQUES.items()
+    },
     "worker_view.WALKER": test_worker_view.WALKER.format(
         markers=["m"], classmate="c", record="r", top="/"
     ),
