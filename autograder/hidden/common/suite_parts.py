@@ -66,7 +66,7 @@ def split_tests(layout: str) -> list[HiddenTest]:
             "data",
             2,
             "prepare_data",
-            data.prepare_data_stats,
+            partial(data.prepare_data_stats, layout=layout),
             "preparing a small data file",
         ),
     ]

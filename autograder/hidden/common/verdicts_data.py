@@ -167,7 +167,28 @@ def prepare_data_split(obs: dict[str, Any], seed: int, layout: str = "NCHW") -> 
     return passed()
 
 
-def prepare_data_stats(obs: dict[str, Any], seed: int) -> Verdict:
+def _standardised_with_training_stats(
+    x_train: np.ndarray, x_test: np.ndarray, seed: int, layout: str
+) -> bool:
+    """Are both splits the data file's own images (ids read from their pixels), standardised
+    with the mean and std (ddof 0 or 1) of the training images, as the grader computes them?"""
+    images, _ = inst.split_dataset(seed)
+    want = (1, 8, 8) if layout == "NCHW" else (8, 8, 1)
+    if any(x.ndim != 4 or x.shape[1:] != want for x in (x_train, x_test)):
+        return False
+    ids = [inst.recover_ids(x, layout) for x in (x_train, x_test)]
+    if any(((i < 0) | (i >= len(images))).any() for i in ids):
+        return False
+    raw = [images[i].astype(np.float64).reshape(x.shape) for i, x in zip(ids, (x_train, x_test))]
+    mean = raw[0].mean()
+    for ddof in (0, 1):
+        std = raw[0].std(ddof=ddof)
+        if all(num.close(x, (r - mean) / std, atol=2e-3) for x, r in zip((x_train, x_test), raw)):
+            return True
+    return False
+
+
+def prepare_data_stats(obs: dict[str, Any], seed: int, layout: str = "NCHW") -> Verdict:
     if not obs.get("is_dict") or obs.get("missing"):
         return failed(
             "prepare_data should return a dict with x_train, y_train, x_test, y_test, mean, std"
@@ -180,12 +201,13 @@ def prepare_data_stats(obs: dict[str, Any], seed: int) -> Verdict:
         )
         if message:
             return failed(message)
-    # the training split as a whole must come out standardised (id pixels included)
-    train_mean, train_std = float(x_train.mean()), float(x_train.std())
-    if num.close(train_mean, 0, atol=1e-3) and num.close(train_std, 1, atol=1e-2):
+    # the values themselves, recomputed from the data file: the images of each split,
+    # standardised with the training images' statistics
+    if _standardised_with_training_stats(x_train, x_test, seed, layout):
         return passed()
+    train_mean, train_std = float(x_train.mean()), float(x_train.std())
     test_mean, test_std = float(x_test.mean()), float(x_test.std())
-    both = np.concatenate([x_train, x_test])
+    both = np.concatenate([x_train.ravel(), x_test.ravel()])
     if num.close(test_mean, 0, atol=1e-3) and num.close(test_std, 1, atol=1e-2):
         return failed(
             "the normalisation statistics come from the test split: after normalising, the test "
@@ -199,6 +221,13 @@ def prepare_data_stats(obs: dict[str, Any], seed: int) -> Verdict:
             f"the training images have mean {train_mean:.4f} and std {train_std:.4f} after "
             "normalising. Using test images to compute them leaks the test set into training; "
             "compute them on the training split only."
+        )
+    if num.close(train_mean, 0, atol=1e-3) and num.close(train_std, 1, atol=1e-2):
+        return failed(
+            "the training images come out with mean 0 and std 1, but their values are not the "
+            "data file's images standardised with the training split's mean and std (one "
+            "mean and one std over every pixel of the training images): check that each split "
+            "keeps its own images and that both use the same two statistics"
         )
     return failed(
         f"after normalising, the training images have mean {train_mean:.4f} and std "

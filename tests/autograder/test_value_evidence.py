@@ -1,0 +1,71 @@
+"""Do the hidden tests that docs/evidence.md counts as ``recomputed`` refuse what a forger can
+send without computing the answer, and still pass the honest values?"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.hidden.base import judge
+from autograder.probes.common import instances as inst
+from autograder.suites import get_suite
+
+LAYOUTS = {"pytorch": "NCHW", "tf2": "NHWC", "tf1": "NHWC"}
+
+
+def _judge(assignment: str, name: str, obs: dict):  # noqa: ANN202
+    suite = get_suite(assignment)
+    (test,) = [t for t in suite.tests if t.name == name]
+    reply = {"status": "ok", "elapsed_s": 0.1, "obs": obs}
+    return judge(test, reply, suite.seed_for(test), schema_of=suite.schema_of)
+
+
+def _prepared(assignment: str, x_train: np.ndarray, x_test: np.ndarray) -> dict:
+    run = {
+        "x_train": x_train,
+        "y_train": None,
+        "x_test": x_test,
+        "y_test": None,
+        "x_train_info": {"type": "numpy.ndarray", "kind": "other"},
+    }
+    return {"is_dict": True, "a": run, "b": run, "c": run}
+
+
+def _honest(assignment: str, ddof: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    suite = get_suite(assignment)
+    (test,) = [t for t in suite.tests if t.name == "stats_from_training_split"]
+    images, _ = inst.split_dataset(suite.seed_for(test))
+    raw = images.astype(np.float64) / 255
+    train, test_ids = np.arange(0, 150), np.arange(150, 200)
+    mean, std = raw[train].mean(), raw[train].std(ddof=ddof)
+    x = (
+        ((raw - mean) / std)[:, None]
+        if LAYOUTS[assignment] == "NCHW"
+        else ((raw - mean) / std)[..., None]
+    )
+    return x[train].astype(np.float32), x[test_ids].astype(np.float32)
+
+
+@pytest.mark.parametrize("assignment", sorted(LAYOUTS))
+def test_training_statistics_are_recomputed_from_the_data(assignment):
+    """A literal with mean 0 and std 1 and the right images shuffled pixel by pixel (mean 0 and
+    std 1 too) fail; the data file's images standardised with the training split's statistics
+    pass, with ddof 0 or 1."""
+    x_train, x_test = _honest(assignment)
+    for ddof in (0, 1):
+        result = _judge(
+            assignment,
+            "stats_from_training_split",
+            _prepared(assignment, *_honest(assignment, ddof)),
+        )
+        assert result.score == result.max_score, result.message
+    literal = np.array([-1.0, 1.0]).reshape(1, 1, 1, 2)
+    forged = _judge(
+        assignment, "stats_from_training_split", _prepared(assignment, literal, literal)
+    )
+    assert forged.score == 0
+    shuffled = np.random.default_rng(0).permutation(x_train.ravel()).reshape(x_train.shape)
+    result = _judge(
+        assignment, "stats_from_training_split", _prepared(assignment, shuffled, x_test)
+    )
+    assert result.score == 0 and "not the data file's images" in result.message
