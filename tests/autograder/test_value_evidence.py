@@ -69,3 +69,31 @@ def test_training_statistics_are_recomputed_from_the_data(assignment):
         assignment, "stats_from_training_split", _prepared(assignment, shuffled, x_test)
     )
     assert result.score == 0 and "not the data file's images" in result.message
+
+
+@pytest.mark.parametrize(
+    ("assignment", "name"),
+    [("pytorch", "test_loader_in_order"), ("tf2", "test_dataset_in_order")],
+)
+def test_the_test_split_order_is_the_seeds(assignment, name):
+    """The order a test split must keep is a seed's permutation of the probe's samples: the
+    grader's sequence passes; the sizes the reply claims (once believed: ``n_test=0`` and no
+    ids passed) and another seed's order fail."""
+    suite = get_suite(assignment)
+    (test,) = [t for t in suite.tests if t.name == name]
+    seed, batch = suite.seed_for(test), inst.BATCHING["batch"]
+
+    def epoch(ids: list[int]) -> dict:
+        batches = [ids[i : i + batch] for i in range(0, len(ids), batch)]
+        return {"ids": ids, "sizes": [len(b) for b in batches], "batches": batches, "dtypes": []}
+
+    def obs(test_ids: list[int], n_test: int) -> dict:
+        train = epoch(list(range(inst.BATCHING["n_train"])))
+        runs = {k: train for k in ("a1", "a2", "b1", "c1")}
+        return {"n_train": 43, "n_test": n_test, "batch": batch, **runs, "test": epoch(test_ids)}
+
+    right = inst.batching_test_ids(seed).tolist()
+    assert _judge(assignment, name, obs(right, len(right))).score == test.points
+    assert _judge(assignment, name, obs([], 0)).score == 0
+    other = inst.batching_test_ids(seed + 1).tolist()
+    assert other != right and _judge(assignment, name, obs(other, len(other))).score == 0

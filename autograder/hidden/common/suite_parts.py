@@ -66,7 +66,7 @@ def split_tests(layout: str) -> list[HiddenTest]:
             "data",
             2,
             "prepare_data",
-            partial(data.prepare_data_stats, layout=layout),
+            data.prepare_data_stats,
             "preparing a small data file",
         ),
     ]

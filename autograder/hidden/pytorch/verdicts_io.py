@@ -124,7 +124,7 @@ def _flat(ids_per_epoch: dict[str, Any]) -> list[int]:
 
 
 def loaders_train(obs: dict[str, Any], seed: int) -> Verdict:
-    n, batch = obs["n_train"], obs["batch"]
+    n, batch = inst.BATCHING["n_train"], inst.BATCHING["batch"]  # the grader's, not the reply's
     a1, a2, b1, c1 = (_flat(obs[k]) for k in ("a1", "a2", "b1", "c1"))
     if len(a1) > n or len(set(a1)) != len(a1) or len(a1) < n - batch + 1:
         return failed(
@@ -162,10 +162,10 @@ def loaders_train(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def loaders_test(obs: dict[str, Any], seed: int) -> Verdict:
-    n, batch = obs["n_test"], obs["batch"]
+    n, batch = inst.BATCHING["n_test"], inst.BATCHING["batch"]
     ids = _flat(obs["test"])
-    expected = list(range(1000, 1000 + n))
-    if sorted(ids) != expected:
+    expected = inst.batching_test_ids(seed).tolist()  # the probe's test samples, in file order
+    if sorted(ids) != sorted(expected):
         return failed(
             f"the test loader should yield each of the {n} test samples exactly once, got {len(ids)} (drop_last?)"
         )

@@ -66,7 +66,7 @@ def preprocess_dtypes(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def datasets_train(obs: dict[str, Any], seed: int) -> Verdict:
-    n, batch = obs["n_train"], obs["batch"]
+    n, batch = inst.BATCHING["n_train"], inst.BATCHING["batch"]  # the grader's, not the reply's
     a1, a2, b1, c1 = (obs[k]["ids"] for k in ("a1", "a2", "b1", "c1"))
     if len(a1) > n or len(set(a1)) != len(a1) or len(a1) < n - batch + 1:
         return failed(
@@ -98,10 +98,10 @@ def datasets_train(obs: dict[str, Any], seed: int) -> Verdict:
 
 def datasets_test(obs: dict[str, Any], seed: int) -> Verdict:
     ids = obs["test"]["ids"]
-    expected = list(range(1000, 1000 + obs["n_test"]))
-    if sorted(ids) != expected:
+    expected = inst.batching_test_ids(seed).tolist()  # the probe's test samples, in file order
+    if sorted(ids) != sorted(expected):
         return failed(
-            f"the test dataset should yield each of the {obs['n_test']} samples exactly once"
+            f"the test dataset should yield each of the {len(expected)} samples exactly once"
         )
     if ids != expected:
         return failed(

@@ -63,6 +63,16 @@ def split_dataset(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return images, labels_
 
 
+BATCHING = {"n_train": 43, "n_test": 21, "batch": 8}
+"""The batching probes' sizes (loaders, datasets), the same on both sides of the channel."""
+
+
+def batching_test_ids(seed: int) -> np.ndarray:
+    """The ids the batching probes' test samples hold, in file order: a seed's permutation of
+    1000 .. 1000 + n_test - 1 (so the order a test split must keep differs between seeds)."""
+    return 1000 + rng(seed, 10).permutation(BATCHING["n_test"])
+
+
 def recover_ids(x: np.ndarray, layout: str = "NCHW") -> np.ndarray:
     """Sample ids of normalised (N, 1, 8, 8) or (N, 8, 8, 1) images from :func:`split_dataset`."""
     grey = x[:, 0] if layout == "NCHW" else x[..., 0]  # -> (N, 8, 8)

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
-from autograder.probes.common import probes_data
+from autograder.probes.common import instances, probes_data
 from autograder.worker.probe_api import ProbeContext
 
 
 def loaders(ctx: ProbeContext) -> dict[str, Any]:
-    n_train, n_test = 43, 21
+    n_train, n_test, batch = (instances.BATCHING[k] for k in ("n_train", "n_test", "batch"))
+    test_ids = torch.from_numpy(instances.batching_test_ids(ctx.seed).astype(np.float32))
 
     def tensors() -> tuple[torch.Tensor, ...]:
         x_train = torch.arange(n_train, dtype=torch.float32).view(-1, 1, 1, 1).expand(-1, 1, 3, 3)
-        x_test = (
-            (1000 + torch.arange(n_test, dtype=torch.float32)).view(-1, 1, 1, 1).expand(-1, 1, 3, 3)
-        )
+        x_test = test_ids.view(-1, 1, 1, 1).expand(-1, 1, 3, 3)
         return (
             x_train.contiguous(),
             torch.arange(n_train, dtype=torch.int64) % 10,
@@ -25,7 +25,7 @@ def loaders(ctx: ProbeContext) -> dict[str, Any]:
             torch.arange(n_test, dtype=torch.int64) % 10,
         )
 
-    return probes_data.batching(ctx, "make_loaders", tensors, n_train, n_test, batch=8)
+    return probes_data.batching(ctx, "make_loaders", tensors, n_train, n_test, batch=batch)
 
 
 PROBES = {

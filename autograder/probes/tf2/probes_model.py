@@ -27,17 +27,16 @@ from autograder.worker.probe_api import (
 
 
 def datasets(ctx: ProbeContext) -> dict[str, Any]:
-    n_train, n_test = 43, 21
+    n_train, n_test, batch = (inst.BATCHING[k] for k in ("n_train", "n_test", "batch"))
+    test_ids = inst.batching_test_ids(ctx.seed).astype(np.float32)
 
     def arrays() -> tuple[np.ndarray, ...]:
         ids = np.arange(n_train, dtype=np.float32)[:, None, None, None]
         x_train = np.broadcast_to(ids, (n_train, 3, 3, 1))
-        x_test = np.broadcast_to(
-            1000 + np.arange(n_test, dtype=np.float32)[:, None, None, None], (n_test, 3, 3, 1)
-        )
+        x_test = np.broadcast_to(test_ids[:, None, None, None], (n_test, 3, 3, 1))
         return x_train.copy(), np.arange(n_train) % 10, x_test.copy(), np.arange(n_test) % 10
 
-    return probes_data.batching(ctx, "make_datasets", arrays, n_train, n_test, batch=8)
+    return probes_data.batching(ctx, "make_datasets", arrays, n_train, n_test, batch=batch)
 
 
 # -- devices and model ------------------------------------------------------------------------
