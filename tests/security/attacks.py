@@ -305,9 +305,10 @@ def class_scope_reads(code: str) -> list[tuple[str, int, list[str]]]:
         for statement in cls.body:
             in_class |= _bound(statement)
         for node in _class_level(cls):
-            reads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - _bound(node)
+            inner = node.body if isinstance(node, ast.Lambda) else node  # defaults: class scope
+            reads = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name)} - _bound(inner)
             if isinstance(node, ast.Lambda):
-                reads -= {a.arg for a in node.args.args}
+                reads -= {a.arg for a in node.args.args + node.args.kwonlyargs}
             else:  # the first iterable is evaluated in the class's scope
                 first = ast.walk(node.generators[0].iter)
                 reads -= {n.id for n in first if isinstance(n, ast.Name)}

@@ -33,3 +33,10 @@ def test_the_check_finds_a_comprehension_reading_its_class():
 @pytest.mark.parametrize("name", sorted(WRITTEN))
 def test_no_load_time_attack_reads_its_class_from_a_comprehension(name):
     assert class_scope_reads(WRITTEN[name]) == [], name
+
+
+def test_a_lambdas_defaults_are_read_in_the_class():
+    """Defaults are evaluated where the lambda is written: reading the class there is fine."""
+    assert class_scope_reads("class _A:\n    x = 1\n    f = lambda y, x=x: y + x\n") == []
+    reads_x = "class _A:\n    x = 1\n    f = lambda y: y + x\n"
+    assert class_scope_reads(reads_x) == [("_A", 3, ["x"])]

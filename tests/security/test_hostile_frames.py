@@ -242,8 +242,10 @@ class _Attack:
 
 # Load-time code in the probe child takes the child's own reply pipe from the frames of its
 # callers (worker/runtime.py: _SharedChild.start) and writes, before the real load report, a
-# forged one and a run of malformed replies: an observation of the wrong type, of the wrong
-# shape, an elapsed time that is no number, an unknown status, an observation of nested junk.
+# forged one and a run of malformed replies, each with the tamper digest it computes before
+# patching anything (so the supervisor lets them through to the grader's checks): an
+# observation of the wrong type, of the wrong shape, an elapsed time that is no number, an
+# unknown status, an observation of nested junk.
 _FORGE_REPLIES = """
 class _Forge:
     import json, os, struct, sys
@@ -259,14 +261,19 @@ class _Forge:
         {"status": "ok", "obs": {"accuracy": "nan", "learner_error": 7}},
         {"status": "ok", "obs": [[[[[[[[[[[]]]]]]]]]]]},
     ]
-    data = b"".join(map(frame, junk * 20))
-    f, fds = sys._getframe(), []
+    f, fds, digest = sys._getframe(), [], None
     while f is not None:
         for name in ("from_child_w", "write_fd"):
             value = f.f_locals.get(name)
             if type(value) is int and value > 2 and value not in fds:
                 fds.append(value)
+        checker = f.f_globals.get("tamper")
+        if digest is None and hasattr(checker, "digest"):  # nothing is patched yet: the
+            digest = checker.digest()  # supervisor's own digest, so the frames get through
         f = f.f_back
+    integrity = {"digest": digest, "changed": []}
+    junk = list(map(lambda j, i=integrity: dict(j, integrity=i), junk))
+    data = b"".join(map(frame, junk * 20))
     for fd in fds:
         try:
             view = memoryview(data)
