@@ -153,7 +153,7 @@ def _run_in_child(
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
     _CODE[:] = [code]
-    expected = tamper.digest()  # kept here, out of the child's reach
+    expected = tamper.expected()  # the supervisor's, out of the child's reach
     pid = os.fork()
     if pid == 0:  # child: load, run the probe, send one frame, never return
         try:
@@ -189,7 +189,7 @@ class _SharedChild:
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
         _CODE[:] = [self._code]
-        self._expected = tamper.digest()  # kept here, out of the child's reach
+        self._expected = tamper.expected()  # the supervisor's, out of the child's reach
         pid = os.fork()
         if pid == 0:
             try:

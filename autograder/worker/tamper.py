@@ -84,6 +84,9 @@ _FUNCTION_SLOTS = ("__code__", "__defaults__", "__kwdefaults__")
 
 UNKNOWN = "the worker's record of what the probes rely on"
 
+_TAKEN: dict[str, str] = {}
+"""The digest :func:`protect` took once its slots were listed (see :func:`expected`)."""
+
 _NAMES: list[str] = []
 _SLOTS: list[tuple[int, Any, str]] = []
 """What :func:`protect` listed: a name for each slot (for messages) and how to read it."""
@@ -149,6 +152,15 @@ def protect() -> None:
         if isinstance(cls, type):
             for attr in dir(cls):
                 _add(f"{module_name}.{class_name}.{attr}", _RESOLVED, cls, attr)
+    _TAKEN["digest"] = digest(_now())
+
+
+def expected() -> str:
+    """The digest every probe child must report: taken once, by :func:`protect`, in the
+    supervisor, which never runs learner code (so what its slots hold never changes there)."""
+    if "digest" not in _TAKEN:
+        protect()
+    return _TAKEN["digest"]
 
 
 def _held(kind: int, holder: Any, key: str) -> Any:
@@ -171,6 +183,10 @@ def identities() -> array:
     """The identity of what each slot holds now, in :func:`protect`'s order."""
     if not _SLOTS:
         protect()
+    return _now()
+
+
+def _now() -> array:
     return array("Q", [id(_held(kind, holder, key)) for kind, holder, key in _SLOTS])
 
 

@@ -74,6 +74,7 @@ def test_nothing_replaced_reports_nothing(probes):
 
     report = tamper.report(BASELINE[0])
     assert report == {"digest": tamper.digest(), "changed": []}
+    assert report["digest"] == tamper.expected()  # what the supervisor took once, in protect()
 
 
 def test_a_swapped_registry_entry(probes):
