@@ -152,10 +152,9 @@ def scored_outside_kernel() -> bool:
     """nbgrader is autograding with the exported configuration, or otter with our plugin, and
     that scores these cells from outside the kernel (so grading here again would only cost time;
     what the kernel reports is discarded)."""
-    nbgrader = os.environ.get("NBGRADER_EXECUTION") == "autograde"
-    return (nbgrader and os.environ.get(TRUSTED_ENV) == "1") or os.environ.get(
-        OTTER_TRUSTED_ENV
-    ) == "1"
+    autograding = os.environ.get("NBGRADER_EXECUTION") == "autograde"
+    nbgrader = autograding and os.environ.get(TRUSTED_ENV) == "1"
+    return nbgrader or os.environ.get(OTTER_TRUSTED_ENV) == "1"
 
 
 def step_score(assignment: str, step: str, notebook: str) -> float:
