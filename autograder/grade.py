@@ -108,12 +108,12 @@ def _grade(
 
 @dataclass
 class _Job:
-    """One probe to run in a worker: a test's, or a trusted peer probe other tests compare to."""
+    """One test's probe to run in a worker."""
 
     probe: str
     seed: int
     timeout_s: float
-    test: HiddenTest | None = None
+    test: HiddenTest
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -134,13 +134,9 @@ class _Grading:
     """Results settled without a verdict (load failures, deaths, time up)."""
 
     def settle(self, jobs: list[_Job], side: str, status: str, message: str) -> None:
-        """Jobs that will not run: tests get ``message`` as their result, peer probes a reply
-        saying why (the tests comparing against them report it)."""
+        """Jobs that will not run: their tests get ``message`` as their result."""
         for job in jobs:
-            if job.test is not None:
-                self.by_name[job.test.name] = result_for(job.test, status, message)
-            else:
-                self.replies[(side, job.probe)] = {"status": status, "detail": message}
+            self.by_name[job.test.name] = result_for(job.test, status, message)
 
 
 def _run_suite(
@@ -166,13 +162,6 @@ def _run_suite(
             by_name[test.name] = _run_static(suite, test, extracted, by_name)
             continue
         reply = run.replies[(test.worker, str(test.probe))]
-        obs = reply.get("obs")
-        if test.peer and isinstance(obs, dict) and "learner_error" not in obs:
-            failure = _peer_failure(run, test)
-            if failure is not None:
-                by_name[test.name] = failure
-                continue
-            reply = {**reply, "obs": {**obs, "peer": run.replies[test.peer]["obs"]}}
         by_name[test.name] = judge(
             test, reply, suite.seed_for(test), extracted.where, schema_of=suite.schema_of
         )
@@ -180,38 +169,15 @@ def _run_suite(
 
 
 def _jobs(run: _Grading, side: str) -> list[_Job]:
-    """What ``side``'s worker runs: the peer probes others need first, then its tests' probes."""
+    """What ``side``'s worker runs: its tests' probes, in test order."""
     suite = run.suite
     jobs: list[_Job] = []
-    for probe in suite.peer_probes(side):
-        timeout = max(t.timeout_s for t in suite.tests if t.peer == (side, probe))
-        jobs.append(_Job(probe, suite.probe_seed(probe), timeout))
     for test in suite.tests:
         if test.static is not None or test.worker != side:
             continue
         seed = suite.seed_for(test)
         jobs.append(_Job(str(test.probe), seed, test.timeout_s, test, dict(test.params)))
     return jobs
-
-
-def _peer_failure(run: _Grading, test: HiddenTest) -> TestResult | None:
-    """An error result when the trusted run ``test`` compares against gave no observation."""
-    assert test.peer is not None
-    reply = run.replies.get(test.peer) or {}
-    obs = reply.get("obs")
-    if reply.get("status") == "ok" and isinstance(obs, dict) and "learner_error" not in obs:
-        return None
-    detail = reply.get("detail") or "it did not run"
-    if isinstance(obs, dict) and isinstance(obs.get("learner_error"), dict):
-        error = obs["learner_error"]
-        detail = f"{error.get('type')}: {error.get('message')}"
-    label = run.suite.workers[test.peer[0]].label
-    return result_for(
-        test,
-        "error",
-        f"not graded: the reference run in the {label} process that {test.doing} is compared "
-        f"with failed ({str(detail)[:300]}); your code, loaded there too, may have broken it",
-    )
 
 
 def _run_worker(run: _Grading, side: str, spec: WorkerSpec, jobs: list[_Job]) -> None:
@@ -248,8 +214,7 @@ def _run_worker(run: _Grading, side: str, spec: WorkerSpec, jobs: list[_Job]) ->
             pending = _run_pending(run, worker, side, pending)
         except WorkerDied as exc:
             job = pending.pop(0)
-            doing = job.test.doing if job.test else f"computing the reference ({job.probe})"
-            run.settle([job], side, exc.status, f"while {doing}: {exc.reason}")
+            run.settle([job], side, exc.status, f"while {job.test.doing}: {exc.reason}")
             restarts += 1
             if restarts > MAX_WORKER_RESTARTS:
                 message = "not run: the grading process kept dying on earlier tests"

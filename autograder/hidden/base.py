@@ -63,10 +63,6 @@ class HiddenTest:
     """Maps an exception raised by learner code to a misconception, when it points to one."""
     worker: str = MAIN
     """Which of the suite's workers runs the probe (assignments that need two frameworks)."""
-    peer: tuple[str, str] | None = None
-    """``(worker, probe)`` of a trusted probe (one that calls no learner code), usually in the
-    other framework's worker: its observation reaches the verdict as ``obs["peer"]``, so a
-    TensorFlow result can be compared with PyTorch's in the grader."""
 
 
 @dataclass(frozen=True)
@@ -96,11 +92,6 @@ class Suite:
         """Every worker by name, in the order they run (the main one first)."""
         main = WorkerSpec(self.probes_module, self.blocked_modules, self.label)
         return {MAIN: main, **self.more_workers}
-
-    def peer_probes(self, worker: str) -> list[str]:
-        """Probes of ``worker`` whose observations other tests compare against, in test order."""
-        wanted = [t.peer[1] for t in self.tests if t.peer and t.peer[0] == worker]
-        return list(dict.fromkeys(wanted))
 
     def seed_for(self, test: HiddenTest) -> int:
         """Tests that share a probe share its instance (and one run of it)."""
@@ -192,9 +183,9 @@ def judge(
     """Turn a worker reply into a TestResult; the only place observations meet verdicts.
 
     The reply is checked first (``replies.reply_misfit``: frame, observation against the probe's
-    declared schema, peer observation): one that does not fit is an error result, and no verdict
+    declared schema): one that does not fit is an error result, and no verdict
     or message below reads a value that was not checked."""
-    misfit = reply_misfit(reply, test.worker, test.probe, schema_of, test.peer)
+    misfit = reply_misfit(reply, test.worker, test.probe, schema_of)
     if misfit is not None:
         LOG.warning("malformed reply for %s (probe %s): %s", test.name, test.probe, misfit)
         return result_for(

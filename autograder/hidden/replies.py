@@ -1,15 +1,13 @@
 """Check a worker's reply before any verdict reads it (grader side; called first by ``judge``).
 
-A worker runs learner code, so its reply may be forged whatever the probe meant to send. Three
+A worker runs learner code, so its reply may be forged whatever the probe meant to send. Two
 layers are checked, each against a schema (``autograder/schema.py``):
 
 1. the frame: ``status`` one of the known strings, ``elapsed_s`` a finite number >= 0, ``detail``
    a short string, nothing else;
 2. with status ``ok``, the observation: either ``{"learner_error": ...}`` in the form
    ``probe_api.describe_exception`` makes, or what the test's probe returns, declared once beside
-   the probes (``autograder/probes/<assignment>/schemas.py``: ``SCHEMAS[probe]``);
-3. the peer observation (``obs["peer"]``, a trusted probe of another worker) against its probe's
-   schema.
+   the probes (``autograder/probes/<assignment>/schemas.py``: ``SCHEMAS[probe]``).
 
 A reply that does not fit is reported as a message; the verdict never sees it.
 """
@@ -75,10 +73,8 @@ def observation_misfit(
     probe: str | None,
     obs: object,
     schema_of: SchemaLookup,
-    peer: tuple[str, str] | None = None,
 ) -> str | None:
-    """Why ``obs`` is not what ``probe`` of ``worker`` returns (with ``peer``'s observation as
-    ``obs["peer"]``), or None."""
+    """Why ``obs`` is not what ``probe`` of ``worker`` returns, or None."""
     if not isinstance(obs, dict):
         return f"expected a dict, got a {type(obs).__name__} at obs"
     if "learner_error" in obs:
@@ -88,18 +84,7 @@ def observation_misfit(
     schema = schema_of(worker, probe)
     if schema is None:
         return f"expected a declared schema for the probe {probe!r}, found none"
-    own = obs
-    if peer is not None:
-        if "peer" not in obs:
-            return "expected a dict with the key 'peer', got no such key at obs"
-        own = {k: v for k, v in obs.items() if k != "peer"}
-        peer_schema = schema_of(*peer)
-        if peer_schema is None:
-            return f"expected a declared schema for the probe {peer[1]!r}, found none"
-        found = check(peer_schema, obs["peer"], "obs['peer']")
-        if found:
-            return found
-    return check(schema, own)
+    return check(schema, obs)
 
 
 def reply_misfit(
@@ -107,7 +92,6 @@ def reply_misfit(
     worker: str,
     probe: str | None,
     schema_of: SchemaLookup,
-    peer: tuple[str, str] | None = None,
 ) -> str | None:
     """Why ``reply`` (frame and, for status ``ok``, observation) is malformed, or None."""
     found = frame_misfit(reply)
@@ -115,4 +99,4 @@ def reply_misfit(
         return found
     if "obs" not in reply:
         return "expected a dict with the key 'obs', got no such key at reply"
-    return observation_misfit(worker, probe, reply["obs"], schema_of, peer)
+    return observation_misfit(worker, probe, reply["obs"], schema_of)

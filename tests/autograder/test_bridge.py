@@ -48,17 +48,15 @@ def test_each_worker_loads_only_its_framework(tmp_path):
 
 
 def test_a_dead_pytorch_worker_leaves_tensorflow_parts_graded(tmp_path):
-    """When the learner's code kills the PyTorch process, are the TensorFlow tests still graded,
-    and do the tests compared with the PyTorch reference say why they were not?"""
+    """When the learner's code kills the PyTorch process, are all the TensorFlow tests still
+    graded (their expected values are computed in the grader, not in the PyTorch process)?"""
     result = _grade(tmp_path, reference_code_of("bridge") + _KILL_TORCH_WORKER)
     tests = _by_name(result)
     suite = get_suite("bridge")
     torch_side = [t.name for t in suite.tests if t.worker == MAIN]
-    compared = [t.name for t in suite.tests if t.peer and t.worker != MAIN]
-    alone = [t.name for t in suite.tests if t.worker != MAIN and not t.peer]
-    assert all(tests[n].status == "error" for n in torch_side + compared)
-    assert all(tests[n].status == "passed" for n in alone), [tests[n].message for n in alone]
-    assert all("reference run in the PyTorch process" in tests[n].message for n in compared)
+    tf_side = [t.name for t in suite.tests if t.worker != MAIN]
+    assert all(tests[n].status == "error" for n in torch_side)
+    assert all(tests[n].status == "passed" for n in tf_side), [tests[n].message for n in tf_side]
     assert "could not be loaded" in tests[torch_side[0]].message
 
 

@@ -6,18 +6,15 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from autograder.hidden.base import MAIN, Suite, WorkerSpec
+from autograder.hidden.base import Suite, WorkerSpec
 from autograder.hidden.bridge import verdicts as v
 from autograder.hidden.common import suite_parts as parts
 
 _t = parts.test
 TF = "tensorflow"
-REFERENCE = (MAIN, "reference")
-"""The trusted PyTorch run (calls no learner code) that TensorFlow results are compared with."""
 TOLERANCES = {"logits": 1e-5, "loss": 1e-6, "grads": 1e-5}
 ACCUMULATION: dict[str, Any] = {"k": 3, "micro": 4, "windows": 2, "lr": 0.5}
 _TF = {"worker": TF, "timeout_s": 60}
-_TF_REF = {**_TF, "peer": REFERENCE}
 
 
 def _diagnose_port(info: dict) -> str | None:  # type: ignore[type-arg]
@@ -48,10 +45,10 @@ TESTS = [
     _t("channels_last_memory_format", "layouts", 3, "channels_last", v.channels_last, "converting a model and a batch to channels-last"),
     _t("port_conv_kernels", "port", 3, "port", v.port_conv, "porting two PyTorch CNNs to Keras", diagnose=_diagnose_port, **_TF),
     _t("port_dense_after_flatten", "port", 3, "port", v.port_dense_after_flatten, "porting two PyTorch CNNs to Keras", diagnose=_diagnose_port, **_TF),
-    _t("port_logits_match", "port", 2, "port", v.port_logits, "comparing the ported models' logits with PyTorch's", diagnose=_diagnose_port, **_TF_REF),
-    _t("parity_torch", "parity", 2, "parity_torch", v.parity_torch, "a PyTorch forward and backward pass", peer=REFERENCE),
-    _t("parity_tf2", "parity", 2, "parity_tf2", partial(v.parity_tf, fn="forward_backward_tf2"), "a TF2 forward and backward pass", diagnose=_diagnose_grads, **_TF_REF),
-    _t("parity_tf1", "parity", 2, "parity_tf1", partial(v.parity_tf, fn="forward_backward_tf1"), "a TF1 graph forward and backward pass", **_TF_REF),
+    _t("port_logits_match", "port", 2, "port", v.port_logits, "comparing the ported models' logits with PyTorch's", diagnose=_diagnose_port, **_TF),
+    _t("parity_torch", "parity", 2, "parity_torch", v.parity_torch, "a PyTorch forward and backward pass"),
+    _t("parity_tf2", "parity", 2, "parity_tf2", partial(v.parity_tf, fn="forward_backward_tf2"), "a TF2 forward and backward pass", diagnose=_diagnose_grads, **_TF),
+    _t("parity_tf1", "parity", 2, "parity_tf1", partial(v.parity_tf, fn="forward_backward_tf1"), "a TF1 graph forward and backward pass", **_TF),
     _t("parity_report_values", "parity", 2, "parity_report", partial(v.parity_report, tolerances=TOLERANCES), "reporting parity of known results", params={"tolerances": TOLERANCES}),
     _t("accumulation_torch", "accumulation", 4, "accumulation_torch", partial(v.accumulation, **ACCUMULATION), "training with gradient accumulation in PyTorch", params=ACCUMULATION),
     _t("accumulation_tf2", "accumulation", 4, "accumulation_tf2", partial(v.accumulation, **ACCUMULATION), "training with gradient accumulation in TF2", params=ACCUMULATION, diagnose=_diagnose_grads, **_TF),
@@ -61,7 +58,7 @@ TESTS = [
 
 SUITE = Suite(
     assignment="bridge",
-    version="bridge-1",
+    version="bridge-2",
     probes_module="autograder.probes.bridge.probes_torch",
     blocked_modules=["jax"],
     tests=TESTS,

@@ -1,5 +1,7 @@
-"""Verdicts of the bridge assignment (grader side: numpy only). TensorFlow results are compared
-with the PyTorch reference run (``obs["peer"]``), PyTorch results with numpy replays."""
+"""Verdicts of the bridge assignment (grader side: numpy only). Every input a probe gave the
+learner's code is drawn again here from the test's seed (``nets``), and every expected value is
+computed here: the networks' passes by ``reference``, accumulation by a numpy SGD replay. No
+verdict compares with a value an observation reports."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
+from autograder.hidden.bridge import reference
 from autograder.hidden.common import numerics as num
 from autograder.hidden.common.numerics import ce_grad, cross_entropy
 from autograder.probes.bridge import nets
@@ -39,12 +42,13 @@ def _non_finite(fn: str, got: dict[str, Any], keys: tuple[str, ...], doing: str)
 # -- layouts -----------------------------------------------------------------------------------
 
 
-def _layout_one(obs: dict[str, Any], kind: str, direction: str) -> str | None:
+def _layout_one(obs: dict[str, Any], seed: int, kind: str, direction: str) -> str | None:
     """None when right, else what is wrong with one conversion."""
+    nchw, nhwc = nets.layout_batches(np.random.default_rng(seed))
     source, axes, fn, target = (
-        (obs["nchw"], NCHW_TO_NHWC, "nchw_to_nhwc", "(N, H, W, C)")
+        (nchw, NCHW_TO_NHWC, "nchw_to_nhwc", "(N, H, W, C)")
         if direction == "to_nhwc"
-        else (obs["nhwc"], NHWC_TO_NCHW, "nhwc_to_nchw", "(N, C, H, W)")
+        else (nhwc, NHWC_TO_NCHW, "nhwc_to_nchw", "(N, C, H, W)")
     )
     out = obs[f"{kind}_{direction}"]
     want = np.transpose(source, axes)
@@ -72,7 +76,7 @@ def _layout_one(obs: dict[str, Any], kind: str, direction: str) -> str | None:
 
 
 def layouts(obs: dict[str, Any], seed: int, kind: str) -> Verdict:
-    problems = [p for d in ("to_nhwc", "to_nchw") if (p := _layout_one(obs, kind, d))]
+    problems = [p for d in ("to_nhwc", "to_nchw") if (p := _layout_one(obs, seed, kind, d))]
     if not problems:
         return passed()
     if len(problems) == 1:
@@ -80,8 +84,15 @@ def layouts(obs: dict[str, Any], seed: int, kind: str) -> Verdict:
     return failed("; ".join(problems))
 
 
+def _channels_last_outputs(x: np.ndarray, params: list[np.ndarray]) -> np.ndarray:
+    """The channels-last probe's model (conv, ReLU, conv; 3x3 "same") on ``x``, in numpy."""
+    w1, b1, w2, b2 = (p.astype(np.float64) for p in params)
+    hidden = np.maximum(reference.conv(x.astype(np.float64), w1, b1), 0.0)
+    return reference.conv(hidden, w2, b2)
+
+
 def channels_last(obs: dict[str, Any], seed: int) -> Verdict:
-    x_in = obs["x_in"]
+    x_in, params = nets.channels_last_case(np.random.default_rng(seed))
     got = obs["x"]
     shape = got["describe"].get("shape")
     if shape != list(x_in.shape):
@@ -100,36 +111,53 @@ def channels_last(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(message)
     if got["values"] is None or not num.close(got["values"], x_in, atol=1e-8, rtol=1e-5):
         return failed("the batch's values changed: a memory format change keeps every value")
-    if not obs.get("x_channels_last"):
+    stored = obs.get("x_stored")
+    if stored is None or not num.close(stored, x_in.transpose(NCHW_TO_NHWC).ravel(), atol=1e-8):
         return failed(
-            "the batch is not stored channels-last (x.is_contiguous(memory_format="
-            "torch.channels_last) is False): change its memory format, not its shape"
+            "the batch is not stored channels-last (its values are not in memory in (N, H, W, C) "
+            "order; x.is_contiguous(memory_format=torch.channels_last) is False): change its "
+            "memory format, not its shape"
         )
-    if "after" not in obs or not _close(obs["after"]["values"], obs["before"]):
-        return failed("the returned model on the returned batch does not give the same outputs")
-    if not all(obs.get("weights_channels_last") or [False]):
+    if "after" not in obs or not _close(
+        obs["after"]["values"], _channels_last_outputs(x_in, params)
+    ):
         return failed(
-            "the batch is channels-last but the model's conv weights are not: convert the model "
-            "too (model.to(memory_format=torch.channels_last)), or the kernels convert back",
-            0.5,
+            "the returned model on the returned batch does not give the original model's outputs"
         )
+    kernels = params[::2]
+    stored_kernels = obs.get("weights_stored") or []
+    if len(stored_kernels) != len(kernels):
+        return failed(
+            f"the returned model should keep its {len(kernels)} conv layers, found "
+            f"{len(stored_kernels)}"
+        )
+    for got_kernel, kernel in zip(stored_kernels, kernels, strict=True):
+        if not num.close(got_kernel, kernel.transpose(NCHW_TO_NHWC).ravel(), atol=1e-8):
+            return failed(
+                "the batch is channels-last but the model's conv weights are not: convert the "
+                "model too (model.to(memory_format=torch.channels_last)), or the kernels convert "
+                "back",
+                0.5,
+            )
     return passed()
 
 
 # -- port --------------------------------------------------------------------------------------
 
 
-def _port_pairs(obs: dict[str, Any]) -> list[tuple[dict[str, Any], list, list, dict[str, Any]]]:
+def _port_pairs(
+    obs: dict[str, Any], seed: int
+) -> list[tuple[dict[str, Any], list, list, dict[str, Any]]]:
     """Per port network: its description, PyTorch weights, expected Keras weights, observation."""
     out = []
     for net, got in zip(nets.PORT_NETS, obs["nets"], strict=True):
-        torch_weights = nets.init_weights(net)
+        torch_weights = nets.init_weights(net, seed)
         out.append((net, torch_weights, nets.torch_to_keras(torch_weights, net), got))
     return out
 
 
 def port_conv(obs: dict[str, Any], seed: int) -> Verdict:
-    for _, torch_weights, want, got in _port_pairs(obs):
+    for _, torch_weights, want, got in _port_pairs(obs, seed):
         for (_, w), expected, actual in zip(torch_weights, want, got["weights"], strict=True):
             if w.ndim != 4:
                 continue
@@ -156,7 +184,7 @@ def port_conv(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def port_dense_after_flatten(obs: dict[str, Any], seed: int) -> Verdict:
-    for net, torch_weights, want, got in _port_pairs(obs):
+    for net, torch_weights, want, got in _port_pairs(obs, seed):
         index = next(i for i, (_, w) in enumerate(torch_weights) if w.ndim == 2)
         w, expected = torch_weights[index][1], want[index]
         actual = np.asarray(got["weights"][index])
@@ -184,8 +212,8 @@ def port_dense_after_flatten(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def port_logits(obs: dict[str, Any], seed: int) -> Verdict:
-    for (net, _, _, got), want in zip(_port_pairs(obs), obs["peer"]["port_logits"], strict=True):
-        actual = got["logits"]
+    for net, _, _, got in _port_pairs(obs, seed):
+        want, actual = reference.logits(net, seed), got["logits"]
         message = num.non_finite_message(
             "the ported Keras model's logits", actual, "running it on known images", verb="are"
         )
@@ -247,26 +275,24 @@ def _compare(
     return passed()
 
 
-def _reference_keras_grads(peer: dict[str, Any]) -> list[np.ndarray]:
-    names = [name for name, _ in nets.init_weights(nets.PARITY_NET)]
-    return nets.torch_to_keras(list(zip(names, peer["grads"], strict=True)), nets.PARITY_NET)
-
-
 def parity_torch(obs: dict[str, Any], seed: int) -> Verdict:
-    peer = obs["peer"]
+    want = reference.forward_backward(nets.PARITY_NET, seed)
+    names = [name for name, _ in want.grads]
     by_name = {name: g for name, g in obs["grads"]}
-    if sorted(by_name) != sorted(obs["names"]):
+    if sorted(by_name) != sorted(names):
         return failed(
-            f"`forward_backward_torch` grads should be keyed by parameter name {obs['names']}, "
+            f"`forward_backward_torch` grads should be keyed by parameter name {names}, "
             f"got {sorted(by_name)}"
         )
-    got = {**obs, "grads": [by_name[n] for n in obs["names"]]}
-    return _compare(got, peer["logits"], peer["loss"], peer["grads"], "forward_backward_torch")
+    got = {**obs, "grads": [by_name[n] for n in names]}
+    grads = [g for _, g in want.grads]
+    return _compare(got, want.logits, want.loss, grads, "forward_backward_torch")
 
 
 def parity_tf(obs: dict[str, Any], seed: int, fn: str) -> Verdict:
-    peer = obs["peer"]
-    return _compare(obs, peer["logits"], peer["loss"], _reference_keras_grads(peer), fn)
+    want = reference.forward_backward(nets.PARITY_NET, seed)
+    keras_grads = nets.torch_to_keras(want.grads, nets.PARITY_NET)
+    return _compare(obs, want.logits, want.loss, keras_grads, fn)
 
 
 def expected_report(
@@ -286,8 +312,11 @@ def expected_report(
 
 
 def parity_report(obs: dict[str, Any], seed: int, tolerances: dict[str, float]) -> Verdict:
-    for case in obs["cases"].values():
-        want = expected_report(case["inputs"], tolerances)
+    cases = nets.parity_cases(np.random.default_rng(seed))
+    if sorted(obs["cases"]) != sorted(cases):
+        return failed(f"expected reports for the cases {sorted(cases)}, got {sorted(obs['cases'])}")
+    for name, case in obs["cases"].items():
+        want = expected_report(cases[name], tolerances)
         for key in ("logits", "loss", "grads"):
             got = case["report"][key]
             message = num.non_finite_message(
@@ -312,14 +341,22 @@ def parity_report(obs: dict[str, Any], seed: int, tolerances: dict[str, float]) 
 # -- accumulation ------------------------------------------------------------------------------
 
 
+def accumulation_problem(
+    seed: int, k: int, micro: int, windows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The inputs, labels and starting weight and bias the accumulation probes drew."""
+    return nets.accumulation_problem(np.random.default_rng(seed), windows * k * micro)
+
+
 def replay(
-    obs: dict[str, Any], k: int, micro: int, lr: float, variant: str
+    problem: tuple[np.ndarray, ...], k: int, micro: int, lr: float, variant: str
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """SGD on the linear model, micro-batch by micro-batch, done right or with one mistake:
     ``undivided`` (loss not divided by k), ``every_step`` (step + zero after each micro-batch),
     ``zero_each`` (zeroed after each micro-batch, stepped every k), ``never_zeroed``."""
-    x, y = obs["x"].astype(np.float64), obs["y"]
-    w, b = obs["w0"].astype(np.float64).copy(), obs["b0"].astype(np.float64).copy()
+    x, y, w0, b0 = problem
+    x = x.astype(np.float64)
+    w, b = w0.astype(np.float64).copy(), b0.astype(np.float64).copy()
     gw, gb = np.zeros_like(w), np.zeros_like(b)
     losses = []
     scale = 1.0 if variant == "undivided" else 1.0 / k
@@ -372,7 +409,8 @@ def accumulation(
     ):
         if message := num.non_finite_message(what, value, doing, verb="is"):
             return failed(message)
-    w, b, losses = replay(obs, k, micro, lr, "correct")
+    problem = accumulation_problem(seed, k, micro, windows)
+    w, b, losses = replay(problem, k, micro, lr, "correct")
     if matches(w, b):
         mean_loss = float(np.mean(losses))
         if message := num.non_finite_message("the returned mean loss", obs["loss"], doing, "is"):
@@ -385,7 +423,7 @@ def accumulation(
             )
         return passed()
     for variant, message in _ACCUMULATION_MISTAKES.items():
-        if matches(*replay(obs, k, micro, lr, variant)[:2]):
+        if matches(*replay(problem, k, micro, lr, variant)[:2]):
             return failed(message)
     if obs["steps"] != windows:
         return failed(
@@ -424,11 +462,13 @@ def place_torch(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def place_tf(obs: dict[str, Any], seed: int) -> Verdict:
+    """The probe runs in a child of its own, which always has two logical CPUs."""
+    values = nets.place_values(np.random.default_rng(seed))
     for target in ("/CPU:1", "/CPU:0"):
         out = obs[target]
-        if out.get("kind") != "tensor" or not _close(out.get("values"), obs["values"]):
+        if out.get("kind") != "tensor" or not _close(out.get("values"), values):
             return failed(f"place(tensor, {target!r}) should return a tf tensor, same values")
-        if obs["logical_cpus"] >= 2 and not str(out.get("device", "")).endswith(target.strip("/")):
+        if not str(out.get("device", "")).endswith(target.strip("/")):
             return failed(
                 f"place(tensor, {target!r}) returned a tensor on {out.get('device') or '?'}: "
                 "a TensorFlow tensor lives where the op that made it ran, so make the copy (e.g. "

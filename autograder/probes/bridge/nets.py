@@ -68,14 +68,11 @@ def torch_to_keras(weights: list[tuple[str, np.ndarray]], net: dict[str, Any]) -
     return [np.ascontiguousarray(a) for a in out]
 
 
-NET_SEED = 20261127
-"""Weights and batches come from this seed, in numpy, so the PyTorch and the TensorFlow worker
-build the very same networks without passing arrays between them."""
-
-
-def init_weights(net: dict[str, Any], seed: int = NET_SEED) -> list[tuple[str, np.ndarray]]:
+def init_weights(net: dict[str, Any], seed: int) -> list[tuple[str, np.ndarray]]:
     """PyTorch-layout parameters of ``net`` (``nn.Sequential`` names, ``state_dict`` order),
-    drawn like PyTorch's default initialisation (uniform, bound 1/sqrt(fan_in))."""
+    drawn like PyTorch's default initialisation (uniform, bound 1/sqrt(fan_in)), from the
+    test's seed: the PyTorch and the TensorFlow worker and the grader all draw the same weights,
+    and no answer carries over from one submission's grading to another's."""
     rng = np.random.default_rng(seed)
     c, h, w = net["input"]
     weights: list[tuple[str, np.ndarray]] = []
@@ -99,9 +96,82 @@ def init_weights(net: dict[str, Any], seed: int = NET_SEED) -> list[tuple[str, n
     return weights
 
 
-def batch(net: dict[str, Any], seed: int = NET_SEED) -> tuple[np.ndarray, np.ndarray]:
+def batch(net: dict[str, Any], seed: int) -> tuple[np.ndarray, np.ndarray]:
     """An NCHW float32 batch and int64 labels for ``net``."""
     rng = np.random.default_rng([seed, 1])
     classes = [size for kind, size in net["layers"] if kind == "dense"][-1]
     x = rng.normal(size=(net["batch"], *net["input"])).astype(np.float32)
     return x, rng.integers(0, classes, net["batch"]).astype(np.int64)
+
+
+# -- the inputs of the other bridge probes, drawn from the probe's seed --------------------------
+# Each probe draws with ``ctx.rng`` (``np.random.default_rng(seed)``); the grader draws the same
+# from the test's seed, so every verdict checks against inputs it made itself, never against
+# inputs an observation reports.
+
+
+def layout_batches(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """An NCHW and an NHWC float32 batch with N, C, H, W all different."""
+    nchw = rng.normal(size=(2, 3, 4, 5)).astype(np.float32)
+    return nchw, rng.normal(size=(2, 4, 5, 3)).astype(np.float32)
+
+
+CHANNELS_LAST_CONVS = ((3, 4), (4, 5))
+"""(in, out) of the two 3x3 "same" convolutions (ReLU between) of the channels-last probe."""
+
+
+def channels_last_case(rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The channels-last probe's NCHW batch and its convolutions' [weight, bias, weight, bias]."""
+    x = rng.normal(size=(2, 3, 6, 7)).astype(np.float32)
+    params: list[np.ndarray] = []
+    for c_in, c_out in CHANNELS_LAST_CONVS:
+        bound = 1.0 / np.sqrt(c_in * 9)
+        params.append(rng.uniform(-bound, bound, (c_out, c_in, 3, 3)).astype(np.float32))
+        params.append(rng.uniform(-bound, bound, c_out).astype(np.float32))
+    return x, params
+
+
+def parity_cases(rng: np.random.Generator) -> dict[str, dict[str, dict[str, Any]]]:
+    """Three results per case for ``parity_report``: "agree" (differences of known, distinct
+    sizes, all within tolerance), "grads_off" and "loss_off" (one quantity beyond it). Float64,
+    so that the nudges are exact."""
+    h, w, c = feature_shape(PARITY_NET)
+    shapes = [(3, 3, 3, 4), (4,), (h * w * c, 7), (7,)]
+    logits = rng.normal(size=(PARITY_NET["batch"], 7))
+    loss = float(rng.uniform(1.0, 3.0))
+    grads = [rng.normal(scale=0.1, size=shape) for shape in shapes]
+
+    def nudged(key: str = "", size: float = 0.0, at: int = 0) -> dict[str, Any]:
+        out_logits, out_grads = logits.copy(), [g.copy() for g in grads]
+        if key == "logits":
+            out_logits.flat[at] += size
+        elif key == "grads":
+            out_grads[at].flat[-1] += size
+        return {
+            "logits": out_logits,
+            "loss": loss + (size if key == "loss" else 0.0),
+            "grads": out_grads,
+        }
+
+    return {
+        "agree": {
+            "pytorch": nudged(), "tf2": nudged("logits", 3e-7, 4), "tf1": nudged("grads", -2e-7, 2)
+        },
+        "grads_off": {"pytorch": nudged(), "tf2": nudged(), "tf1": nudged("grads", 2e-3, 0)},
+        "loss_off": {"pytorch": nudged("loss", 5e-5), "tf2": nudged(), "tf1": nudged()},
+    }  # fmt: skip
+
+
+def accumulation_problem(
+    rng: np.random.Generator, n: int, d: int = 7, classes: int = 5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs (n, d), labels, and the linear model's starting weight (classes, d) and bias."""
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    y = rng.integers(0, classes, n).astype(np.int64)
+    w0 = rng.uniform(-0.4, 0.4, (classes, d)).astype(np.float32)
+    return x, y, w0, rng.uniform(-0.4, 0.4, classes).astype(np.float32)
+
+
+def place_values(rng: np.random.Generator) -> np.ndarray:
+    """The (3, 2) float32 values of the tensor the placement probes move."""
+    return rng.normal(size=(3, 2)).astype(np.float32)

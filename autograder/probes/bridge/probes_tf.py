@@ -36,8 +36,9 @@ def seed_child(seed: int) -> None:
     standins.strict()
 
 
-def build(net: dict[str, Any], ported: bool = True) -> Any:
-    """``net`` as a Keras Sequential model; with the reference's weights when ``ported``."""
+def build(net: dict[str, Any], seed: int | None = None) -> Any:
+    """``net`` as a Keras Sequential model; with ``nets.init_weights(net, seed)`` ported when a
+    seed is given."""
     import keras
 
     c, h, w = net["input"]
@@ -54,13 +55,13 @@ def build(net: dict[str, Any], ported: bool = True) -> Any:
                 )()
             )
     model = keras.Sequential(layers)
-    if ported:
-        model.set_weights(nets.torch_to_keras(nets.init_weights(net), net))
+    if seed is not None:
+        model.set_weights(nets.torch_to_keras(nets.init_weights(net, seed), net))
     return model
 
 
-def _nhwc(net: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    x, y = nets.batch(net)
+def _nhwc(net: dict[str, Any], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    x, y = nets.batch(net, seed)
     return np.ascontiguousarray(x.transpose(0, 2, 3, 1)), y
 
 
@@ -70,11 +71,8 @@ def _nhwc(net: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
 def layouts_tf(ctx: ProbeContext) -> dict[str, Any]:
     import tensorflow as tf
 
-    nchw = ctx.rng.normal(size=(2, 3, 4, 5)).astype(np.float32)
-    nhwc = ctx.rng.normal(size=(2, 4, 5, 3)).astype(np.float32)
+    nchw, nhwc = nets.layout_batches(ctx.rng)
     return {
-        "nchw": nchw,
-        "nhwc": nhwc,
         "tf_to_nhwc": observe(ctx.call("nchw_to_nhwc", tf.constant(nchw))),
         "tf_to_nchw": observe(ctx.call("nhwc_to_nchw", tf.constant(nhwc))),
     }
@@ -84,13 +82,14 @@ def layouts_tf(ctx: ProbeContext) -> dict[str, Any]:
 
 
 def port(ctx: ProbeContext) -> dict[str, Any]:
-    """Port each reference network into a freshly initialised Keras twin, then run it."""
+    """Port each network's PyTorch weights (drawn from the seed) into a freshly initialised Keras
+    twin, then run it."""
     nets_out = []
     for net in nets.PORT_NETS:
-        model = build(net, ported=False)
-        weights = {name: array.copy() for name, array in nets.init_weights(net)}
+        model = build(net)
+        weights = {name: array.copy() for name, array in nets.init_weights(net, ctx.seed)}
         ctx.call("port_torch_to_keras", weights, model)
-        x, _ = _nhwc(net)
+        x, _ = _nhwc(net, ctx.seed)
         logits = run_learner("port_torch_to_keras", model, x, training=False)
         nets_out.append(
             {"weights": [np.asarray(w) for w in model.get_weights()], "logits": np.asarray(logits)}
@@ -102,14 +101,14 @@ def port(ctx: ProbeContext) -> dict[str, Any]:
 
 
 def parity_tf2(ctx: ProbeContext) -> dict[str, Any]:
-    x, y = _nhwc(nets.PARITY_NET)
-    out = ctx.call("forward_backward_tf2", build(nets.PARITY_NET), x, y)
+    x, y = _nhwc(nets.PARITY_NET, ctx.seed)
+    out = ctx.call("forward_backward_tf2", build(nets.PARITY_NET, ctx.seed), x, y)
     return forward_backward_out("forward_backward_tf2", out, named=False)
 
 
 def parity_tf1(ctx: ProbeContext) -> dict[str, Any]:
-    x, y = _nhwc(nets.PARITY_NET)
-    weights = nets.torch_to_keras(nets.init_weights(nets.PARITY_NET), nets.PARITY_NET)
+    x, y = _nhwc(nets.PARITY_NET, ctx.seed)
+    weights = nets.torch_to_keras(nets.init_weights(nets.PARITY_NET, ctx.seed), nets.PARITY_NET)
     out = ctx.call("forward_backward_tf1", weights, x, y)
     return forward_backward_out("forward_backward_tf1", out, named=False)
 
@@ -124,24 +123,16 @@ def accumulation_tf2(
     import keras
     import tensorflow as tf
 
-    d, classes = 7, 5
     n = windows * k * micro
-    x = ctx.rng.normal(size=(n, d)).astype(np.float32)
-    y = ctx.rng.integers(0, classes, n).astype(np.int64)
-    model = keras.Sequential([keras.Input((d,)), keras.layers.Dense(classes)])
-    w0 = ctx.rng.uniform(-0.4, 0.4, (d, classes)).astype(np.float32)
-    b0 = ctx.rng.uniform(-0.4, 0.4, classes).astype(np.float32)
-    model.set_weights([w0, b0])
+    x, y, w0, b0 = nets.accumulation_problem(ctx.rng, n)
+    model = keras.Sequential([keras.Input((w0.shape[1],)), keras.layers.Dense(w0.shape[0])])
+    model.set_weights([w0.T.copy(), b0])
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(micro)
     optimizer = keras.optimizers.SGD(learning_rate=lr)
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     loss = ctx.call("accumulate_gradients", model, dataset, loss_fn, optimizer, k)
     w, b = model.get_weights()
     return {
-        "x": x,
-        "y": y,
-        "w0": w0.T.copy(),
-        "b0": b0,
         "w": np.asarray(w).T.copy(),
         "b": np.asarray(b),
         "steps": int(optimizer.iterations.numpy()),
@@ -157,11 +148,9 @@ def place_tf(ctx: ProbeContext) -> dict[str, Any]:
     import tensorflow as tf
 
     strict_two_cpus()
-    values = ctx.rng.normal(size=(3, 2)).astype(np.float32)
     with tf.device("/CPU:0"):
-        x = tf.constant(values)
-    cpus_seen = len(tf.config.list_logical_devices("CPU"))
-    obs: dict[str, Any] = {"values": values, "logical_cpus": cpus_seen}
+        x = tf.constant(nets.place_values(ctx.rng))
+    obs: dict[str, Any] = {}
     for target in ("/CPU:1", "/CPU:0"):
         moved = ctx.call("place", x, target)
         obs[target] = {**describe(moved), "values": observe(moved)["values"]}

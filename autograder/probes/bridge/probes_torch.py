@@ -34,8 +34,8 @@ def seed_child(seed: int) -> None:
     standins.strict()
 
 
-def build(net: dict[str, Any]) -> nn.Sequential:
-    """``net`` as an ``nn.Sequential`` with the weights of ``nets.init_weights``."""
+def build(net: dict[str, Any], seed: int) -> nn.Sequential:
+    """``net`` as an ``nn.Sequential`` with the weights of ``nets.init_weights(net, seed)``."""
     c, h, w = net["input"]
     layers: list[nn.Module] = []
     features = 0
@@ -55,43 +55,19 @@ def build(net: dict[str, Any]) -> nn.Sequential:
             layers.append(nn.Linear(features, size))
             features = size
     model = nn.Sequential(*layers)
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in nets.init_weights(net)})
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in nets.init_weights(net, seed)})
     return model
 
 
-def _tensors(net: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-    x, y = nets.batch(net)
+def _tensors(net: dict[str, Any], seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = nets.batch(net, seed)
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
-# -- trusted reference (calls no learner code) --------------------------------------------------
-
-
-def reference(ctx: ProbeContext) -> dict[str, Any]:
-    """Logits of each port network, and logits / loss / gradients of the parity network."""
-    port = []
-    for net in nets.PORT_NETS:
-        x, _ = _tensors(net)
-        port.append(build(net)(x).detach().numpy())
-    logits, loss, grads = _parity_reference()
-    return {
-        "port_logits": port,
-        "logits": logits,
-        "loss": loss,
-        "grads": [g for _, g in grads],
-    }
-
-
-def _parity_reference() -> tuple[np.ndarray, float, list[tuple[str, np.ndarray]]]:
-    """Logits, mean cross-entropy and named gradients of the parity network on its batch."""
-    model = build(nets.PARITY_NET)
-    x, y = _tensors(nets.PARITY_NET)
-    logits = model(x)
-    loss = nn.functional.cross_entropy(logits, y)
-    names, params = zip(*model.named_parameters(), strict=True)
-    grads = torch.autograd.grad(loss, params)
-    named = [(n, g.numpy()) for n, g in zip(names, grads, strict=True)]
-    return logits.detach().numpy(), float(loss), named
+def _memory_order(t: torch.Tensor) -> np.ndarray:
+    """``t``'s values in the order they are stored (dimensions by decreasing stride), flat."""
+    order = sorted(range(t.dim()), key=lambda d: -t.stride(d))
+    return t.detach().permute(*order).contiguous().numpy().ravel()
 
 
 # -- layouts -----------------------------------------------------------------------------------
@@ -99,13 +75,12 @@ def _parity_reference() -> tuple[np.ndarray, float, list[tuple[str, np.ndarray]]
 
 def layouts_torch(ctx: ProbeContext) -> dict[str, Any]:
     """Both conversions on numpy arrays and torch tensors with N, C, H, W all different."""
-    nchw = ctx.rng.normal(size=(2, 3, 4, 5)).astype(np.float32)
-    nhwc = ctx.rng.normal(size=(2, 4, 5, 3)).astype(np.float32)
+    nchw, nhwc = nets.layout_batches(ctx.rng)
     cases = {
         "numpy": (nchw.copy(), nhwc.copy()),
         "torch": (torch.from_numpy(nchw.copy()), torch.from_numpy(nhwc.copy())),
     }
-    obs: dict[str, Any] = {"nchw": nchw, "nhwc": nhwc}
+    obs: dict[str, Any] = {}
     for kind, (a, b) in cases.items():
         obs[f"{kind}_to_nhwc"] = observe(ctx.call("nchw_to_nhwc", a))
         obs[f"{kind}_to_nchw"] = observe(ctx.call("nhwc_to_nchw", b))
@@ -113,25 +88,24 @@ def layouts_torch(ctx: ProbeContext) -> dict[str, Any]:
 
 
 def channels_last(ctx: ProbeContext) -> dict[str, Any]:
-    """The model and batch ``to_channels_last`` returns: shape, strides, weights, outputs."""
-    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 5, 3))
-    x = torch.from_numpy(ctx.rng.normal(size=(2, 3, 6, 7)).astype(np.float32))
+    """What ``to_channels_last`` returns: the batch's values and the order its values and the
+    conv weights' are stored in, and the returned model's outputs on the returned batch."""
+    x_np, params = nets.channels_last_case(ctx.rng)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 5, 3, padding=1))
     with torch.no_grad():
-        before = model(x).numpy()
-    out = ctx.call("to_channels_last", model, x)
+        for param, value in zip(model.parameters(), params, strict=True):
+            param.copy_(torch.from_numpy(value))
+    out = ctx.call("to_channels_last", model, torch.from_numpy(x_np))
     if not isinstance(out, tuple | list) or len(out) != 2:
         raise contract_error("to_channels_last", f"expected (model, x), got {type(out).__name__}")
     new_model, new_x = out
-    obs: dict[str, Any] = {"before": before, "x": observe(new_x), "x_in": x.numpy()}
+    obs: dict[str, Any] = {"x": observe(new_x)}
     if not isinstance(new_x, torch.Tensor) or not isinstance(new_model, nn.Module):
         return obs
     conv_weights = [m.weight for m in new_model.modules() if isinstance(m, nn.Conv2d)]
     obs.update(
-        x_channels_last=bool(new_x.is_contiguous(memory_format=torch.channels_last)),
-        x_contiguous=bool(new_x.is_contiguous()),
-        weights_channels_last=[
-            bool(w.is_contiguous(memory_format=torch.channels_last)) for w in conv_weights
-        ],
+        x_stored=_memory_order(new_x),
+        weights_stored=[_memory_order(w) for w in conv_weights],
     )
     try:
         with torch.no_grad():
@@ -145,49 +119,21 @@ def channels_last(ctx: ProbeContext) -> dict[str, Any]:
 
 
 def parity_torch(ctx: ProbeContext) -> dict[str, Any]:
-    model = build(nets.PARITY_NET)
-    x, y = _tensors(nets.PARITY_NET)
+    model = build(nets.PARITY_NET, ctx.seed)
+    x, y = _tensors(nets.PARITY_NET, ctx.seed)
     out = ctx.call("forward_backward_torch", model, x, y)
-    names = [name for name, _ in model.named_parameters()]
-    return {**forward_backward_out("forward_backward_torch", out, named=True), "names": names}
+    return forward_backward_out("forward_backward_torch", out, named=True)
 
 
 def parity_report(ctx: ProbeContext, tolerances: dict[str, float]) -> dict[str, Any]:
     """``parity_report`` on three agreeing results (differences of known, distinct sizes) and on
-    results where one quantity disagrees beyond its tolerance."""
-    logits, loss, named = _parity_reference()
-    grads = nets.torch_to_keras(named, nets.PARITY_NET)
-    base: dict[str, Any] = {"logits": logits, "loss": loss, "grads": grads}
-
-    def nudged(key: str, size: float, at: int = 0) -> dict[str, Any]:
-        out_logits, out_grads = logits.copy(), [g.copy() for g in grads]
-        if key == "logits":
-            out_logits.flat[at] += size
-        elif key == "grads":
-            out_grads[at].flat[-1] += size
-        return {
-            "logits": out_logits,
-            "loss": loss + (size if key == "loss" else 0.0),
-            "grads": out_grads,
-        }
-
-    cases = {
-        "agree": {
-            "pytorch": base,
-            "tf2": nudged("logits", 3e-7, 4),
-            "tf1": nudged("grads", -2e-7, 2),
-        },
-        "grads_off": {"pytorch": base, "tf2": base, "tf1": nudged("grads", 2e-3, 0)},
-        "loss_off": {"pytorch": nudged("loss", 5e-5), "tf2": base, "tf1": base},
-    }
+    results where one quantity disagrees beyond its tolerance (``nets.parity_cases``)."""
     obs: dict[str, Any] = {"cases": {}}
-    for name, results in cases.items():
-        copies = {k: {**v, "grads": [g.copy() for g in v["grads"]]} for k, v in results.items()}
-        report = ctx.call("parity_report", copies, dict(tolerances))
+    for name, results in nets.parity_cases(ctx.rng).items():
+        report = ctx.call("parity_report", results, dict(tolerances))
         if not isinstance(report, dict):
             raise contract_error("parity_report", f"expected a dict, got {type(report).__name__}")
         obs["cases"][name] = {
-            "inputs": results,
             "report": {k: as_float(report.get(k)) for k in ("logits", "loss", "grads")},
             "ok": report.get("ok") if isinstance(report.get("ok"), bool | np.bool_) else None,
         }
@@ -214,12 +160,12 @@ def accumulation_torch(
     ctx: ProbeContext, k: int, micro: int, windows: int, lr: float
 ) -> dict[str, Any]:
     """Train a linear model with ``train_with_accumulation`` on ``windows * k`` micro-batches."""
-    d, classes = 7, 5
     n = windows * k * micro
-    x = ctx.rng.normal(size=(n, d)).astype(np.float32)
-    y = ctx.rng.integers(0, classes, n).astype(np.int64)
-    model = nn.Linear(d, classes)
-    w0, b0 = model.weight.detach().numpy().copy(), model.bias.detach().numpy().copy()
+    x, y, w0, b0 = nets.accumulation_problem(ctx.rng, n)
+    model = nn.Linear(w0.shape[1], w0.shape[0])
+    with torch.no_grad():
+        model.weight.copy_(torch.from_numpy(w0))
+        model.bias.copy_(torch.from_numpy(b0))
     loader = [
         (torch.from_numpy(x[i : i + micro].copy()), torch.from_numpy(y[i : i + micro].copy()))
         for i in range(0, n, micro)
@@ -228,10 +174,6 @@ def accumulation_torch(
     loss_fn, device = nn.CrossEntropyLoss(), torch.device("cpu")
     loss = ctx.call("train_with_accumulation", model, loader, loss_fn, optimizer, device, k)
     return {
-        "x": x,
-        "y": y,
-        "w0": w0,
-        "b0": b0,
         "w": model.weight.detach().numpy(),
         "b": model.bias.detach().numpy(),
         "steps": _CountingSGD.steps,
@@ -245,7 +187,7 @@ def accumulation_torch(
 def place_torch(ctx: ProbeContext) -> dict[str, Any]:
     """``place`` onto the ``meta`` device (a real device type that needs no hardware), given as a
     ``torch.device`` and as a string, for a tensor and for a module."""
-    x = torch.from_numpy(ctx.rng.normal(size=(3, 2)).astype(np.float32))
+    x = torch.from_numpy(nets.place_values(ctx.rng))
     obs: dict[str, Any] = {}
     for label, device in (("device", torch.device("meta")), ("string", "meta")):
         moved = ctx.call("place", x, device)
@@ -261,7 +203,6 @@ def place_torch(ctx: ProbeContext) -> dict[str, Any]:
 
 
 PROBES = {
-    "reference": reference,
     "layouts_torch": layouts_torch,
     "channels_last": channels_last,
     "parity_torch": parity_torch,

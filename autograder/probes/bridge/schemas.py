@@ -6,7 +6,7 @@ Numpy only, read by the grader to check every reply (rules: ``autograder/schema.
 from __future__ import annotations
 
 from autograder.probes.common.schemas import DESCRIBE, FLOAT_OR_NONE, VALUES
-from autograder.schema import NUMERIC, Array, Bool, Dict, Float, Int, List, Opt, Schema, Str, Tuple
+from autograder.schema import NUMERIC, Array, Bool, Dict, Int, List, Opt, Schema, Str, Tuple
 
 OBSERVE = Dict(required={"describe": DESCRIBE, "values": VALUES})
 """``plain.observe``: a returned array's description and values."""
@@ -16,23 +16,14 @@ FORWARD_BACKWARD = Dict(
 )
 """``plain.forward_backward_out`` with ``named=False``."""
 
-_FLOATS = Array("f")
-_PARITY_INPUT = Dict(
-    required={"logits": Array("f", 2), "loss": Float(), "grads": List(_FLOATS, 100)}
-)
 _PARITY_CASE = Dict(
     required={
-        "inputs": Dict(required={k: _PARITY_INPUT for k in ("pytorch", "tf2", "tf1")}),
         "report": Dict(required={k: FLOAT_OR_NONE for k in ("logits", "loss", "grads")}),
         "ok": Opt(Bool()),
     }
 )
 _ACCUMULATION = Dict(
     required={
-        "x": Array("f", 2),
-        "y": Array("i", 1),
-        "w0": Array("f", 2),
-        "b0": Array("f", 1),
         "w": Array(NUMERIC, 2),
         "b": Array(NUMERIC, 1),
         "steps": Int(),
@@ -44,27 +35,16 @@ _TF_PLACED = Dict(required={**DESCRIBE.required, "values": VALUES}, optional=DES
 
 SCHEMAS: dict[str, Schema] = {
     # PyTorch worker
-    "reference": Dict(
-        required={
-            "port_logits": List(Array("f", 2), 10),
-            "logits": Array("f", 2),
-            "loss": Float(),
-            "grads": List(_FLOATS, 100),
-        }
-    ),
     "layouts_torch": Dict(
         required={
-            "nchw": Array("f", 4),
-            "nhwc": Array("f", 4),
             **{f"{k}_to_{d}": OBSERVE for k in ("numpy", "torch") for d in ("nhwc", "nchw")},
         }
     ),
     "channels_last": Dict(
-        required={"before": Array("f", 4), "x": OBSERVE, "x_in": Array("f", 4)},
+        required={"x": OBSERVE},
         optional={
-            "x_channels_last": Bool(),
-            "x_contiguous": Bool(),
-            "weights_channels_last": List(Bool(), 100),
+            "x_stored": Array(NUMERIC, 1),
+            "weights_stored": List(Array(NUMERIC, 1), 100),
             "after": OBSERVE,
             "after_error": Str(1200),
         },
@@ -74,7 +54,6 @@ SCHEMAS: dict[str, Schema] = {
             "logits": VALUES,
             "loss": FLOAT_OR_NONE,
             "grads": List(Tuple(Str(1000), VALUES), 1000),
-            "names": List(Str(1000), 1000),
         }
     ),
     "parity_report": Dict(
@@ -95,8 +74,6 @@ SCHEMAS: dict[str, Schema] = {
     # TensorFlow worker
     "layouts_tf": Dict(
         required={
-            "nchw": Array("f", 4),
-            "nhwc": Array("f", 4),
             "tf_to_nhwc": OBSERVE,
             "tf_to_nchw": OBSERVE,
         }
@@ -114,8 +91,6 @@ SCHEMAS: dict[str, Schema] = {
     "accumulation_tf2": _ACCUMULATION,
     "place_tf": Dict(
         required={
-            "values": Array("f", 2),
-            "logical_cpus": Int(min=0),
             "/CPU:1": _TF_PLACED,
             "/CPU:0": _TF_PLACED,
         }
