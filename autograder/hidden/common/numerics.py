@@ -37,8 +37,9 @@ def batches(n: int, batch_size: int) -> list[slice]:
     return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
 
 
-def sgd_epoch(x, y, weight, bias, lr, batch_size, variant="correct"):  # noqa: ANN001, ANN201
-    """Replay one epoch of SGD on a linear model, correctly or with a named mistake.
+def sgd_epoch(x, y, weight, bias, lr, batch_size, variant="correct", gain=1.0):  # noqa: ANN001, ANN201
+    """Replay one epoch of SGD on a linear model whose logits are scaled by ``gain`` (the spy
+    models' mode factor), correctly or with a named mistake.
 
     variants: ``correct``; ``accumulate`` (gradients never zeroed within the epoch);
     ``zero_before_step`` (gradients zeroed between backward and step: nothing changes).
@@ -49,10 +50,10 @@ def sgd_epoch(x, y, weight, bias, lr, batch_size, variant="correct"):  # noqa: A
     gw_acc, gb_acc = np.zeros_like(w), np.zeros_like(b)
     losses, sizes = [], []
     for sl in batches(len(x), batch_size):
-        logits = xf[sl] @ w.T + b
+        logits = gain * (xf[sl] @ w.T + b)
         losses.append(cross_entropy(logits, y[sl]))
         sizes.append(sl.stop - sl.start)
-        g = ce_grad(logits, y[sl])
+        g = gain * ce_grad(logits, y[sl])
         gw, gb = g.T @ xf[sl], g.sum(axis=0)
         if variant == "accumulate":
             gw_acc, gb_acc = gw_acc + gw, gb_acc + gb

@@ -108,20 +108,36 @@ def fit_placement(obs: dict[str, Any], seed: int) -> Verdict:
 # -- train ------------------------------------------------------------------------------------
 
 
-def _replays(seed: int) -> dict[str, tuple]:
+TRAIN_MODE = inst.spy_gain(training=True, grad_enabled=True)
+"""The spy's gain in a correct training step; ``EVAL_MODE``: left in eval mode, autograd on."""
+EVAL_MODE = inst.spy_gain(training=False, grad_enabled=True)
+_VARIANTS = ("correct", "accumulate", "zero_before_step")
+
+
+def _replays(seed: int, gain: float) -> dict[str, tuple]:
     x, y, weight, bias = inst.linear_problem(seed)
-    return {
-        variant: num.sgd_epoch(x, y, weight, bias, SGD_LR, 5, variant)
-        for variant in ("correct", "accumulate", "zero_before_step")
-    }
+    return {v: num.sgd_epoch(x, y, weight, bias, SGD_LR, 5, v, gain) for v in _VARIANTS}
+
+
+def _matching(obs: dict[str, Any], seed: int) -> tuple[str, float] | None:
+    """(variant, gain) of the replay the parameters after the epoch match, if any. A model
+    trained in eval mode follows other steps (its logits lack the training gain): its mode shows
+    in the parameters. Unchanged parameters (``zero_before_step``) match in both modes."""
+    got_w, got_b = np.asarray(obs["weight"], np.float64), np.asarray(obs["bias"], np.float64)
+    for gain in (TRAIN_MODE, EVAL_MODE):
+        for variant, (w, b, _, _) in _replays(seed, gain).items():
+            if num.close(got_w, w, atol=1e-4, rtol=1e-5) and num.close(
+                got_b, b, atol=1e-4, rtol=1e-5
+            ):
+                return variant, gain
+    return None
 
 
 def _matching_variant(obs: dict[str, Any], seed: int) -> str | None:
-    got_w, got_b = np.asarray(obs["weight"], np.float64), np.asarray(obs["bias"], np.float64)
-    for variant, (w, b, _, _) in _replays(seed).items():
-        if num.close(got_w, w, atol=1e-4, rtol=1e-5) and num.close(got_b, b, atol=1e-4, rtol=1e-5):
-            return variant
-    return None
+    """The gradient handling the parameters show, in whichever mode the model trained (the mode
+    is ``train_restores_train_mode``'s to judge)."""
+    found = _matching(obs, seed)
+    return found[0] if found else None
 
 
 def _non_finite_parameters(obs: dict[str, Any]) -> str | None:
@@ -177,8 +193,8 @@ def train_mean_loss(obs: dict[str, Any], seed: int) -> Verdict:
     )
     if message:
         return failed(message)
-    variant = _matching_variant(obs, seed) or "correct"
-    _, _, losses, sizes = _replays(seed)[variant]
+    variant, gain = _matching(obs, seed) or ("correct", TRAIN_MODE)
+    _, _, losses, sizes = _replays(seed, gain)[variant]
     by_sample = float((losses * sizes).sum() / sizes.sum())
     by_batch = float(losses.mean())
     if num.close_to_any(obs["value"], (by_sample, by_batch), atol=1e-4):
@@ -192,15 +208,54 @@ def train_mean_loss(obs: dict[str, Any], seed: int) -> Verdict:
     )
 
 
-def train_mode(obs: dict[str, Any], seed: int) -> Verdict:
-    if not obs["calls"]:
-        return failed("train_one_epoch never ran the model")
-    if not all(c["training"] for c in obs["calls"]):
-        return failed(
-            "training ran with the model in eval mode: evaluate() switched it to eval() and "
-            "train() mode was never restored, so dropout and batch norm behave as at test time. "
-            "Call model.train() at the start of each epoch."
+def _returned_loss_gain(obs: dict[str, Any], seed: int) -> float | None:
+    """The mode gain whose losses the returned value is a mean (or sum) of, for a model whose
+    parameters never moved (each batch's loss is then known in both modes)."""
+    for gain in (TRAIN_MODE, EVAL_MODE):
+        _, _, losses, sizes = _replays(seed, gain)["zero_before_step"]
+        candidates = (
+            float((losses * sizes).sum() / sizes.sum()),
+            float(losses.mean()),
+            float((losses * sizes).sum()),
+            float(losses.sum()),
         )
+        if num.close_to_any(obs["value"], candidates, atol=1e-4):
+            return gain
+    return None
+
+
+_EVAL_MODE_TRAINING = (
+    "training ran with the model in eval mode: evaluate() switched it to eval() and train() mode "
+    "was never restored, so dropout and batch norm behave as at test time (this check's model "
+    "computes differently in the two modes, and its parameters moved as in eval mode). Call "
+    "model.train() at the start of each epoch."
+)
+
+
+def train_mode(obs: dict[str, Any], seed: int) -> Verdict:
+    """The model starts in eval mode, as evaluate() leaves it. Its logits carry a gain in train
+    mode only, so the parameters after the epoch (and, when they never moved, the returned
+    loss) show which mode it trained in."""
+    if message := _non_finite_parameters(obs):
+        return failed(message)
+    found = _matching(obs, seed)
+    if found is None:
+        return failed(
+            "the parameters after one epoch match no replay of it, in train mode or in eval mode, "
+            "so the mode it trained in cannot be told: fix what train_zeroes_gradients_each_step "
+            "reports first (model.train() at the start of each epoch is what this check looks for)"
+        )
+    variant, gain = found
+    if variant == "zero_before_step":
+        gain = _returned_loss_gain(obs, seed) if obs["value"] is not None else None
+        if gain is None:
+            return failed(
+                "the parameters never moved and the returned value is no mean of the batches' "
+                "losses, so the mode the model trained in cannot be told: fix what the other "
+                "train checks report first"
+            )
+    if gain == EVAL_MODE:
+        return failed(_EVAL_MODE_TRAINING)
     return passed()
 
 

@@ -90,6 +90,19 @@ def classification(seed: int, n: int, k: int, salt: int = 6) -> tuple[np.ndarray
     )
 
 
+TRAINING_GAIN = 1.5
+"""The spy models scale their logits by this in training mode (PyTorch ``model.train()``, Keras
+``training=True``), a deterministic stand-in for what dropout does, and by 1 otherwise."""
+GRAD_GAIN = 1.25
+"""The PyTorch spy scales its logits by this while autograd records (``torch.is_grad_enabled``)."""
+
+
+def spy_gain(training: bool, grad_enabled: bool) -> float:
+    """The factor a spy model's logits carry: the mode of each call shows in its values, so the
+    grader reads modes from numbers it recomputes, not from flags a reply reports."""
+    return (TRAINING_GAIN if training else 1.0) * (GRAD_GAIN if grad_enabled else 1.0)
+
+
 def linear_problem(seed: int, n: int = 12, c: int = 2, hw: int = 3, k: int = 4):
     """Inputs (n, c, hw, hw), int64 targets, and initial weights (k, c*hw*hw), bias (k,)."""
     r = rng(seed, 7)

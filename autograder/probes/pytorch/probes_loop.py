@@ -18,8 +18,9 @@ SGD_LR = 0.5
 
 
 def train_sgd(ctx: ProbeContext) -> dict[str, Any]:
-    """One epoch of plain SGD on a linear model: the parameters after it tell how gradients
-    were handled (the grader replays correct and mistaken variants in numpy)."""
+    """One epoch of plain SGD on a linear spy model left in eval mode: the parameters after it
+    tell how gradients were handled and which mode it trained in (the grader replays correct and
+    mistaken variants, in both modes, in numpy)."""
     x, y, weight, bias = inst.linear_problem(ctx.seed)
     model = SpyLinear(weight, bias)
     model.eval()  # as evaluate() would have left it
@@ -37,7 +38,6 @@ def train_sgd(ctx: ProbeContext) -> dict[str, Any]:
         "value": as_float(returned),
         "weight": to_numpy(model.linear.weight),
         "bias": to_numpy(model.linear.bias),
-        "calls": model.calls,
     }
 
 

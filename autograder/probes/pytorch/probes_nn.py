@@ -280,7 +280,6 @@ def evaluate_values(ctx: ProbeContext) -> dict[str, Any]:
         "loss": as_float(result.get("loss")),
         "accuracy": as_float(result.get("accuracy")),
         "keys": sorted(map(str, result)),
-        "calls": model.calls,
     }
 
 

@@ -146,7 +146,6 @@ SCHEMAS: dict[str, Schema] = {
                 "loss": FLOAT_OR_NONE,
                 "accuracy": FLOAT_OR_NONE,
                 "keys": List(Str(1000), 1000),
-                "calls": CALLS,
             }
         ),
     ),
@@ -159,7 +158,6 @@ SCHEMAS: dict[str, Schema] = {
             "value": FLOAT_OR_NONE,
             "weight": VALUES,
             "bias": VALUES,
-            "calls": CALLS,
         }
     ),
     "fit_run": Dict(

@@ -11,11 +11,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from autograder.probes.common import instances as inst
 from autograder.probes.common.observe import as_float, describe, to_numpy  # noqa: F401
 
 
 class SpyLinear(nn.Module):
-    """Flatten + Linear that records, for each forward: mode, grad mode and input device.
+    """Flatten + Linear whose logits carry ``instances.spy_gain`` (train mode, autograd on), so
+    the grader can tell each call's modes from the values it recomputes; it also records the
+    input's and the parameters' device of each forward (placement runs).
 
     ``calls`` is shared with copies made by ``copy.deepcopy`` only by reference, which is fine for
     probes: they read it from the instance they hold.
@@ -39,7 +42,8 @@ class SpyLinear(nn.Module):
                 "input_shape": list(x.shape),
             }
         )
-        return self.linear(x.flatten(1))
+        gain = inst.spy_gain(self.training, torch.is_grad_enabled())
+        return self.linear(x.flatten(1)) * gain
 
 
 class SpyLoss(nn.Module):

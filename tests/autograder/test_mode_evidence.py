@@ -1,0 +1,81 @@
+"""Are modes (train / eval mode, autograd on / off, Keras ``training``) read from values the
+grader recomputes, not from flags a reply reports? The spy models' logits carry a gain in each
+mode (``instances.spy_gain``), so the mode shows in the loss and in the parameters after
+training; a forged flag no longer earns the points, and the honest values still do."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.hidden.base import judge
+from autograder.hidden.common import numerics as num
+from autograder.probes.common import instances as inst
+from autograder.suites import get_suite
+
+
+def _judge(assignment: str, name: str, obs: dict):  # noqa: ANN202
+    suite = get_suite(assignment)
+    (test,) = [t for t in suite.tests if t.name == name]
+    reply = {"status": "ok", "elapsed_s": 0.1, "obs": obs}
+    return judge(test, reply, suite.seed_for(test), schema_of=suite.schema_of)
+
+
+def _seed(assignment: str, name: str) -> int:
+    suite = get_suite(assignment)
+    (test,) = [t for t in suite.tests if t.name == name]
+    return suite.seed_for(test)
+
+
+def _evaluation(seed: int, training: bool, grad: bool) -> dict:
+    x, y, weight, bias = inst.linear_problem(seed)
+    logits = inst.spy_gain(training, grad) * (x.reshape(len(x), -1) @ weight.T + bias)
+    (loss, accuracy), _ = num.evaluation_means(logits.astype(np.float64), y, 5)
+    return {"is_dict": True, "loss": loss, "accuracy": accuracy, "keys": ["accuracy", "loss"]}
+
+
+def test_pytorch_evaluate_modes_come_from_the_loss():
+    """The loss of a model in eval mode under no_grad passes both mode tests; in train mode it
+    fails the eval-mode test only, with autograd on the no-graph test only; the exact-means test
+    passes in every mode (modes are the other two tests' to judge)."""
+    seed = _seed("pytorch", "evaluate_in_eval_mode")
+    for training in (False, True):
+        for grad in (False, True):
+            obs = _evaluation(seed, training, grad)
+            assert _judge("pytorch", "evaluate_exact_means", obs).status == "passed"
+            eval_mode = _judge("pytorch", "evaluate_in_eval_mode", obs)
+            no_graph = _judge("pytorch", "evaluate_without_graph", obs)
+            assert (eval_mode.status == "passed") is (not training), eval_mode.message
+            assert (no_graph.status == "passed") is (not grad), no_graph.message
+    right = _evaluation(seed, False, False)
+    assert (
+        "model.eval()"
+        in _judge("pytorch", "evaluate_in_eval_mode", _evaluation(seed, True, False)).message
+    )
+    made_up = {**right, "loss": right["loss"] + 0.3}
+    assert _judge("pytorch", "evaluate_in_eval_mode", made_up).score == 0
+
+
+def _epoch(seed: int, gain: float, variant: str = "correct") -> dict:
+    x, y, weight, bias = inst.linear_problem(seed)
+    w, b, losses, sizes = num.sgd_epoch(x, y, weight, bias, 0.5, 5, variant, gain)
+    value = float((losses * sizes).sum() / sizes.sum())
+    returned = {"type": "float", "kind": "number"}
+    return {"returned": returned, "value": value, "weight": w, "bias": b}
+
+
+def test_pytorch_training_mode_comes_from_the_parameters():
+    """From eval mode, an epoch in train mode passes; the same epoch in eval mode fails the
+    mode test (and only it: the zeroing test passes either way); parameters that match no
+    replay give the mode test nothing, whatever a reply says."""
+    seed = _seed("pytorch", "train_restores_train_mode")
+    trained = _epoch(seed, inst.spy_gain(True, True))
+    in_eval = _epoch(seed, inst.spy_gain(False, True))
+    assert _judge("pytorch", "train_restores_train_mode", trained).status == "passed"
+    result = _judge("pytorch", "train_restores_train_mode", in_eval)
+    assert result.score == 0 and "model.train()" in result.message
+    assert _judge("pytorch", "train_zeroes_gradients_each_step", in_eval).status == "passed"
+    assert _judge("pytorch", "train_returns_mean_loss", in_eval).status == "passed"
+    made_up = {**trained, "weight": trained["weight"] + 0.01}
+    assert _judge("pytorch", "train_restores_train_mode", made_up).score == 0
+    accumulated = _epoch(seed, inst.spy_gain(True, True), "accumulate")
+    assert _judge("pytorch", "train_restores_train_mode", accumulated).status == "passed"
