@@ -79,3 +79,60 @@ def test_pytorch_training_mode_comes_from_the_parameters():
     assert _judge("pytorch", "train_restores_train_mode", made_up).score == 0
     accumulated = _epoch(seed, inst.spy_gain(True, True), "accumulate")
     assert _judge("pytorch", "train_restores_train_mode", accumulated).status == "passed"
+
+
+def _tf2_evaluation(seed: int, gain: float) -> dict:
+    x, y, weight, bias = inst.linear_problem(seed)
+    logits = gain * (x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias)
+    (loss, accuracy), _ = num.evaluation_means(logits, y, 5)
+    second = (x[:7].reshape(7, -1) @ weight.T + bias).argmax(1) == (y[:7] + 1) % 4
+    return {
+        "is_dict": True,
+        "loss": loss,
+        "accuracy": accuracy,
+        "second_loss": 1.0,
+        "second_accuracy": float(second.mean()),
+        "keys": ["accuracy", "loss"],
+    }
+
+
+def test_tf2_evaluate_mode_comes_from_the_loss():
+    """Keras: the loss of a model called with training=True fails the inference test only; the
+    loss without it passes both; a loss of neither mode gives the inference test nothing."""
+    seed = _seed("tf2", "evaluate_training_false")
+    inference, training = _tf2_evaluation(seed, 1.0), _tf2_evaluation(seed, inst.TRAINING_GAIN)
+    assert _judge("tf2", "evaluate_training_false", inference).status == "passed"
+    result = _judge("tf2", "evaluate_training_false", training)
+    assert result.score == 0 and "training=True" in result.message
+    assert _judge("tf2", "evaluate_values", training).status == "passed"
+    made_up = {**inference, "loss": inference["loss"] + 0.3}
+    assert _judge("tf2", "evaluate_training_false", made_up).score == 0
+
+
+def _steps(seed: int, gain: float) -> dict:
+    x, y, weight, bias = inst.linear_problem(seed)
+    w, b, losses, _ = num.sgd_epoch(x, y, weight, bias, 0.5, 5, "correct", gain)
+    call = {"training": "True", "eager": False, "input_shape": [5, 2, 3, 3]}
+    return {
+        "returned": {"type": "tensorflow.Tensor", "kind": "tensor"},
+        "losses": [float(v) for v in losses],
+        "weight": w,
+        "bias": b,
+        "calls": [call, call],
+    }
+
+
+def test_tf2_training_mode_comes_from_the_weights():
+    """Three steps with training=True pass; the same steps without it fail the training test
+    only, although the call log claims training=True; weights of neither mode give nothing."""
+    seed = _seed("tf2", "train_step_training_true")
+    assert (
+        _judge("tf2", "train_step_training_true", _steps(seed, inst.TRAINING_GAIN)).status
+        == "passed"
+    )
+    untrained = _steps(seed, 1.0)
+    result = _judge("tf2", "train_step_training_true", untrained)
+    assert result.score == 0 and "training=True" in result.message
+    assert _judge("tf2", "train_step_gradients", untrained).status == "passed"
+    made_up = {**untrained, "weight": untrained["weight"] + 0.01}
+    assert _judge("tf2", "train_step_training_true", made_up).score == 0

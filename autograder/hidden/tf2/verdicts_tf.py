@@ -197,12 +197,18 @@ def make_metrics(obs: dict[str, Any], seed: int) -> Verdict:
     return passed()
 
 
-def _linear(seed: int, n: int | None = None, shift: int = 0):  # noqa: ANN202
+def _linear(seed: int, n: int | None = None, shift: int = 0, gain: float = 1.0):  # noqa: ANN202
+    """Logits of the probes' spy model (``gain``: ``instances.TRAINING_GAIN`` when it was called
+    with ``training=True``) and the labels."""
     x, y, weight, bias = inst.linear_problem(seed)
     if n is not None:
         x, y = x[:n], (y[:n] + shift) % 4
-    logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
+    logits = gain * (x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias)
     return logits, y
+
+
+_MODES = {False: 1.0, True: inst.TRAINING_GAIN}
+"""The spy's logit gain by whether it was called with ``training=True``."""
 
 
 def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
@@ -217,13 +223,15 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
     )
     if message:
         return failed(message)
-    logits, y = _linear(seed)
-    (loss, accuracy), (batch_mean_loss, _) = num.evaluation_means(logits, y, 5)
+    # the mode evaluate calls the model in is evaluate_training_false's to judge: either here
+    means = [num.evaluation_means(*_linear(seed, gain=gain), 5) for gain in _MODES.values()]
+    (_, accuracy), _ = means[0]  # a positive gain changes no argmax
     if not num.close(obs["accuracy"], accuracy, atol=1e-5):
         return failed(
             f"evaluate's accuracy is off for a model with known outputs (got {obs['accuracy']:.4f})"
         )
-    if not num.close_to_any(obs["loss"], (loss, batch_mean_loss), atol=1e-4):
+    losses = [loss for exact, of_batches in means for loss in (exact[0], of_batches[0])]
+    if not num.close_to_any(obs["loss"], losses, atol=1e-4):
         return failed(
             f"evaluate's loss is off for a model with known outputs (got {obs['loss']:.4f})"
         )
@@ -255,34 +263,46 @@ def evaluate_resets_metrics(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def evaluate_inference(obs: dict[str, Any], seed: int) -> Verdict:
-    calls = obs.get("calls") or []
-    if not calls:
-        return failed("evaluate did not run the model on the dataset")
-    # evaluate's loss or accuracy must come from the model's outputs (its calls cannot say it:
-    # a traced loop records one call per trace)
-    logits, y = _linear(seed)
-    means = num.evaluation_means(logits, y, 5)
-    if not obs.get("is_dict") or not num.from_outputs(
-        obs.get("loss"), obs.get("accuracy"), means, accuracy_atol=1e-5
-    ):
-        return failed(
-            f"evaluate's loss ({obs.get('loss')}) and accuracy ({obs.get('accuracy')}) do not come "
-            "from the model's outputs on the dataset: how it calls the model counts only for an "
-            "evaluation that evaluates"
-        )
-    if any(c["training"] == "True" for c in calls):
-        return failed(
-            "evaluate calls the model with training=True: dropout stays on and batch norm updates its statistics with test data"
-        )
-    return passed()
+    """The spy's logits carry a gain when called with training=True, so the returned loss (the
+    exact mean or the mean of batch means) shows the mode; a loss of neither mode gives nothing."""
+    for training, gain in _MODES.items():
+        (loss, _), (batch_mean_loss, _) = num.evaluation_means(*_linear(seed, gain=gain), 5)
+        if obs.get("is_dict") and num.close_to_any(
+            obs.get("loss"), (loss, batch_mean_loss), atol=1e-4
+        ):
+            if training:
+                return failed(
+                    "evaluate calls the model with training=True: dropout stays on and batch norm "
+                    "updates its statistics with test data (this check's model computes "
+                    "differently in training mode, and the loss shows it)"
+                )
+            return passed()
+    return failed(
+        f"evaluate's loss ({obs.get('loss')}) is not the mean loss of the model's outputs on the "
+        "dataset in either mode, so how it calls the model cannot be told: fix the loss "
+        "evaluate_values reports first"
+    )
 
 
 # -- train ------------------------------------------------------------------------------------
 
 
-def _replay(seed: int, variant: str) -> tuple:
+def _replay(seed: int, variant: str, gain: float) -> tuple:
     x, y, weight, bias = inst.linear_problem(seed)
-    return num.sgd_epoch(x, y, weight, bias, SGD_LR, 5, variant)
+    return num.sgd_epoch(x, y, weight, bias, SGD_LR, 5, variant, gain)
+
+
+def _trained_mode(obs: dict[str, Any], seed: int) -> bool | None:
+    """Whether the three steps called the model with training=True, read from the weights after
+    them (the spy's training gain changes every step), or None when they match neither mode."""
+    w, b = np.asarray(obs["weight"], float), np.asarray(obs["bias"], float)
+    for training, gain in _MODES.items():
+        want_w, want_b, _, _ = _replay(seed, "correct", gain)
+        if num.close(w, want_w, atol=1e-4, rtol=1e-5) and num.close(
+            b, want_b, atol=1e-4, rtol=1e-5
+        ):
+            return training
+    return None
 
 
 def train_step_gradients(obs: dict[str, Any], seed: int) -> Verdict:
@@ -296,10 +316,7 @@ def train_step_gradients(obs: dict[str, Any], seed: int) -> Verdict:
         )
         if message:
             return failed(message)
-    correct_w, correct_b, losses, _ = _replay(seed, "correct")
-    if num.close(w, correct_w, atol=1e-4, rtol=1e-5) and num.close(
-        b, correct_b, atol=1e-4, rtol=1e-5
-    ):
+    if _trained_mode(obs, seed) is not None:  # the mode is train_step_training_true's to judge
         return passed()
     _, _, weight, bias = inst.linear_problem(seed)
     if num.close(w, weight, atol=1e-6, rtol=1e-5) and num.close(b, bias, atol=1e-6, rtol=1e-5):
@@ -313,14 +330,30 @@ def train_step_gradients(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def train_step_training_flag(obs: dict[str, Any], seed: int) -> Verdict:
-    calls = obs["calls"]
-    if not calls:
-        return failed("train_step never called the model")
-    if any(c["training"] != "True" for c in calls):
-        seen = sorted({c["training"] for c in calls})
+    """The spy's logits carry a gain only with training=True, so the weights after three steps
+    (or, when they never moved, the losses returned) show the mode the model was called in."""
+    training = _trained_mode(obs, seed)
+    if training is None:
+        _, _, weight, bias = inst.linear_problem(seed)
+        unchanged = num.close(obs["weight"], weight, atol=1e-6) and num.close(
+            obs["bias"], bias, atol=1e-6
+        )
+        for mode, gain in _MODES.items():
+            losses = _replay(seed, "zero_before_step", gain)[2]
+            if unchanged and num.close(obs["losses"], losses, atol=1e-4):
+                training = mode
+    if training is None:
         return failed(
-            f"train_step calls the model with training={'/'.join(seen)}: pass training=True, or "
-            "dropout and batch norm behave as at test time while training"
+            "the weights after three steps match no replay of them, with or without "
+            "training=True, so the mode the model was called in cannot be told: fix what "
+            "train_step_gradients reports first"
+        )
+    if not training:
+        return failed(
+            "train_step calls the model without training=True, so dropout and batch norm behave "
+            "as at test time while training: pass training=True in the forward pass (this "
+            "check's model computes differently in training mode, and the weights after the "
+            "steps show it was off)"
         )
     return passed()
 

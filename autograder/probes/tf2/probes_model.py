@@ -263,7 +263,6 @@ def evaluate_values(ctx: ProbeContext) -> dict[str, Any]:
         "second_loss": as_float(second.get("loss")),
         "second_accuracy": as_float(second.get("accuracy")),
         "keys": sorted(map(str, first)),
-        "calls": model.calls,
     }
 
 

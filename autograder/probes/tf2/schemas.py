@@ -95,7 +95,6 @@ SCHEMAS: dict[str, Schema] = {
                 "second_loss": FLOAT_OR_NONE,
                 "second_accuracy": FLOAT_OR_NONE,
                 "keys": List(Str(1000), 1000),
-                "calls": CALLS,
             }
         ),
     ),

@@ -1,4 +1,5 @@
-"""Trusted Keras helpers for TF2 probes: a linear model that records how it is called."""
+"""Trusted Keras helpers for TF2 probes: a linear model whose mode shows in its outputs, and
+that records whether it runs eagerly or traced."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from autograder.probes.common import instances as inst
+
 # Call logs live outside the model: Keras would otherwise track (and wrap) list attributes.
 CALLS: dict[int, list[dict[str, Any]]] = {}
 
 
 class SpyLinear(keras.Model):
-    """Flatten + Dense with given weights; records ``training``, eager/traced, and input shape."""
+    """Flatten + Dense with given weights whose logits carry ``instances.TRAINING_GAIN`` when
+    called with ``training=True`` (a Python bool or a tensor), so the mode of each call shows in
+    values the grader recomputes; records ``training``, eager/traced and the input shape."""
 
     def __init__(self, weight: np.ndarray, bias: np.ndarray):
         super().__init__()
@@ -37,7 +42,11 @@ class SpyLinear(keras.Model):
                 "input_shape": [int(d) if d is not None else -1 for d in x.shape],
             }
         )
-        return self.dense(self.flatten(x))
+        out = self.dense(self.flatten(x))
+        if training is None or isinstance(training, bool):
+            return out * inst.TRAINING_GAIN if training else out
+        gain = tf.where(tf.cast(training, tf.bool), inst.TRAINING_GAIN, 1.0)
+        return out * tf.cast(gain, out.dtype)
 
 
 def built_spy(weight: np.ndarray, bias: np.ndarray, input_shape: tuple[int, ...]) -> SpyLinear:
