@@ -33,15 +33,7 @@ def _spied(suite, name: str) -> tuple[HiddenTest, list]:
 
 
 def _optimizer_run(lr: float) -> dict:
-    return {
-        "lr_given": lr,
-        "lrs": [lr],
-        "n_model": 4,
-        "n_opt": 4,
-        "n_shared": 4,
-        "changed": True,
-        "type": "SGD",
-    }
+    return {"lrs": [lr], "n_model": 4, "n_shared": 4, "type": "SGD", "step": [-lr, lr]}
 
 
 def _honest_optimizer() -> dict:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
 from autograder.hidden.common import numerics as num
+from autograder.probes.common import instances as inst
 
 
 def model_shapes(obs: dict[str, Any], seed: int) -> Verdict:
@@ -132,25 +134,66 @@ def model_gradients(obs: dict[str, Any], seed: int) -> Verdict:
     return passed()
 
 
-def optimizer_lr(obs: dict[str, Any], seed: int) -> Verdict:
+def net_gradient(seed: int) -> np.ndarray:
+    """The gradient of sum(outputs**2) for the PyTorch optimizer probe's small net
+    (``instances.optimizer_net``), flat in ``model.parameters()`` order."""
+    v = {k: a.astype(np.float64) for k, a in inst.optimizer_net(seed).items()}
+    hidden = v["x"] @ v["w1"].T + v["b1"]
+    out = np.maximum(hidden, 0.0) @ v["w2"].T + v["b2"]
+    d_out = 2.0 * out
+    d_hidden = (d_out @ v["w2"]) * (hidden > 0)
+    parts = [d_hidden.T @ v["x"], d_hidden.sum(0), d_out.T @ np.maximum(hidden, 0.0), d_out.sum(0)]
+    return np.concatenate([p.ravel() for p in parts])
+
+
+def variable_gradient(seed: int) -> np.ndarray:
+    """The gradient the TF2 optimizer probe applies (``instances.optimizer_variable``)."""
+    return inst.optimizer_variable(seed)[1].astype(np.float64)
+
+
+def steps_descend(obs: dict[str, Any], grad: np.ndarray) -> str | None:
+    """Why the optimizer's first steps (runs a and b) are no descent along the gradient the
+    grader computed, or None."""
+    for run in ("a", "b"):
+        step = np.asarray(obs[run]["step"], np.float64)
+        if message := num.non_finite_message("optimizer.step()", step, "one step on known values"):
+            return message
+        if step.shape != grad.shape or not np.any(step != 0):
+            return (
+                "after the gradients and one optimizer step no parameter changed: the optimizer "
+                "holds other parameters, or step() did nothing"
+            )
+        if not num.descends(step, grad):
+            return (
+                "the optimizer's step did not move the parameters against their gradients (the "
+                "grader knows them: the weights and the batch come from the test's seed): a step "
+                "that ignores the gradients (a constant added, the wrong sign?) does not descend "
+                "the loss"
+            )
+    return None
+
+
+def optimizer_lr(obs: dict[str, Any], seed: int, gradient: Callable[[int], np.ndarray]) -> Verdict:
+    """The learning rates are the grader's (``instances.OPTIMIZER_LRS``): the first step with lr
+    b must be b/a times the step with lr a, and both must descend the gradient the grader
+    computes. What param_groups report only words the message."""
     if not obs.get("is_optimizer"):
-        return failed("make_optimizer should return a torch.optim.Optimizer")
-    for run in (obs["a"], obs["b"]):
-        if not run["lrs"] or not num.close(run["lrs"], run["lr_given"], atol=1e-8, rtol=1e-5):
+        return failed("make_optimizer should return an optimizer (torch.optim / keras.optimizers)")
+    lrs = inst.OPTIMIZER_LRS
+    for run, lr in lrs.items():
+        reported = obs[run]["lrs"]
+        if not reported or not num.close(reported, lr, atol=1e-8, rtol=1e-5):
             return failed(
-                f"make_optimizer(model, lr={run['lr_given']}) built an optimizer with lr "
-                f"{sorted(set(run['lrs']))}: the lr argument is ignored (a hard-coded learning rate?)"
+                f"make_optimizer(model, lr={lr}) built an optimizer with lr "
+                f"{sorted(set(reported))}: the lr argument is ignored (a hard-coded learning rate?)"
             )
-    a, b = obs["a"], obs["b"]
-    if "step" in a and "step" in b:  # PyTorch: the steps, not what param_groups say
-        step_a, step_b = np.asarray(a["step"], np.float64), np.asarray(b["step"], np.float64)
-        ratio = b["lr_given"] / a["lr_given"]
-        if step_a.shape != step_b.shape or not num.close(
-            step_b, step_a * ratio, atol=1e-6, rtol=1e-3
-        ):
-            return failed(
-                f"on the same net and batch, the first step with lr={b['lr_given']} is not "
-                f"{ratio:.3g}x the step with lr={a['lr_given']}: the optimizer does not use the "
-                "learning rate its param_groups report"
-            )
+    if message := steps_descend(obs, gradient(seed)):
+        return failed(message)
+    step_a, step_b = (np.asarray(obs[run]["step"], np.float64) for run in ("a", "b"))
+    ratio = lrs["b"] / lrs["a"]
+    if step_a.shape != step_b.shape or not num.close(step_b, step_a * ratio, atol=1e-6, rtol=1e-3):
+        return failed(
+            f"on the same values, the first step with lr={lrs['b']} is not {ratio:.3g}x the step "
+            f"with lr={lrs['a']}: the optimizer does not use the learning rate it reports"
+        )
     return passed()

@@ -5,6 +5,8 @@ Grader side: imports numpy only. Probes are named by string and run in the worke
 
 from __future__ import annotations
 
+from functools import partial
+
 from autograder.hidden.base import HiddenTest, Suite
 from autograder.hidden.common import suite_parts as parts
 from autograder.hidden.common import verdicts_model as mdl
@@ -148,7 +150,7 @@ TESTS = [
         "loss_opt",
         1,
         "optimizer",
-        mdl.optimizer_lr,
+        partial(mdl.optimizer_lr, gradient=mdl.net_gradient),
         "building optimizers with two learning rates",
     ),
     # metric

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from autograder.hidden.base import Suite
 from autograder.hidden.common import suite_parts as parts
 from autograder.hidden.common import verdicts_model as mdl
@@ -27,7 +29,7 @@ TESTS = [
     _t("model_samples_independent", "model", 1, "model_forward", mdl.model_batch_independent, "running the model sample by sample"),
     _t("model_gradients_reach_variables", "model", 1, "model_gradients", mdl.model_gradients, "differentiating through the model"),
     _t("loss_is_cross_entropy_on_logits", "loss_opt", 2, "loss", tf2.loss_from_logits, "computing the loss of known logits"),
-    _t("optimizer_uses_lr", "loss_opt", 2, "optimizer", mdl.optimizer_lr, "building optimizers with two learning rates"),
+    _t("optimizer_uses_lr", "loss_opt", 2, "optimizer", partial(mdl.optimizer_lr, gradient=mdl.variable_gradient), "building optimizers with two learning rates"),
     _t("optimizer_applies_updates", "loss_opt", 1, "optimizer", tf2.optimizer_updates, "applying a gradient"),
     _t("make_metrics_keras_metrics", "metric", 1, "make_metrics", tf2.make_metrics, "making the metrics"),
     _t("evaluate_values", "metric", 2, "evaluate_values", tf2.evaluate_values, "evaluating a model with known outputs on batches of 5, 5, 2"),

@@ -9,6 +9,7 @@ import numpy as np
 from autograder.hidden.base import Verdict, failed, passed
 from autograder.hidden.common import numerics as num
 from autograder.hidden.common import verdicts_data as data
+from autograder.hidden.common import verdicts_model as mdl
 from autograder.probes.common import instances as inst
 
 SGD_LR = 0.5  # must match probes_train.SGD_LR
@@ -179,8 +180,8 @@ def optimizer_updates(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             f"make_optimizer should return a keras.optimizers.Optimizer, got {obs.get('returned', {}).get('type')}"
         )
-    if not obs["a"]["changed"]:
-        return failed("applying a gradient with the optimizer did not change the variable")
+    if message := mdl.steps_descend(obs, mdl.variable_gradient(seed)):
+        return failed(message)
     return passed()
 
 

@@ -90,6 +90,29 @@ def classification(seed: int, n: int, k: int, salt: int = 6) -> tuple[np.ndarray
     )
 
 
+OPTIMIZER_LRS = {"a": 0.0123, "b": 0.37}
+"""The learning rates the optimizer probes build optimizers with (the grader's, never a reply's)."""
+
+
+def optimizer_net(seed: int) -> dict[str, np.ndarray]:
+    """The optimizer probe's small net, Linear(4, 3) -> ReLU -> Linear(3, 2) in PyTorch layout,
+    and its batch: weights and inputs from the seed, so the grader knows the gradients."""
+    r = rng(seed, 11)
+    return {
+        "x": r.normal(size=(5, 4)).astype(np.float32),
+        "w1": r.uniform(-0.5, 0.5, (3, 4)).astype(np.float32),
+        "b1": r.uniform(-0.5, 0.5, 3).astype(np.float32),
+        "w2": r.uniform(-0.5, 0.5, (2, 3)).astype(np.float32),
+        "b2": r.uniform(-0.5, 0.5, 2).astype(np.float32),
+    }
+
+
+def optimizer_variable(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A variable's starting values and the gradient the TF2 optimizer probe applies to it."""
+    r = rng(seed, 12)
+    return r.normal(size=6).astype(np.float32), r.normal(size=6).astype(np.float32)
+
+
 TRAINING_GAIN = 1.5
 """The spy models scale their logits by this in training mode (PyTorch ``model.train()``, Keras
 ``training=True``), a deterministic stand-in for what dropout does, and by 1 otherwise."""

@@ -57,15 +57,11 @@ MODEL_GRADIENTS = OneOf(
 
 _OPTIMIZER_RUN = Dict(
     required={
-        "lr_given": Float(),
         "lrs": List(Float(), 1000),
-        "n_model": Int(min=0),
-        "n_opt": Int(min=0),
-        "n_shared": Int(min=0),
-        "changed": Bool(),
         "type": Str(1000),
+        "step": List(Float(), 10_000),
     },
-    optional={"step": List(Float(), 10_000), "grad": List(Float(), 10_000)},  # PyTorch's
+    optional={"n_model": Int(min=0), "n_shared": Int(min=0)},  # PyTorch's
 )
 OPTIMIZER = OneOf(
     Dict(required={"is_optimizer": Bool(), "returned": DESCRIBE}),

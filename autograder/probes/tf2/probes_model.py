@@ -204,21 +204,20 @@ def loss(ctx: ProbeContext) -> dict[str, Any]:
 
 
 def optimizer(ctx: ProbeContext) -> dict[str, Any]:
+    """Two optimizers, lr a and b, each applying the seed's gradient once to a variable with
+    the seed's values: what the step did (the grader knows the gradient)."""
     out: dict[str, Any] = {}
-    for run, lr in (("a", 0.0123), ("b", 0.37)):
+    start, grad = inst.optimizer_variable(ctx.seed)
+    for run, lr in inst.OPTIMIZER_LRS.items():
         opt = ctx.call("make_optimizer", lr)
         if not isinstance(opt, keras.optimizers.Optimizer):
             return {"is_optimizer": False, "returned": describe(opt)}
-        variable = keras.Variable(np.ones(3, np.float32))
-        run_learner("make_optimizer", opt.apply_gradients, [(tf.ones(3), variable)])
+        variable = keras.Variable(start.copy())
+        run_learner("make_optimizer", opt.apply_gradients, [(tf.constant(grad), variable)])
         out[run] = {
-            "lr_given": lr,
             "lrs": [float(np.asarray(keras.ops.convert_to_numpy(opt.learning_rate)))],
-            "changed": bool(np.any(variable.numpy() != 1.0)),
-            "n_model": 1,
-            "n_opt": 1,
-            "n_shared": 1,
             "type": type(opt).__name__,
+            "step": [float(v) for v in (variable.numpy().astype(np.float64) - start)],
         }
     out["is_optimizer"] = True
     return out
