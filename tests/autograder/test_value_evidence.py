@@ -97,3 +97,46 @@ def test_the_test_split_order_is_the_seeds(assignment, name):
     assert _judge(assignment, name, obs([], 0)).score == 0
     other = inst.batching_test_ids(seed + 1).tolist()
     assert other != right and _judge(assignment, name, obs(other, len(other))).score == 0
+
+
+def _preprocessed(assignment: str, seed: int, x_dtype: str, y_dtype: str) -> dict:
+    out = {}
+    for name, images, mean, std in (
+        ("grey", inst.grey_images(seed), inst.GREY_MEAN, inst.GREY_STD),
+        ("colour", inst.colour_images(seed), inst.COLOUR_MEAN, inst.COLOUR_STD),
+    ):
+        x = images.astype(np.float32) / 255.0
+        x = ((x[..., None] if x.ndim == 3 else x) - mean) / std
+        if LAYOUTS[assignment] == "NCHW":
+            x = x.transpose(0, 3, 1, 2)
+        x, y = x.astype(x_dtype), inst.labels(seed, len(images)).astype(y_dtype)
+        described = {"type": "torch.Tensor", "kind": "tensor"}
+        out[name] = {
+            "pair": True,
+            "x": {**described, "dtype": "float32", "shape": list(x.shape)},
+            "y": {**described, "dtype": "int64", "shape": list(y.shape)},
+            "x_values": x,
+            "y_values": y,
+            "x_bytes": np.frombuffer(x.tobytes(), np.uint8).copy(),
+            "y_bytes": np.frombuffer(y.tobytes(), np.uint8).copy(),
+        }
+    return out
+
+
+@pytest.mark.parametrize("assignment", sorted(LAYOUTS))
+def test_dtypes_are_read_from_the_stored_bytes(assignment):
+    """float32 images and int64 labels stored as such pass; float64 images or float labels fail
+    although the reply's dtype names say float32 and int64; names with no bytes earn nothing."""
+    suite = get_suite(assignment)
+    (test,) = [t for t in suite.tests if t.name == "preprocess_dtypes"]
+    seed = suite.seed_for(test)
+    honest = _preprocessed(assignment, seed, "float32", "int64")
+    assert _judge(assignment, "preprocess_dtypes", honest).status == "passed"
+    doubles = _judge(
+        assignment, "preprocess_dtypes", _preprocessed(assignment, seed, "float64", "int64")
+    )
+    assert doubles.score == 0 and "float64" in doubles.message
+    float_labels = _preprocessed(assignment, seed, "float32", "float32")
+    assert _judge(assignment, "preprocess_dtypes", float_labels).score == 0
+    names_only = {k: {**v, "x_bytes": None, "y_bytes": None} for k, v in honest.items()}
+    assert _judge(assignment, "preprocess_dtypes", names_only).score == 0

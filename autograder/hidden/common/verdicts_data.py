@@ -252,3 +252,42 @@ def preprocess_case(obs: dict[str, Any], name: str) -> dict[str, Any]:
             f"preprocess should return a pair (x, y), got {got.get('returned', {}).get('type')}"
         )
     return got
+
+
+def _decoded(raw: Any, dtype: str) -> np.ndarray | None:
+    if raw is None or np.asarray(raw).size % np.dtype(dtype).itemsize:
+        return None
+    return np.frombuffer(np.asarray(raw, np.uint8).tobytes(), dtype)
+
+
+def _matches(decoded: np.ndarray | None, want: np.ndarray | None, atol: float = 1e-4) -> bool:
+    """Same number of values, equal as multisets (the layout is other tests' to judge)."""
+    if decoded is None or want is None:
+        return False
+    want = np.asarray(want, np.float64).ravel()
+    return decoded.size == want.size and num.close(np.sort(decoded), np.sort(want), atol=atol)
+
+
+def stored_dtype_problems(got: dict[str, Any], x_want: np.ndarray, y_want: np.ndarray) -> list[str]:
+    """What is wrong with the dtypes x and y are stored in, read from their bytes: decoded as
+    float32 and int64 they must be the values the grader computes (in any layout: the layout is
+    other tests' to judge) or, when those values are wrong (which the value tests report), the
+    values the reply shows. A dtype name in the reply only words the message."""
+    problems = []
+    x_dtype, y_dtype = got["x"].get("dtype"), got["y"].get("dtype")
+    raw_x, raw_y = got.get("x_bytes"), got.get("y_bytes")
+    x_right = _matches(_decoded(raw_x, "<f4"), x_want)
+    if not x_right and not _matches(_decoded(raw_x, "<f4"), got.get("x_values")):
+        double = _matches(_decoded(raw_x, "<f8"), x_want) or _matches(
+            _decoded(raw_x, "<f8"), got.get("x_values")
+        )
+        hint = " (numpy computes in float64 by default; the model's weights are float32)"
+        named = "float64" if double else (x_dtype if x_dtype != "float32" else "not float32")
+        problems.append(f"images are {named}, expected float32{hint if double else ''}")
+    y_right = _matches(_decoded(raw_y, "<i8"), y_want, atol=0.0)
+    if not y_right and not _matches(_decoded(raw_y, "<i8"), got.get("y_values"), atol=0.0):
+        floats = any(_matches(_decoded(raw_y, f), y_want, atol=0.0) for f in ("<f4", "<f8"))
+        hint = " (the loss wants int64 class indices, not floats)" if floats else ""
+        named = y_dtype if y_dtype != "int64" else "not int64"
+        problems.append(f"labels are {named}, expected int64{hint}")
+    return problems

@@ -95,23 +95,14 @@ def preprocess_permute(obs: dict[str, Any], seed: int) -> Verdict:
 
 def preprocess_dtypes(obs: dict[str, Any], seed: int) -> Verdict:
     problems = []
-    for name in ("grey", "colour"):
+    for name, images, mean, std in (
+        ("grey", inst.grey_images(seed), inst.GREY_MEAN, inst.GREY_STD),
+        ("colour", inst.colour_images(seed), inst.COLOUR_MEAN, inst.COLOUR_STD),
+    ):
         got = data.preprocess_case(obs, name)
+        labels = inst.labels(seed, len(images))
+        problems += data.stored_dtype_problems(got, _expected_x(images, mean, std), labels)
         x, y = got["x"], got["y"]
-        if x.get("dtype") != "float32":
-            hint = (
-                " (numpy computes in float64 by default; the model's weights are float32)"
-                if x.get("dtype") == "float64"
-                else ""
-            )
-            problems.append(f"images are {x.get('dtype')}, expected float32{hint}")
-        if y.get("dtype") != "int64":
-            hint = (
-                " (CrossEntropyLoss wants int64 class indices, not floats)"
-                if str(y.get("dtype", "")).startswith("float")
-                else ""
-            )
-            problems.append(f"labels are {y.get('dtype')}, expected int64{hint}")
         if x.get("kind") != "tensor" or y.get("kind") != "tensor":
             problems.append(f"expected torch tensors, got {x.get('type')} and {y.get('type')}")
     if problems:

@@ -55,14 +55,15 @@ def preprocess_channels_last(obs: dict[str, Any], seed: int) -> Verdict:
 
 def preprocess_dtypes(obs: dict[str, Any], seed: int) -> Verdict:
     problems = []
-    for name in ("grey", "colour"):
+    for name, images, mean, std in (
+        ("grey", inst.grey_images(seed), inst.GREY_MEAN, inst.GREY_STD),
+        ("colour", inst.colour_images(seed), inst.COLOUR_MEAN, inst.COLOUR_STD),
+    ):
         got = data.preprocess_case(obs, name)
-        if got["x"].get("dtype") != "float32":
-            problems.append(
-                f"images are {got['x'].get('dtype')}, expected float32 (numpy defaults to float64)"
-            )
-        if got["y"].get("dtype") != "int64":
-            problems.append(f"labels are {got['y'].get('dtype')}, expected int64 class indices")
+        x01 = images.astype(np.float32) / 255.0
+        expected = ((x01[..., None] if x01.ndim == 3 else x01) - mean) / std
+        labels = inst.labels(seed, len(images))
+        problems += data.stored_dtype_problems(got, expected, labels)
     return failed("; ".join(dict.fromkeys(problems))) if problems else passed()
 
 

@@ -128,6 +128,15 @@ def prepare_data(ctx: ProbeContext) -> dict[str, Any]:
     return out
 
 
+def _stored_bytes(value: Any) -> np.ndarray | None:
+    """The bytes ``value``'s numbers are stored in (C order, as the framework holds them): the
+    grader decodes them with the dtype it expects, so the dtype shows in values, not a name."""
+    arr = to_numpy(value)
+    if arr is None or arr.dtype.kind not in "biuf":
+        return None
+    return np.frombuffer(np.ascontiguousarray(arr).tobytes(), np.uint8).copy()
+
+
 def preprocess(ctx: ProbeContext) -> dict[str, Any]:
     out: dict[str, Any] = {}
     cases = (
@@ -147,6 +156,8 @@ def preprocess(ctx: ProbeContext) -> dict[str, Any]:
             "y": describe(y),
             "x_values": to_numpy(x),
             "y_values": to_numpy(y),
+            "x_bytes": _stored_bytes(x),
+            "y_bytes": _stored_bytes(y),
         }
     return out
 

@@ -131,6 +131,8 @@ _PREPROCESS_ONE = OneOf(
             "y": DESCRIBE,
             "x_values": VALUES,
             "y_values": VALUES,
+            "x_bytes": Opt(Array("u", 1)),
+            "y_bytes": Opt(Array("u", 1)),
         }
     ),
 )
