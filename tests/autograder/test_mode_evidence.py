@@ -136,3 +136,26 @@ def test_tf2_training_mode_comes_from_the_weights():
     assert _judge("tf2", "train_step_gradients", untrained).status == "passed"
     made_up = {**untrained, "weight": untrained["weight"] + 0.01}
     assert _judge("tf2", "train_step_training_true", made_up).score == 0
+
+
+def _tf1_evaluation(seed: int, finalized: dict) -> dict:
+    x, y, weight, bias = inst.linear_problem(seed)
+    logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
+    (loss, accuracy), _ = num.evaluation_means(logits, y, 5)
+    return {"is_dict": True, "loss": loss, "accuracy": accuracy, "finalized": finalized}
+
+
+def test_tf1_evaluate_is_judged_on_a_finalized_graph():
+    """The graph's own loss on a finalized copy passes; an evaluate that raised there because it
+    adds operations fails naming it; a loss that is not the graph's with dropout off (what
+    feeding training=True gives, or any made-up number with a count of zero new ops) fails."""
+    seed = _seed("tf1", "evaluate_runs_existing_graph")
+    right = _tf1_evaluation(seed, {})
+    honest = {**right, "finalized": {"loss": right["loss"], "accuracy": right["accuracy"]}}
+    assert _judge("tf1", "evaluate_runs_existing_graph", honest).status == "passed"
+    error = {"error": "RuntimeError: Graph is finalized and cannot be modified."}
+    grows = _judge("tf1", "evaluate_runs_existing_graph", _tf1_evaluation(seed, error))
+    assert grows.score == 0 and "adds operations" in grows.message
+    dropout = {**honest, "finalized": {"loss": right["loss"] * 1.3, "accuracy": right["accuracy"]}}
+    result = _judge("tf1", "evaluate_runs_existing_graph", dropout)
+    assert result.score == 0 and "training=True" in result.message

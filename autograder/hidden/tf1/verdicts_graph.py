@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -127,52 +128,169 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def evaluate_runs_existing_graph(obs: dict[str, Any], seed: int) -> Verdict:
-    message = num.first_non_finite(
-        {k: obs.get(k) for k in ("loss", "accuracy")}, "`evaluate`'s", "evaluating a graph"
-    )
-    if message:  # numbers that were not computed by running the graph
-        return failed(message)
-    if obs.get("grown"):
+    """Judged on the second run, on a finalized copy of the graph: no operation can be added
+    there, and the loss must be the one the grader computes for the graph with dropout off."""
+    if not obs.get("is_dict"):
+        return failed("evaluate should return {'loss': float, 'accuracy': float}")
+    again = obs["finalized"]
+    error = str(again.get("error") or "")
+    if "finalized" in error.lower():
         return failed(
-            f"evaluate added {obs['grown']} operations to the graph: tf.* calls in evaluate create new "
-            "nodes every time. Only session.run tensors that build_graph made."
+            "evaluate adds operations to the graph (it raised on a finalized graph: "
+            f"{error[:160]}): tf.* calls in evaluate create new nodes every time. Only "
+            "session.run tensors that build_graph made."
         )
-    if any(t == "True" for t in obs.get("training_fed", [])):
-        return failed("evaluate feeds training=True: dropout stays on while evaluating")
-    return passed()
+    if error:
+        return failed(f"evaluate raised on a second, finalized copy of the graph: {error[:200]}")
+    x, y, weight, bias = inst.linear_problem(seed)
+    logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
+    (loss, _), (batch_mean_loss, _) = num.evaluation_means(logits, y, 5)
+    if num.close_to_any(again.get("loss"), (loss, batch_mean_loss), atol=1e-4):
+        return passed()
+    return failed(
+        f"on a finalized copy of the graph evaluate's loss ({again.get('loss')}) is not the "
+        f"graph's loss on the data with dropout off (about {loss:.4f}): does evaluate feed "
+        "training=True (dropout stays on while evaluating), or compute the loss outside the "
+        "graph?"
+    )
+
+
+# -- train: replayed in numpy ------------------------------------------------------------------
+# The probe's trusted graph is a linear model (no dropout) trained with Adam; it records the rows
+# and labels fed to each step. The grader draws the same digits split and initial weights and
+# replays Adam over those steps: the weights after training must be the replay's, so every
+# property below rests on weights only correct training produces.
+
+TRAIN_LR = 0.01  # must match probes_graph.TRAIN_LR
+_ADAM = (0.9, 0.999, 1e-8)
+
+
+@functools.lru_cache(maxsize=4)
+def _digits(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Train then test rows (flattened, as the probe standardises them), labels, train count."""
+    from course_utils.data import digits_path, load_npz, stratified_split
+
+    images, labels = load_npz(digits_path())
+    train_idx, test_idx = stratified_split(labels, 0.2, seed % 1000)
+    x = images.astype(np.float32)[..., None] / 255.0
+    x = (x - x[train_idx].mean()) / x[train_idx].std()
+    order = np.concatenate([train_idx, test_idx])
+    return x[order].reshape(len(order), -1), labels[order].astype(np.int64), len(train_idx)
+
+
+def _replay(
+    run: dict[str, Any], seed: int, restart_at: tuple[int, ...] = ()
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Adam (TF1's form) over the recorded steps from the probe's initial weights, restarting
+    (weights and slots) before each step index in ``restart_at``; None for an unknown row."""
+    x, _, _ = _digits(seed)
+    w0 = np.random.default_rng(seed).normal(0, 0.01, size=(10, 64)).astype(np.float32).T
+    params = [w0.astype(np.float64), np.zeros(10)]
+    b1, b2, eps = _ADAM
+    slots = [[np.zeros_like(p), np.zeros_like(p)] for p in params]
+    t = 0
+    for index, step in enumerate(run["steps"]):
+        if index in restart_at:
+            params = [w0.astype(np.float64), np.zeros(10)]
+            slots, t = [[np.zeros_like(p), np.zeros_like(p)] for p in params], 0
+        rows, labels = np.asarray(step["rows"]), np.asarray(step["labels"], np.int64)
+        if len(rows) != len(labels) or not len(rows) or (rows < 0).any():
+            return None
+        xb = x[rows].astype(np.float64)
+        g = num.ce_grad(xb @ params[0] + params[1], labels)
+        t += 1
+        lr_t = TRAIN_LR * np.sqrt(1 - b2**t) / (1 - b1**t)
+        for p, (m, v), grad in zip(params, slots, (xb.T @ g, g.sum(0)), strict=True):
+            m[...] = b1 * m + (1 - b1) * grad
+            v[...] = b2 * v + (1 - b2) * grad * grad
+            p -= lr_t * m / (np.sqrt(v) + eps)
+    return params[0], params[1]
+
+
+def _replayed(run: dict[str, Any], seed: int, restart_at: tuple[int, ...] = ()) -> bool:
+    """Are the weights after ``run`` those of the replay (and did it train at all)?"""
+    if not run.get("steps"):
+        return False
+    replay = _replay(run, seed, restart_at)
+    if replay is None:
+        return False
+    w, b = replay
+    return num.close(run["w"], w, atol=2e-4, rtol=1e-3) and num.close(
+        run["b"], b, atol=2e-4, rtol=1e-3
+    )
+
+
+def _replayed_as_run(run: dict[str, Any], seed: int) -> bool:
+    """Replayed, with the restarts where the run's initialiser ran (a mistake the initialiser
+    test reports; the other train tests still judge such a run)."""
+    return _replayed(run, seed) or _replayed(run, seed, tuple(run.get("inits") or ()))
+
+
+_NOT_REPLAYED = (
+    "the weights after train are not those of Adam steps on the batches it fed (the grader "
+    "replays the training from the graph's initial weights)"
+)
 
 
 def train_initialises_once(obs: dict[str, Any], seed: int) -> Verdict:
-    runs = obs["init_runs"]
-    if runs > 1:
+    if _replayed(obs, seed):
+        return passed()
+    inits = tuple(obs.get("inits") or ())
+    if len(inits) > 1 and _replayed_as_run(obs, seed):
         return failed(
-            f"the initialiser ran {runs} times: every run resets the variables to their initial values, "
-            "so training starts over. Run it once, before the loop."
+            f"the initialiser ran {len(inits)} times: every run resets the variables to their "
+            "initial values, so training starts over (the weights are those of the last "
+            "restart's steps only). Run it once, before the loop."
         )
-    if runs == 0 and not obs["grown"]:
-        return failed("train never ran handles['init']: run the initialiser once before training")
-    return passed()
+    if not obs.get("steps"):
+        return failed("train never ran handles['train_op']")
+    return failed(
+        f"{_NOT_REPLAYED}: does train run the initialiser more than once, or the training op with other feeds?"
+    )
 
 
 def train_graph_does_not_grow(obs: dict[str, Any], seed: int) -> Verdict:
-    if obs["grown"]:
+    """Judged on one epoch on a finalized copy of the graph, whose weights must also replay."""
+    again = obs["finalized"]
+    error = str(again.get("error") or "")
+    if "finalized" in error.lower():
         return failed(
-            f"the graph grew by {obs['grown']} operations while training: ops created in the loop "
-            "(tf.* calls, a new optimizer or initialiser) pile up every step. Make every op in "
-            "build_graph and only run them here (graph.finalize() makes this an error)."
+            "the graph grows while training (train raised on a finalized graph: "
+            f"{error[:160]}): ops created in the loop (tf.* calls, a new optimizer or "
+            "initialiser) pile up every step. Make every op in build_graph and only run them "
+            "here (graph.finalize() makes this an error)."
         )
+    if error:
+        return failed(f"train raised on a finalized copy of the graph: {error[:200]}")
+    if not _replayed_as_run(again, seed):
+        return failed(f"on a finalized copy of the graph, {_NOT_REPLAYED}")
     return passed()
 
 
 def train_feeds_training_split(obs: dict[str, Any], seed: int) -> Verdict:
-    rows = obs["train_rows"]
-    if rows.get("test", 0) > 0:
+    _, labels, n_train = _digits(seed)
+    rows = [r for step in obs["steps"] for r in step["rows"]]
+    fed_labels = [v for step in obs["steps"] for v in step["labels"]]
+    if any(r < 0 for r in rows):
         return failed(
-            f"the training op was fed {rows['test']} rows of the test split: training on test data "
+            "the training op was fed rows that are not the data's: feed batches of "
+            "data['x_train'] as they are (the data is already standardised)"
+        )
+    test_rows = sum(1 for r in rows if r >= n_train)
+    if test_rows:
+        return failed(
+            f"the training op was fed {test_rows} rows of the test split: training on test data "
             "makes the test score meaningless. Feed data['x_train'] / data['y_train']."
         )
-    if rows.get("train", 0) < 1000:
+    if len(rows) != len(fed_labels) or any(labels[r] != v for r, v in zip(rows, fed_labels)):
+        return failed(
+            "the labels fed with each batch are not those of its images: shuffle the images and "
+            "the labels with the same permutation (x[order], y[order])"
+        )
+    if len(set(rows)) < n_train * 0.9:
         return failed("the training op was not fed the training split (batches of data['x_train'])")
+    if not _replayed_as_run(obs, seed):
+        return failed(f"{_NOT_REPLAYED}: feed each batch once to the training op")
     return passed()
 
 
@@ -182,17 +300,14 @@ def train_learns(obs: dict[str, Any], seed: int) -> Verdict:
         return failed("train(..., epochs=3) should return one history entry per epoch")
     if any({"epoch", "train_loss", "test_loss", "test_accuracy"} - set(e) for e in entries):
         return failed("history entries should have epoch, train_loss, test_loss, test_accuracy")
-    message = num.non_finite_message(
-        "the test accuracy after `train`",
-        obs["final_accuracy"],
-        "training a trusted linear graph for 3 epochs",
-        verb="is",
-    )
-    if message:
-        return failed(message)
-    if not num.at_least(obs["final_accuracy"], 0.85):
+    if not _replayed_as_run(obs, seed):
+        return failed(f"{_NOT_REPLAYED}, so what it learned cannot be measured")
+    x, labels, n_train = _digits(seed)
+    accuracy = float(((x[n_train:] @ obs["w"] + obs["b"]).argmax(1) == labels[n_train:]).mean())
+    if accuracy < 0.85:
         return failed(
-            f"after 3 epochs a trusted linear graph reached only {obs['final_accuracy']:.1%} on the digits"
+            f"after 3 epochs a trusted linear graph reached only {accuracy:.1%} on the digits' "
+            "test split (computed by the grader from the weights)"
         )
     return passed()
 

@@ -1,8 +1,9 @@
 """TF1 probes: the learner's graph, and their evaluate / train run on trusted graphs (worker side).
 
-Sessions are :class:`RecordingSession`: every ``run`` is logged (what was fetched, what was fed),
-so probes can tell how often the initialiser ran, which split fed the training op, and whether
-dropout was on during evaluation. Operation counts before and after tell whether the graph grew.
+The trusted graphs' numbers are ones the grader recomputes: evaluate runs on known weights, and
+train's session (:class:`_StepLog`) records the rows and labels fed to each training step so
+the grader can replay Adam. Whether learner code adds operations shows by running it again on a
+finalized copy of the graph, where that raises.
 """
 
 from __future__ import annotations
@@ -25,34 +26,6 @@ from autograder.worker.probe_api import (
 
 tf1 = tf.compat.v1
 HANDLE_KEYS = ("graph", "x", "y", "training", "logits", "loss", "train_op", "accuracy", "init")
-
-
-def _row_hashes(x: np.ndarray) -> set[str]:
-    return {hashlib.sha1(np.ascontiguousarray(row).tobytes()).hexdigest() for row in np.asarray(x)}
-
-
-class RecordingSession(tf.compat.v1.Session):  # type: ignore[name-defined]
-    """A Session that logs each run: fetched names, fed names, and which split fed ``x``."""
-
-    def __init__(self, graph: tf.Graph, splits: dict[str, set[str]] | None = None):
-        super().__init__(graph=graph)
-        self.log: list[dict[str, Any]] = []
-        self.splits = splits or {}
-
-    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):  # noqa: ANN001, ANN201
-        names = [getattr(f, "name", str(f)) for f in tf.nest.flatten(fetches)]
-        fed: dict[str, Any] = {}
-        for key, value in (feed_dict or {}).items():
-            name = getattr(key, "name", str(key))
-            if np.ndim(value) == 0:
-                fed[name] = repr(np.asarray(value).item())
-            elif self.splits and np.ndim(value) == 4:
-                rows = _row_hashes(value)
-                fed[name] = {split: len(rows & hashes) for split, hashes in self.splits.items()}
-            else:
-                fed[name] = list(np.shape(value))
-        self.log.append({"fetches": names, "feeds": fed})
-        return super().run(fetches, feed_dict, options, run_metadata)
 
 
 def _handles(ctx: ProbeContext, **kwargs: Any) -> dict[str, Any]:
@@ -122,8 +95,16 @@ def graph_lr(ctx: ProbeContext) -> dict[str, Any]:
     return {"lrs": _lr_constants(g) if isinstance(g, tf.Graph) else [], "lr_given": 0.037}
 
 
-def _linear_graph(weight: np.ndarray, bias: np.ndarray, input_shape: tuple[int, ...], lr: float):
-    """Trusted handles: a linear model with known weights, dropout behind ``training``."""
+def _linear_graph(
+    weight: np.ndarray,
+    bias: np.ndarray,
+    input_shape: tuple[int, ...],
+    lr: float,
+    dropout: bool = True,
+):
+    """Trusted handles: a linear model with known weights, dropout behind ``training`` (none
+    when ``dropout`` is False: training is then a replayable Adam run), and the variables as
+    ``w`` and ``b``."""
     graph = tf.Graph()
     with graph.as_default():
         x = tf1.placeholder(tf.float32, [None, *input_shape], name="x")
@@ -132,7 +113,8 @@ def _linear_graph(weight: np.ndarray, bias: np.ndarray, input_shape: tuple[int, 
         w = tf1.get_variable("w", initializer=tf.constant(weight.T))
         b = tf1.get_variable("b", initializer=tf.constant(bias))
         flat = tf.reshape(x, [-1, int(np.prod(input_shape))])
-        flat = tf.cond(training, lambda: tf.nn.dropout(flat, rate=0.5), lambda: flat)
+        if dropout:
+            flat = tf.cond(training, lambda: tf.nn.dropout(flat, rate=0.5), lambda: flat)
         logits = tf.matmul(flat, w) + b
         loss = tf.reduce_mean(
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
@@ -141,28 +123,41 @@ def _linear_graph(weight: np.ndarray, bias: np.ndarray, input_shape: tuple[int, 
         accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), y), tf.float32))
         init = tf1.global_variables_initializer()
     return dict(graph=graph, x=x, y=y, training=training, logits=logits, loss=loss,
-                train_op=train_op, accuracy=accuracy, init=init)  # fmt: skip
+                train_op=train_op, accuracy=accuracy, init=init, w=w, b=b)  # fmt: skip
 
 
 def evaluate(ctx: ProbeContext) -> dict[str, Any]:
+    """evaluate() on a trusted linear graph with known weights (dropout behind ``training``);
+    then again on a fresh copy of that graph, finalized: an evaluate that adds operations raises
+    there, and one that feeds training=True returns numbers the grader does not recompute."""
     x, y, weight, bias = inst.linear_problem(ctx.seed)
     handles = _linear_graph(weight, bias, x.shape[1:], 0.01)
-    with RecordingSession(handles["graph"]) as session:
+    with tf1.Session(graph=handles["graph"]) as session:
         session.run(handles["init"])
-        ops = len(handles["graph"].get_operations())
-        session.log.clear()
         result = ctx.call("evaluate", handles, session, x, y, 5)
-        grown = len(handles["graph"].get_operations()) - ops
     if not isinstance(result, dict):
         return {"is_dict": False, "returned": describe(result)}
-    training_fed = [r["feeds"].get(handles["training"].name) for r in session.log]
+    fresh = _linear_graph(weight, bias, x.shape[1:], 0.01)
+    finalized: dict[str, Any] = {}
+    with tf1.Session(graph=fresh["graph"]) as session:
+        session.run(fresh["init"])
+        fresh["graph"].finalize()
+        try:
+            again = ctx.call("evaluate", fresh, session, x, y, 5)
+        except LearnerError as exc:
+            if exc.info["kind"] in ("missing", "not_implemented"):
+                raise
+            finalized["error"] = f"{exc.info['type']}: {exc.info['message']}"[:1000]
+        else:
+            if isinstance(again, dict):
+                finalized.update(
+                    loss=_float(again.get("loss")), accuracy=_float(again.get("accuracy"))
+                )
     return {
         "is_dict": True,
         "loss": _float(result.get("loss")),
         "accuracy": _float(result.get("accuracy")),
-        "grown": grown,
-        "training_fed": [t for t in training_fed if t is not None],
-        "runs": len(session.log),
+        "finalized": finalized,
     }
 
 
@@ -196,40 +191,77 @@ def _trusted_evaluate(handles, session, x, y, batch_size):  # noqa: ANN001, ANN2
     return {"loss": float(loss), "accuracy": float(acc)}
 
 
-def train(ctx: ProbeContext) -> dict[str, Any]:
-    """train() on the digits with a trusted graph: initialiser runs, graph growth, which split fed
-    the training op, and whether the weights learned."""
-    data = _digits(ctx.seed % 1000)
+TRAIN_LR = 0.01
+"""The trusted graph's Adam learning rate (the grader replays it: ``verdicts_graph.TRAIN_LR``)."""
+
+
+class _StepLog(tf1.Session):
+    """A Session that keeps, for each run of the training op, which rows of the
+    data (by index into train + test, -1 for a row that is neither) and which labels were fed,
+    and when the initialiser ran: the grader replays the training from that."""
+
+    def __init__(self, handles: dict[str, Any], rows: dict[str, int]):
+        super().__init__(graph=handles["graph"])
+        self.handles, self.rows = handles, rows
+        self.steps: list[dict[str, Any]] = []
+        self.inits: list[int] = []
+
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):  # noqa: ANN001, ANN201
+        names = {getattr(f, "name", str(f)) for f in tf.nest.flatten(fetches)}
+        if self.handles["init"].name in names:
+            self.inits.append(len(self.steps))
+        if self.handles["train_op"].name in names:
+            feeds = {getattr(k, "name", str(k)): v for k, v in (feed_dict or {}).items()}
+            x = np.asarray(feeds.get(self.handles["x"].name, np.zeros((0, 8, 8, 1))))
+            y = np.asarray(feeds.get(self.handles["y"].name, np.zeros(0))).reshape(-1)
+            rows = [self.rows.get(_row_hash(row), -1) for row in x.reshape(len(x), -1)[:10_000]]
+            self.steps.append({"rows": rows, "labels": [int(v) for v in y[:10_000]]})
+        return super().run(fetches, feed_dict, options, run_metadata)
+
+
+def _row_hash(row: np.ndarray) -> str:
+    return hashlib.sha1(np.ascontiguousarray(row, np.float32).tobytes()).hexdigest()
+
+
+def _train_run(
+    ctx: ProbeContext, data: dict[str, np.ndarray], epochs: int, finalize: bool
+) -> dict[str, Any]:
+    """train() on a trusted graph (no dropout, Adam): the steps it ran, the weights after."""
     rng = np.random.default_rng(ctx.seed)
     weight = rng.normal(0, 0.01, size=(10, 64)).astype(np.float32)
-    handles = _linear_graph(weight, np.zeros(10, np.float32), (8, 8, 1), 0.01)
-    splits = {"train": _row_hashes(data["x_train"]), "test": _row_hashes(data["x_test"])}
+    handles = _linear_graph(weight, np.zeros(10, np.float32), (8, 8, 1), TRAIN_LR, dropout=False)
+    stacked = np.concatenate([data["x_train"], data["x_test"]]).reshape(-1, 64)
+    rows: dict[str, int] = {}
+    for index, row in enumerate(stacked):
+        rows.setdefault(_row_hash(row), index)
     vars(ctx.module)["evaluate"] = _trusted_evaluate  # train looks it up at call time
-    with RecordingSession(handles["graph"], splits) as session:
-        ops = len(handles["graph"].get_operations())
-        history = ctx.call("train", handles, session, dict(data), 32, 3, 5)
-        grown = len(handles["graph"].get_operations()) - ops
-        final = _trusted_evaluate(handles, session, data["x_test"], data["y_test"], 0)
-        log = session.log
-    x_name, init_name, op_name = handles["x"].name, handles["init"].name, handles["train_op"].name
-    init_runs = sum(1 for r in log for f in r["fetches"] if f == init_name)
-    train_feeds = [r["feeds"].get(x_name) for r in log if op_name in r["fetches"]]
-    entries = None
+    out: dict[str, Any] = {}
+    with _StepLog(handles, rows) as session:
+        if finalize:
+            handles["graph"].finalize()
+        try:
+            history = ctx.call("train", handles, session, dict(data), 32, epochs, 5)
+        except LearnerError as exc:
+            if not finalize or exc.info["kind"] in ("missing", "not_implemented"):
+                raise
+            return {"error": f"{exc.info['type']}: {exc.info['message']}"[:1000]}
+        w, b = tf1.Session.run(session, [handles["w"], handles["b"]])
+        out.update(steps=session.steps[:2000], inits=session.inits[:2000], w=w, b=b)
     if isinstance(history, list | tuple):
-        entries = [
+        out["entries"] = [
             {str(k): _float(v) for k, v in e.items()} if isinstance(e, dict) else {}
             for e in history
         ]
-    return {
-        "grown": grown,
-        "init_runs": init_runs,
-        "train_steps": len(train_feeds),
-        "train_rows": {
-            s: sum((f or {}).get(s, 0) for f in train_feeds if isinstance(f, dict)) for s in splits
-        },
-        "entries": entries,
-        "final_accuracy": final["accuracy"],
-    }
+    return out
+
+
+def train(ctx: ProbeContext) -> dict[str, Any]:
+    """train() on the digits with a trusted graph whose training the grader can replay: which
+    rows and labels fed each step, when the initialiser ran, the weights after 3 epochs; then
+    one epoch on a finalized copy of the graph (adding an operation raises there)."""
+    data = _digits(ctx.seed % 1000)
+    first = _train_run(ctx, data, 3, finalize=False)
+    return {**first, "entries": first.get("entries"), "finalized": _train_run(ctx, data, 1, True)}
 
 
 PROBES = {"graph": graph, "graph_lr": graph_lr, "evaluate_graph": evaluate, "train_graph": train}

@@ -21,7 +21,6 @@ from autograder.schema import (
     Float,
     Int,
     List,
-    Map,
     OneOf,
     Opt,
     Schema,
@@ -41,8 +40,11 @@ _RUN = OneOf(
 )
 """One ``session.run`` of the learner's logits, loss and accuracy (``probes_graph.graph``)."""
 
-FED = OneOf(Str(1000), List(Int(), 64), Map(Int(), max_len=10))
-"""``RecordingSession``'s record of one fed value: a scalar's repr, a shape, or rows per split."""
+
+_STEPS = List(
+    Dict(required={"rows": List(Int(min=-1), 10_000), "labels": List(Int(), 10_000)}), 2000
+)
+"""``probes_graph._StepLog.steps``: per run of the training op, the data rows and labels fed."""
 
 SCHEMAS: dict[str, Schema] = {
     **DATA,
@@ -66,20 +68,31 @@ SCHEMAS: dict[str, Schema] = {
                 "is_dict": Bool(),
                 "loss": FLOAT_OR_NONE,
                 "accuracy": FLOAT_OR_NONE,
-                "grown": Int(),
-                "training_fed": List(FED),
-                "runs": Int(min=0),
+                "finalized": Dict(
+                    optional={"loss": FLOAT_OR_NONE, "accuracy": FLOAT_OR_NONE, "error": Str(1000)}
+                ),
             }
         ),
     ),
     "train_graph": Dict(
         required={
-            "grown": Int(),
-            "init_runs": Int(min=0),
-            "train_steps": Int(min=0),
-            "train_rows": Dict(required={"train": Int(min=0), "test": Int(min=0)}),
+            "steps": _STEPS,
+            "inits": List(Int(min=0), 2000),
+            "w": Array("f", 2),
+            "b": Array("f", 1),
             "entries": HISTORY,
-            "final_accuracy": Float(),
+            "finalized": OneOf(
+                Dict(required={"error": Str(1000)}),
+                Dict(
+                    required={
+                        "steps": _STEPS,
+                        "inits": List(Int(min=0), 2000),
+                        "w": Array("f", 2),
+                        "b": Array("f", 1),
+                    },
+                    optional={"entries": HISTORY},
+                ),
+            ),
         }
     ),
 }
