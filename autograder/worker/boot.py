@@ -33,6 +33,7 @@ import os
 import platform
 import resource
 import signal
+import socket
 import sys
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
@@ -230,9 +231,12 @@ def _drop_privileges() -> None:
     _libc.capset(ctypes.byref(header), ctypes.byref(data))
 
 
-def _audit_hook(hidden: tuple[str, ...], keep: tuple[str, ...]):  # noqa: ANN202
+def _audit_hook(hidden: tuple[str, ...], keep: tuple[str, ...], local_sockets: bool = False):  # noqa: ANN202
     """Refuse network use and opening hidden paths, whatever the namespaces did.
 
+    With ``local_sockets`` (the worker has its own network and mount namespaces), Unix-domain
+    sockets stay usable: they reach only this sandbox (its own abstract names, paths in its own
+    view), and multiprocessing (PyTorch DataLoader workers) passes tensors through them.
     For a path under both a hidden and a kept directory, the deeper of the two decides.
     """
     network = {
@@ -249,6 +253,9 @@ def _audit_hook(hidden: tuple[str, ...], keep: tuple[str, ...]):  # noqa: ANN202
 
     def hook(event: str, args: tuple) -> None:
         if event in network:
+            family = getattr(args[0], "family", None) if args else None
+            if local_sockets and family == socket.AF_UNIX:
+                return
             raise PermissionError(f"network access is disabled while grading ({event})")
         if event in paths and args and isinstance(args[0], str | bytes):
             target = args[0].decode(errors="replace") if isinstance(args[0], bytes) else args[0]
@@ -322,7 +329,8 @@ def main(config_json: str) -> None:
     if config.get("namespaces", True):
         _drop_privileges()
     hidden = tuple(config.get("hide_dirs", [])) + tuple(config.get("hide_files", []))
-    sys.addaudithook(_audit_hook(hidden, tuple(config.get("keep", []))))
+    local_sockets = granted["net"] and granted["mount"]
+    sys.addaudithook(_audit_hook(hidden, tuple(config.get("keep", [])), local_sockets))
     from autograder.worker.runtime import serve
 
     serve(request_fd, response_fd, probes, isolation={k: v for k, v in granted.items() if v})
