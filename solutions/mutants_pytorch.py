@@ -431,4 +431,10 @@ MUTANTS = [
             )
         ],
     ),
+    Mutant(
+        "alt_writer_left_open",
+        None,
+        "",
+        [("    with SummaryWriter(log_dir=str(log_dir)) as writer:\n", "    writer = SummaryWriter(log_dir=str(log_dir))\n    for _ in [0]:\n")],
+    ),
 ]

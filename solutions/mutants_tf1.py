@@ -147,4 +147,10 @@ MUTANTS = [
             ('            feed_dict={handles["x"]: xb, handles["y"]: yb, handles["training"]: False},', '            feed_dict={handles["x"]: xb, handles["y"]: yb},'),
         ],
     ),
+    Mutant(
+        "alt_writer_left_open",
+        None,
+        "",
+        [("        writer.close()\n    return Path(log_dir)", "    return Path(log_dir)")],
+    ),
 ]

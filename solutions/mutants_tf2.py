@@ -280,4 +280,10 @@ MUTANTS = [
         "",
         [("import keras\n", "from tensorflow import keras\n")],
     ),
+    Mutant(
+        "alt_writer_left_open",
+        None,
+        "",
+        [("    writer.close()\n    return Path(log_dir)", "    return Path(log_dir)")],
+    ),
 ]
