@@ -108,9 +108,6 @@ def fit_run(ctx: ProbeContext) -> dict[str, Any]:
     history = ctx.call(
         "fit", model, train_loader, test_loader, nn.CrossEntropyLoss(), opt, torch.device("cpu"), 3
     )
-    model.eval()
-    with torch.no_grad():
-        final_accuracy = float((model(x_test).argmax(1) == y_test).float().mean())
     entries = []
     if isinstance(history, list | tuple):
         for entry in history:
@@ -122,7 +119,12 @@ def fit_run(ctx: ProbeContext) -> dict[str, Any]:
         "history_type": describe(history)["type"],
         "entries": entries if isinstance(history, list | tuple) else None,
         "evaluations": log,
-        "final_accuracy": final_accuracy,
+        "weights": [  # the grader computes the test accuracy from them (x @ w + b layouts)
+            model[1].weight.detach().numpy().T.copy(),
+            model[1].bias.detach().numpy().copy(),
+            model[3].weight.detach().numpy().T.copy(),
+            model[3].bias.detach().numpy().copy(),
+        ],
     }
 
 

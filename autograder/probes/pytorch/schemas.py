@@ -17,7 +17,7 @@ from autograder.probes.common.schemas import (
     TYPE_NAME,
     VALUES,
 )
-from autograder.schema import Bool, Dict, Float, Int, List, OneOf, Opt, Schema, Str
+from autograder.schema import Array, Bool, Dict, Float, Int, List, OneOf, Opt, Schema, Str
 
 DEVICE_TYPE = Str(1100)
 """``probes_nn._device_type``: a device type, or ``not a device: <type name>``."""
@@ -161,7 +161,7 @@ SCHEMAS: dict[str, Schema] = {
             "history_type": TYPE_NAME,
             "entries": HISTORY,
             "evaluations": EVALUATIONS,
-            "final_accuracy": Float(),
+            "weights": List(Array("f"), 4),
         }
     ),
 }

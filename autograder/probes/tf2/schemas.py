@@ -22,6 +22,7 @@ from autograder.probes.pytorch.schemas import (
     OPTIMIZER,
 )
 from autograder.schema import (
+    Array,
     Bool,
     Choice,
     Dict,
@@ -113,9 +114,9 @@ SCHEMAS: dict[str, Schema] = {
             "entries": HISTORY,
             "evaluations": EVALUATIONS,
             "steps": List(List(Tuple(Float(), Int()))),
-            "final_accuracy": Float(),
+            "weights": List(Array("f"), 4),
         }
     ),
-    "fit_keras": Dict(required={"entries": HISTORY, "final_accuracy": Float()}),
+    "fit_keras": Dict(required={"entries": HISTORY, "weights": List(Array("f"), 4)}),
 }
 """Every probe of ``autograder.probes.tf2.probes.PROBES``."""
