@@ -247,13 +247,14 @@ def train_mode(obs: dict[str, Any], seed: int) -> Verdict:
         )
     variant, gain = found
     if variant == "zero_before_step":
-        gain = _returned_loss_gain(obs, seed) if obs["value"] is not None else None
-        if gain is None:
+        from_loss = _returned_loss_gain(obs, seed) if obs["value"] is not None else None
+        if from_loss is None:
             return failed(
                 "the parameters never moved and the returned value is no mean of the batches' "
                 "losses, so the mode the model trained in cannot be told: fix what the other "
                 "train checks report first"
             )
+        gain = from_loss
     if gain == EVAL_MODE:
         return failed(_EVAL_MODE_TRAINING)
     return passed()

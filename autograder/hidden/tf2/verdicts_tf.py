@@ -210,6 +210,12 @@ def _linear(seed: int, n: int | None = None, shift: int = 0, gain: float = 1.0):
     return logits, y
 
 
+def _means(seed: int, gain: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``num.evaluation_means`` of the spy's logits with ``gain``, batches of 5."""
+    logits, y = _linear(seed, gain=gain)
+    return num.evaluation_means(logits, y, 5)
+
+
 _MODES = {False: 1.0, True: inst.TRAINING_GAIN}
 """The spy's logit gain by whether it was called with ``training=True``."""
 
@@ -227,7 +233,7 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
     if message:
         return failed(message)
     # the mode evaluate calls the model in is evaluate_training_false's to judge: either here
-    means = [num.evaluation_means(*_linear(seed, gain=gain), 5) for gain in _MODES.values()]
+    means = [_means(seed, gain) for gain in _MODES.values()]
     (_, accuracy), _ = means[0]  # a positive gain changes no argmax
     if not num.close(obs["accuracy"], accuracy, atol=1e-5):
         return failed(
@@ -269,7 +275,7 @@ def evaluate_inference(obs: dict[str, Any], seed: int) -> Verdict:
     """The spy's logits carry a gain when called with training=True, so the returned loss (the
     exact mean or the mean of batch means) shows the mode; a loss of neither mode gives nothing."""
     for training, gain in _MODES.items():
-        (loss, _), (batch_mean_loss, _) = num.evaluation_means(*_linear(seed, gain=gain), 5)
+        (loss, _), (batch_mean_loss, _) = _means(seed, gain)
         if obs.get("is_dict") and num.close_to_any(
             obs.get("loss"), (loss, batch_mean_loss), atol=1e-4
         ):

@@ -66,7 +66,8 @@ def _tensors(net: dict[str, Any], seed: int) -> tuple[torch.Tensor, torch.Tensor
 
 def _memory_order(t: torch.Tensor) -> np.ndarray:
     """``t``'s values in the order they are stored (dimensions by decreasing stride), flat."""
-    order = sorted(range(t.dim()), key=lambda d: -t.stride(d))
+    strides = t.stride()
+    order = sorted(range(t.dim()), key=lambda d: -strides[d])
     return t.detach().permute(*order).contiguous().numpy().ravel()
 
 

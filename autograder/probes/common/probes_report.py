@@ -61,11 +61,14 @@ def _flush_open_writers() -> None:
     # a TF1 FileWriter that went out of scope unclosed leaves only its logger thread, still
     # holding queued events: ask it to flush, as FileWriter.flush() would
     for thread in threading.enumerate():
-        if all(hasattr(thread, a) for a in ("_queue", "_flush_sentinel", "_flush_complete")):
+        queue, sentinel, done = (
+            getattr(thread, a, None) for a in ("_queue", "_flush_sentinel", "_flush_complete")
+        )
+        if queue is not None and sentinel is not None and done is not None:
             with contextlib.suppress(Exception):
-                thread._flush_complete.clear()
-                thread._queue.put(thread._flush_sentinel)
-                thread._flush_complete.wait(5.0)
+                done.clear()
+                queue.put(sentinel)
+                done.wait(5.0)
 
 
 def tensorboard(ctx: ProbeContext) -> dict[str, Any]:

@@ -99,7 +99,8 @@ def fit_run(ctx: ProbeContext) -> dict[str, Any]:
     test_loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(x_test, y_test), batch_size=128
     )
-    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    hidden, out = nn.Linear(64, 64), nn.Linear(64, 10)
+    model = nn.Sequential(nn.Flatten(), hidden, nn.ReLU(), out)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     log: list[dict[str, float]] = []
     loaders = {"train": train_loader, "test": test_loader}
@@ -120,10 +121,10 @@ def fit_run(ctx: ProbeContext) -> dict[str, Any]:
         "entries": entries if isinstance(history, list | tuple) else None,
         "evaluations": log,
         "weights": [  # the grader computes the test accuracy from them (x @ w + b layouts)
-            model[1].weight.detach().numpy().T.copy(),
-            model[1].bias.detach().numpy().copy(),
-            model[3].weight.detach().numpy().T.copy(),
-            model[3].bias.detach().numpy().copy(),
+            hidden.weight.detach().numpy().T.copy(),
+            hidden.bias.detach().numpy().copy(),
+            out.weight.detach().numpy().T.copy(),
+            out.bias.detach().numpy().copy(),
         ],
     }
 

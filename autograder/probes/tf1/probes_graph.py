@@ -195,7 +195,7 @@ TRAIN_LR = 0.01
 """The trusted graph's Adam learning rate (the grader replays it: ``verdicts_graph.TRAIN_LR``)."""
 
 
-class _StepLog(tf1.Session):
+class _StepLog(tf.compat.v1.Session):  # type: ignore[name-defined]
     """A Session that keeps, for each run of the training op, which rows of the
     data (by index into train + test, -1 for a row that is neither) and which labels were fed,
     and when the initialiser ran: the grader replays the training from that."""
