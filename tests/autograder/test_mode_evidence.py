@@ -37,11 +37,15 @@ def test_pytorch_evaluate_modes_come_from_the_loss():
     """The loss of a model in eval mode under no_grad passes both mode tests; in train mode it
     fails the eval-mode test only, with autograd on the no-graph test only; the exact-means test
     passes in every mode (modes are the other two tests' to judge)."""
-    seed = _seed("pytorch", "evaluate_in_eval_mode")
+    seed, values_seed = (
+        _seed("pytorch", "evaluate_in_eval_mode"),
+        _seed("pytorch", "evaluate_exact_means"),
+    )
     for training in (False, True):
         for grad in (False, True):
+            values = _evaluation(values_seed, training, grad)
+            assert _judge("pytorch", "evaluate_exact_means", values).status == "passed"
             obs = _evaluation(seed, training, grad)
-            assert _judge("pytorch", "evaluate_exact_means", obs).status == "passed"
             eval_mode = _judge("pytorch", "evaluate_in_eval_mode", obs)
             no_graph = _judge("pytorch", "evaluate_without_graph", obs)
             assert (eval_mode.status == "passed") is (not training), eval_mode.message
@@ -55,30 +59,33 @@ def test_pytorch_evaluate_modes_come_from_the_loss():
     assert _judge("pytorch", "evaluate_in_eval_mode", made_up).score == 0
 
 
-def _epoch(seed: int, gain: float, variant: str = "correct") -> dict:
+def _epoch(seed: int, gain: float, n: int = 12, variant: str = "correct") -> dict:
     x, y, weight, bias = inst.linear_problem(seed)
-    w, b, losses, sizes = num.sgd_epoch(x, y, weight, bias, 0.5, 5, variant, gain)
+    w, b, losses, sizes = num.sgd_epoch(x[:n], y[:n], weight, bias, 0.5, 5, variant, gain)
     value = float((losses * sizes).sum() / sizes.sum())
     returned = {"type": "float", "kind": "number"}
     return {"returned": returned, "value": value, "weight": w, "bias": b}
 
 
-def test_pytorch_training_mode_comes_from_the_parameters():
-    """From eval mode, an epoch in train mode passes; the same epoch in eval mode fails the
-    mode test (and only it: the zeroing test passes either way); parameters that match no
-    replay give the mode test nothing, whatever a reply says."""
+def test_pytorch_training_mode_comes_from_one_batch():
+    """From eval mode, one batch in train mode passes; in eval mode it fails naming
+    model.train(), whether the mode shows in the returned loss or only in the parameters; a
+    loss and parameters of neither mode give nothing, whatever a reply says."""
     seed = _seed("pytorch", "train_restores_train_mode")
-    trained = _epoch(seed, inst.spy_gain(True, True))
-    in_eval = _epoch(seed, inst.spy_gain(False, True))
+    trained = _epoch(seed, inst.spy_gain(True, True), n=5)
+    in_eval = _epoch(seed, inst.spy_gain(False, True), n=5)
     assert _judge("pytorch", "train_restores_train_mode", trained).status == "passed"
     result = _judge("pytorch", "train_restores_train_mode", in_eval)
     assert result.score == 0 and "model.train()" in result.message
-    assert _judge("pytorch", "train_zeroes_gradients_each_step", in_eval).status == "passed"
-    assert _judge("pytorch", "train_returns_mean_loss", in_eval).status == "passed"
-    made_up = {**trained, "weight": trained["weight"] + 0.01}
+    no_loss = _judge("pytorch", "train_restores_train_mode", {**in_eval, "value": None})
+    assert no_loss.score == 0 and "model.train()" in no_loss.message
+    made_up = {**trained, "value": trained["value"] + 0.2, "weight": trained["weight"] + 0.01}
     assert _judge("pytorch", "train_restores_train_mode", made_up).score == 0
-    accumulated = _epoch(seed, inst.spy_gain(True, True), "accumulate")
-    assert _judge("pytorch", "train_restores_train_mode", accumulated).status == "passed"
+    zeroing_seed = _seed("pytorch", "train_zeroes_gradients_each_step")
+    epoch = _epoch(zeroing_seed, inst.spy_gain(True, True))
+    assert _judge("pytorch", "train_zeroes_gradients_each_step", epoch).status == "passed"
+    accumulated = _epoch(zeroing_seed, inst.spy_gain(True, True), variant="accumulate")
+    assert _judge("pytorch", "train_zeroes_gradients_each_step", accumulated).score == 0
 
 
 def _tf2_evaluation(seed: int, gain: float) -> dict:
@@ -100,11 +107,16 @@ def test_tf2_evaluate_mode_comes_from_the_loss():
     """Keras: the loss of a model called with training=True fails the inference test only; the
     loss without it passes both; a loss of neither mode gives the inference test nothing."""
     seed = _seed("tf2", "evaluate_training_false")
-    inference, training = _tf2_evaluation(seed, 1.0), _tf2_evaluation(seed, inst.TRAINING_GAIN)
+    single = ("second_loss", "second_accuracy")
+    inference, training = (
+        {k: v for k, v in _tf2_evaluation(seed, gain).items() if k not in single}
+        for gain in (1.0, inst.TRAINING_GAIN)
+    )
     assert _judge("tf2", "evaluate_training_false", inference).status == "passed"
     result = _judge("tf2", "evaluate_training_false", training)
     assert result.score == 0 and "training=True" in result.message
-    assert _judge("tf2", "evaluate_values", training).status == "passed"
+    values = _tf2_evaluation(_seed("tf2", "evaluate_values"), inst.TRAINING_GAIN)
+    assert _judge("tf2", "evaluate_values", values).status == "passed"
     made_up = {**inference, "loss": inference["loss"] + 0.3}
     assert _judge("tf2", "evaluate_training_false", made_up).score == 0
 
@@ -122,9 +134,10 @@ def _steps(seed: int, gain: float) -> dict:
     }
 
 
-def test_tf2_training_mode_comes_from_the_weights():
+def test_tf2_training_mode_comes_from_the_first_loss_or_the_weights():
     """Three steps with training=True pass; the same steps without it fail the training test
-    only, although the call log claims training=True; weights of neither mode give nothing."""
+    only, although the call log claims training=True (from the first loss, or from the weights
+    when no loss is returned); a loss and weights of neither mode give nothing."""
     seed = _seed("tf2", "train_step_training_true")
     assert (
         _judge("tf2", "train_step_training_true", _steps(seed, inst.TRAINING_GAIN)).status
@@ -134,7 +147,9 @@ def test_tf2_training_mode_comes_from_the_weights():
     result = _judge("tf2", "train_step_training_true", untrained)
     assert result.score == 0 and "training=True" in result.message
     assert _judge("tf2", "train_step_gradients", untrained).status == "passed"
-    made_up = {**untrained, "weight": untrained["weight"] + 0.01}
+    no_loss = _judge("tf2", "train_step_training_true", {**untrained, "losses": [None] * 3})
+    assert no_loss.score == 0 and "training=True" in no_loss.message
+    made_up = {**untrained, "losses": [9.0] * 3, "weight": untrained["weight"] + 0.01}
     assert _judge("tf2", "train_step_training_true", made_up).score == 0
 
 

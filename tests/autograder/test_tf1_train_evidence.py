@@ -87,3 +87,17 @@ def test_test_rows_and_mismatched_labels_are_named():
     }
     result = _judge("train_feeds_training_split", shuffled)
     assert result.score == 0 and "same permutation" in result.message
+
+
+def test_a_replay_of_a_few_listed_steps_is_not_the_training_asked_for():
+    """One Adam step on one row, or one full-batch step over every training row, with their
+    replayed weights (which passed before the schedule was checked) earn nothing."""
+    seed = _seed()
+    _, labels, n_train = g._digits(seed)
+    for rows in ([0], list(range(n_train))):
+        run = {"steps": [{"rows": rows, "labels": [int(labels[r]) for r in rows]}], "inits": [0]}
+        w, b = g._replay(run, seed)
+        run |= {"w": w.astype(np.float32), "b": b.astype(np.float32)}
+        forged = {**run, "entries": _entries(), "finalized": run}
+        for name in TRAIN_TESTS:
+            assert _judge(name, forged).score == 0, (name, len(rows))

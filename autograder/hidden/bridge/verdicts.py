@@ -156,7 +156,23 @@ def _port_pairs(
     return out
 
 
+def _port_shape_problem(obs: dict[str, Any], seed: int) -> str | None:
+    """Why the ported networks' observation does not have one entry per network and one array
+    per Keras weight (None when it does)."""
+    if len(obs["nets"]) != len(nets.PORT_NETS):
+        return f"expected {len(nets.PORT_NETS)} ported networks, got {len(obs['nets'])}"
+    for net, got in zip(nets.PORT_NETS, obs["nets"], strict=True):
+        if len(got["weights"]) != len(nets.init_weights(net, seed)):
+            return (
+                f"a ported Keras model should hold {len(nets.init_weights(net, seed))} weight "
+                f"arrays (kernel and bias per layer), got {len(got['weights'])}"
+            )
+    return None
+
+
 def port_conv(obs: dict[str, Any], seed: int) -> Verdict:
+    if problem := _port_shape_problem(obs, seed):
+        return failed(problem)
     for _, torch_weights, want, got in _port_pairs(obs, seed):
         for (_, w), expected, actual in zip(torch_weights, want, got["weights"], strict=True):
             if w.ndim != 4:
@@ -184,6 +200,8 @@ def port_conv(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def port_dense_after_flatten(obs: dict[str, Any], seed: int) -> Verdict:
+    if problem := _port_shape_problem(obs, seed):
+        return failed(problem)
     for net, torch_weights, want, got in _port_pairs(obs, seed):
         index = next(i for i, (_, w) in enumerate(torch_weights) if w.ndim == 2)
         w, expected = torch_weights[index][1], want[index]
@@ -212,6 +230,8 @@ def port_dense_after_flatten(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def port_logits(obs: dict[str, Any], seed: int) -> Verdict:
+    if problem := _port_shape_problem(obs, seed):
+        return failed(problem)
     for net, _, _, got in _port_pairs(obs, seed):
         want, actual = reference.logits(net, seed), got["logits"]
         message = num.non_finite_message(

@@ -101,6 +101,8 @@ def mlp_accuracy(weights: list[np.ndarray], seed: int) -> float | None:
 def fit_learns(obs: dict[str, Any], seed: int) -> Verdict:
     """The accuracy is the grader's, from the trusted model's weights after fit."""
     accuracy = mlp_accuracy(obs["weights"], seed)
+    if accuracy is None:
+        return failed("the trusted model's weights after fit do not have its layers' shapes")
     message = num.non_finite_message(
         "the test accuracy after `fit`",
         accuracy,

@@ -208,53 +208,42 @@ def train_mean_loss(obs: dict[str, Any], seed: int) -> Verdict:
     )
 
 
-def _returned_loss_gain(obs: dict[str, Any], seed: int) -> float | None:
-    """The mode gain whose losses the returned value is a mean (or sum) of, for a model whose
-    parameters never moved (each batch's loss is then known in both modes)."""
+_EVAL_MODE_TRAINING = (
+    "training ran with the model in eval mode: evaluate() switched it to eval() and train() mode "
+    "was never restored, so dropout and batch norm behave as at test time (this check's model "
+    "computes differently in the two modes). Call model.train() at the start of each epoch."
+)
+
+
+def _one_batch_mode(obs: dict[str, Any], seed: int) -> float | None:
+    """The spy's gain in the probe's one-batch epoch: from the returned loss (the batch's loss
+    before any step: a mean or a sum), else from the parameters after one SGD step."""
+    x, y, weight, bias = inst.linear_problem(seed)
+    x, y = x[:5], y[:5]
     for gain in (TRAIN_MODE, EVAL_MODE):
-        _, _, losses, sizes = _replays(seed, gain)["zero_before_step"]
-        candidates = (
-            float((losses * sizes).sum() / sizes.sum()),
-            float(losses.mean()),
-            float((losses * sizes).sum()),
-            float(losses.sum()),
-        )
-        if num.close_to_any(obs["value"], candidates, atol=1e-4):
+        logits = gain * (x.reshape(5, -1).astype(np.float64) @ weight.T + bias)
+        loss = num.cross_entropy(logits, y)
+        if num.close_to_any(obs["value"], (loss, loss * 5), atol=1e-5):
+            return gain
+    for gain in (TRAIN_MODE, EVAL_MODE):
+        w, b, _, _ = num.sgd_epoch(x, y, weight, bias, SGD_LR, 5, "correct", gain)
+        if num.close(obs["weight"], w, atol=1e-5) and num.close(obs["bias"], b, atol=1e-5):
             return gain
     return None
 
 
-_EVAL_MODE_TRAINING = (
-    "training ran with the model in eval mode: evaluate() switched it to eval() and train() mode "
-    "was never restored, so dropout and batch norm behave as at test time (this check's model "
-    "computes differently in the two modes, and its parameters moved as in eval mode). Call "
-    "model.train() at the start of each epoch."
-)
-
-
 def train_mode(obs: dict[str, Any], seed: int) -> Verdict:
-    """The model starts in eval mode, as evaluate() leaves it. Its logits carry a gain in train
-    mode only, so the parameters after the epoch (and, when they never moved, the returned
-    loss) show which mode it trained in."""
-    if message := _non_finite_parameters(obs):
-        return failed(message)
-    found = _matching(obs, seed)
-    if found is None:
+    """One batch from eval mode, as evaluate() leaves the model: the spy's logits carry a gain
+    in train mode only, so the batch's loss (computed before any step, whatever the gradient
+    handling) or the parameters after the step show the mode it trained in."""
+    gain = _one_batch_mode(obs, seed)
+    if gain is None:
         return failed(
-            "the parameters after one epoch match no replay of it, in train mode or in eval mode, "
-            "so the mode it trained in cannot be told: fix what train_zeroes_gradients_each_step "
-            "reports first (model.train() at the start of each epoch is what this check looks for)"
+            "on one batch, neither the returned loss nor the parameters after the step are those "
+            "of the model in train or in eval mode, so the mode cannot be told: fix what the other "
+            "train checks report first (model.train() at the start of each epoch is what this "
+            "check looks for)"
         )
-    variant, gain = found
-    if variant == "zero_before_step":
-        from_loss = _returned_loss_gain(obs, seed) if obs["value"] is not None else None
-        if from_loss is None:
-            return failed(
-                "the parameters never moved and the returned value is no mean of the batches' "
-                "losses, so the mode the model trained in cannot be told: fix what the other "
-                "train checks report first"
-            )
-        gain = from_loss
     if gain == EVAL_MODE:
         return failed(_EVAL_MODE_TRAINING)
     return passed()

@@ -173,7 +173,7 @@ def loss_value(obs: dict[str, Any], seed: int) -> Verdict:
 def optimizer_params(obs: dict[str, Any], seed: int) -> Verdict:
     """The step must move every parameter of the model against the gradient the grader
     computes for it (weights and batch come from the seed); the counts only word the message."""
-    if not obs.get("is_optimizer"):
+    if not obs.get("is_optimizer") or "a" not in obs:
         return failed(
             f"make_optimizer should return a torch.optim.Optimizer, got {obs.get('returned', {}).get('type')}"
         )
@@ -294,15 +294,16 @@ def _evaluation_means(seed: int, gain: float) -> tuple[tuple[float, float], tupl
 
 
 def _evaluation_modes(obs: dict[str, Any], seed: int) -> tuple[bool, bool] | None:
-    """(train mode, autograd on) of the spy's calls, read from the returned loss: the spy's
-    logits carry a gain in each mode, and the loss (unlike the accuracy) shows it. None when
-    the loss is no mean (or sum) of the model's per-sample losses in any mode."""
+    """(train mode, autograd on) of the spy's calls in the one-batch evaluation, read from the
+    returned loss: the spy's logits carry a gain in each mode, and the loss (unlike the
+    accuracy) shows it. With one batch, a mean, a sum, or a sum of batch means divided by the
+    sample count are all recognised. None when the loss is none of those in any mode."""
     if not obs.get("is_dict") or obs.get("loss") is None:
         return None
     samples = len(inst.linear_problem(seed)[1])
     for modes, gain in _GAINS.items():
-        (loss, _), (loss_bm, _) = _evaluation_means(seed, gain)
-        if num.close_to_any(obs["loss"], (loss, loss_bm, loss * samples), atol=1e-4):
+        (loss, _), _ = _evaluation_means(seed, gain)
+        if num.close_to_any(obs["loss"], (loss, loss * samples, loss / samples), atol=1e-5):
             return modes
     return None
 

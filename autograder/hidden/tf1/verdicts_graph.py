@@ -144,8 +144,9 @@ def evaluate_runs_existing_graph(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(f"evaluate raised on a second, finalized copy of the graph: {error[:200]}")
     x, y, weight, bias = inst.linear_problem(seed)
     logits = x.reshape(len(x), -1).astype(np.float64) @ weight.T + bias
-    (loss, _), (batch_mean_loss, _) = num.evaluation_means(logits, y, 5)
-    if num.close_to_any(again.get("loss"), (loss, batch_mean_loss), atol=1e-4):
+    (loss, _), _ = num.evaluation_means(logits, y, len(y))
+    # one batch (the probe's second run): a mean, a sum, or a sum of batch means over the count
+    if num.close_to_any(again.get("loss"), (loss, loss * len(y), loss / len(y)), atol=1e-4):
         return passed()
     return failed(
         f"on a finalized copy of the graph evaluate's loss ({again.get('loss')}) is not the "
@@ -194,7 +195,9 @@ def _replay(
             params = [w0.astype(np.float64), np.zeros(10)]
             slots, t = [[np.zeros_like(p), np.zeros_like(p)] for p in params], 0
         rows, labels = np.asarray(step["rows"]), np.asarray(step["labels"], np.int64)
-        if len(rows) != len(labels) or not len(rows) or (rows < 0).any():
+        if len(rows) != len(labels) or not len(rows) or (rows < 0).any() or (rows >= len(x)).any():
+            return None
+        if (labels < 0).any() or (labels >= 10).any():
             return None
         xb = x[rows].astype(np.float64)
         g = num.ce_grad(xb @ params[0] + params[1], labels)
@@ -207,9 +210,30 @@ def _replay(
     return params[0], params[1]
 
 
-def _replayed(run: dict[str, Any], seed: int, restart_at: tuple[int, ...] = ()) -> bool:
-    """Are the weights after ``run`` those of the replay (and did it train at all)?"""
-    if not run.get("steps"):
+TRAIN_BATCH = 32  # must match the batch size probes_graph.train gives train()
+
+
+def _schedule_problem(run: dict[str, Any], epochs: int, n_train: int) -> str | None:
+    """Why the recorded steps are not ``epochs`` passes over the training split in batches of at
+    most 32 (None when they are): the replay must be of the training the probe asked for, not
+    of any few steps a reply lists."""
+    sizes = [len(step["rows"]) for step in run.get("steps") or []]
+    fed = sum(sizes)
+    if not sizes or max(sizes) > TRAIN_BATCH:
+        return f"the training op should be fed batches of at most {TRAIN_BATCH} rows"
+    if not epochs * (n_train - TRAIN_BATCH) < fed <= epochs * n_train:
+        return (
+            f"{epochs} epoch(s) should feed the {n_train} training rows {epochs} time(s) in all "
+            f"({epochs * n_train} rows), {fed} were fed"
+        )
+    return None
+
+
+def _replayed(
+    run: dict[str, Any], seed: int, restart_at: tuple[int, ...] = (), epochs: int = 3
+) -> bool:
+    """Are the weights after ``run`` those of the replay of ``epochs`` epochs of training?"""
+    if not run.get("steps") or _schedule_problem(run, epochs, _digits(seed)[2]):
         return False
     replay = _replay(run, seed, restart_at)
     if replay is None:
@@ -220,10 +244,11 @@ def _replayed(run: dict[str, Any], seed: int, restart_at: tuple[int, ...] = ()) 
     )
 
 
-def _replayed_as_run(run: dict[str, Any], seed: int) -> bool:
+def _replayed_as_run(run: dict[str, Any], seed: int, epochs: int = 3) -> bool:
     """Replayed, with the restarts where the run's initialiser ran (a mistake the initialiser
     test reports; the other train tests still judge such a run)."""
-    return _replayed(run, seed) or _replayed(run, seed, tuple(run.get("inits") or ()))
+    restarts = tuple(run.get("inits") or ())
+    return _replayed(run, seed, epochs=epochs) or _replayed(run, seed, restarts, epochs)
 
 
 _NOT_REPLAYED = (
@@ -233,6 +258,8 @@ _NOT_REPLAYED = (
 
 
 def train_initialises_once(obs: dict[str, Any], seed: int) -> Verdict:
+    if problem := _schedule_problem(obs, 3, _digits(seed)[2]):
+        return failed(problem)
     if _replayed(obs, seed):
         return passed()
     inits = tuple(obs.get("inits") or ())
@@ -262,7 +289,9 @@ def train_graph_does_not_grow(obs: dict[str, Any], seed: int) -> Verdict:
         )
     if error:
         return failed(f"train raised on a finalized copy of the graph: {error[:200]}")
-    if not _replayed_as_run(again, seed):
+    if problem := _schedule_problem(again, 1, _digits(seed)[2]):
+        return failed(f"on a finalized copy of the graph, {problem}")
+    if not _replayed_as_run(again, seed, epochs=1):
         return failed(f"on a finalized copy of the graph, {_NOT_REPLAYED}")
     return passed()
 
@@ -271,7 +300,7 @@ def train_feeds_training_split(obs: dict[str, Any], seed: int) -> Verdict:
     _, labels, n_train = _digits(seed)
     rows = [r for step in obs["steps"] for r in step["rows"]]
     fed_labels = [v for step in obs["steps"] for v in step["labels"]]
-    if any(r < 0 for r in rows):
+    if any(r < 0 or r >= len(labels) for r in rows):
         return failed(
             "the training op was fed rows that are not the data's: feed batches of "
             "data['x_train'] as they are (the data is already standardised)"

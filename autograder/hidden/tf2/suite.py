@@ -34,7 +34,7 @@ TESTS = [
     _t("make_metrics_keras_metrics", "metric", 1, "make_metrics", tf2.make_metrics, "making the metrics"),
     _t("evaluate_values", "metric", 2, "evaluate_values", tf2.evaluate_values, "evaluating a model with known outputs on batches of 5, 5, 2"),
     _t("evaluate_resets_metrics", "metric", 2, "evaluate_values", tf2.evaluate_resets_metrics, "evaluating twice with the same metric objects"),
-    _t("evaluate_training_false", "metric", 2, "evaluate_values", tf2.evaluate_inference, "evaluating a model"),
+    _t("evaluate_training_false", "metric", 2, "evaluate_modes", tf2.evaluate_inference, "evaluating a model"),
     _t("train_step_gradients", "train", 3, "train_step", tf2.train_step_gradients, "taking three SGD steps", **_STEP),
     _t("train_step_training_true", "train", 2, "train_step", tf2.train_step_training_flag, "taking SGD steps", **_STEP),
     _t("train_step_traced_once", "train", 2, "train_step", tf2.train_step_traced_once, "calling train_step six times", **_STEP),

@@ -178,7 +178,7 @@ def loss_from_logits(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def optimizer_updates(obs: dict[str, Any], seed: int) -> Verdict:
-    if not obs.get("is_optimizer"):
+    if not obs.get("is_optimizer") or "a" not in obs:
         return failed(
             f"make_optimizer should return a keras.optimizers.Optimizer, got {obs.get('returned', {}).get('type')}"
         )
@@ -272,12 +272,14 @@ def evaluate_resets_metrics(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def evaluate_inference(obs: dict[str, Any], seed: int) -> Verdict:
-    """The spy's logits carry a gain when called with training=True, so the returned loss (the
-    exact mean or the mean of batch means) shows the mode; a loss of neither mode gives nothing."""
+    """One batch; the spy's logits carry a gain when called with training=True, so the returned
+    loss (a mean, a sum, or a sum of batch means over the count) shows the mode; a loss of
+    neither mode gives nothing."""
+    n = len(inst.linear_problem(seed)[1])
     for training, gain in _MODES.items():
-        (loss, _), (batch_mean_loss, _) = _means(seed, gain)
+        (loss, _), _ = _means(seed, gain)
         if obs.get("is_dict") and num.close_to_any(
-            obs.get("loss"), (loss, batch_mean_loss), atol=1e-4
+            obs.get("loss"), (loss, loss * n, loss / n), atol=1e-5
         ):
             if training:
                 return failed(
@@ -287,8 +289,8 @@ def evaluate_inference(obs: dict[str, Any], seed: int) -> Verdict:
                 )
             return passed()
     return failed(
-        f"evaluate's loss ({obs.get('loss')}) is not the mean loss of the model's outputs on the "
-        "dataset in either mode, so how it calls the model cannot be told: fix the loss "
+        f"evaluate's loss ({obs.get('loss')}) is not the loss of the model's outputs on one "
+        "batch in either mode, so how it calls the model cannot be told: fix the loss "
         "evaluate_values reports first"
     )
 
@@ -338,31 +340,35 @@ def train_step_gradients(obs: dict[str, Any], seed: int) -> Verdict:
     )
 
 
+def _first_step_mode(obs: dict[str, Any], seed: int) -> bool | None:
+    """Whether the first train_step called the model with training=True, from the loss it
+    returned (computed before its update, so however the gradients were applied)."""
+    x, y, weight, bias = inst.linear_problem(seed)
+    for training, gain in _MODES.items():
+        logits = gain * (x[:5].reshape(5, -1).astype(np.float64) @ weight.T + bias)
+        loss = num.cross_entropy(logits, y[:5])
+        if obs["losses"] and num.close_to_any(obs["losses"][0], (loss, loss * 5), atol=1e-5):
+            return training
+    return None
+
+
 def train_step_training_flag(obs: dict[str, Any], seed: int) -> Verdict:
-    """The spy's logits carry a gain only with training=True, so the weights after three steps
-    (or, when they never moved, the losses returned) show the mode the model was called in."""
-    training = _trained_mode(obs, seed)
+    """The spy's logits carry a gain only with training=True, so the first step's loss (or, when
+    it returns no loss, the weights after the steps) shows the mode the model was called in."""
+    training = _first_step_mode(obs, seed)
     if training is None:
-        _, _, weight, bias = inst.linear_problem(seed)
-        unchanged = num.close(obs["weight"], weight, atol=1e-6) and num.close(
-            obs["bias"], bias, atol=1e-6
-        )
-        for mode, gain in _MODES.items():
-            losses = _replay(seed, "zero_before_step", gain)[2]
-            if unchanged and num.close(obs["losses"], losses, atol=1e-4):
-                training = mode
+        training = _trained_mode(obs, seed)
     if training is None:
         return failed(
-            "the weights after three steps match no replay of them, with or without "
-            "training=True, so the mode the model was called in cannot be told: fix what "
-            "train_step_gradients reports first"
+            "neither the loss train_step returned nor the weights after three steps are those "
+            "of the model called with or without training=True, so the mode cannot be told: fix "
+            "what train_step_gradients reports first"
         )
     if not training:
         return failed(
             "train_step calls the model without training=True, so dropout and batch norm behave "
             "as at test time while training: pass training=True in the forward pass (this "
-            "check's model computes differently in training mode, and the weights after the "
-            "steps show it was off)"
+            "check's model computes differently in training mode)"
         )
     return passed()
 
@@ -396,6 +402,8 @@ def fit_resets_train_loss(obs: dict[str, Any], seed: int) -> Verdict:
     entries, steps = obs["entries"] or [], obs["steps"]
     if len(entries) != 3 or len(steps) < 3 or any(e.get("train_loss") is None for e in entries):
         return failed("fit should return one history entry with a numeric train_loss per epoch")
+    if any(not epoch for epoch in steps[:3]):
+        return failed("fit ran no train_step in some epoch: every epoch trains on every batch")
     epochs = [np.asarray(s[:], float) for s in steps[:3]]
     for i, entry in enumerate(entries):
         message = num.non_finite_message(
@@ -431,6 +439,8 @@ def fit_keras_learns(obs: dict[str, Any], seed: int) -> Verdict:
             "fit_keras' history entries should have epoch, train_loss, test_loss, test_accuracy"
         )
     accuracy = rep.mlp_accuracy(obs["weights"], seed)  # the grader's, from the weights after fit
+    if accuracy is None:
+        return failed("the trusted model's weights after fit_keras do not have its layers' shapes")
     message = num.non_finite_message(
         "the test accuracy after `fit_keras`",
         accuracy,

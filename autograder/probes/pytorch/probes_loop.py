@@ -18,17 +18,40 @@ SGD_LR = 0.5
 
 
 def train_sgd(ctx: ProbeContext) -> dict[str, Any]:
-    """One epoch of plain SGD on a linear spy model left in eval mode: the parameters after it
-    tell how gradients were handled and which mode it trained in (the grader replays correct and
-    mistaken variants, in both modes, in numpy)."""
+    """One epoch of plain SGD on a linear spy model: the parameters after it tell how gradients
+    were handled (the grader replays correct and mistaken variants in numpy)."""
     x, y, weight, bias = inst.linear_problem(ctx.seed)
     model = SpyLinear(weight, bias)
-    model.eval()  # as evaluate() would have left it
+    model.train()  # the mode is train_mode's to probe
     opt = torch.optim.SGD(model.parameters(), lr=SGD_LR)
     returned = ctx.call(
         "train_one_epoch",
         model,
         loader(x, y, batch_size=5),
+        nn.CrossEntropyLoss(),
+        opt,
+        torch.device("cpu"),
+    )
+    return {
+        "returned": describe(returned),
+        "value": as_float(returned),
+        "weight": to_numpy(model.linear.weight),
+        "bias": to_numpy(model.linear.bias),
+    }
+
+
+def train_mode(ctx: ProbeContext) -> dict[str, Any]:
+    """One batch of train_one_epoch on the spy model left in eval mode, as evaluate() leaves
+    it: the loss of that batch (computed before any step, so however gradients are handled) and
+    the parameters after the step show, through the spy's train-mode gain, which mode it ran."""
+    x, y, weight, bias = inst.linear_problem(ctx.seed)
+    model = SpyLinear(weight, bias)
+    model.eval()
+    opt = torch.optim.SGD(model.parameters(), lr=SGD_LR)
+    returned = ctx.call(
+        "train_one_epoch",
+        model,
+        loader(x[:5], y[:5], batch_size=5),
         nn.CrossEntropyLoss(),
         opt,
         torch.device("cpu"),
@@ -132,6 +155,7 @@ def fit_run(ctx: ProbeContext) -> dict[str, Any]:
 PROBES = {
     **probes_report.PROBES,
     "train_sgd": train_sgd,
+    "train_mode": train_mode,
     "train_placement": train_placement,
     "fit_placement": fit_placement,
     "fit_run": fit_run,

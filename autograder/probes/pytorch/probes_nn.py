@@ -278,6 +278,26 @@ def evaluate_values(ctx: ProbeContext) -> dict[str, Any]:
     }
 
 
+def evaluate_modes(ctx: ProbeContext) -> dict[str, Any]:
+    """evaluate() in one batch on the spy model left in train mode: the spy's logit gains show
+    in the loss which modes evaluate ran it in (one batch, so that how batch losses are averaged
+    barely matters: that is evaluate_exact_means' to judge)."""
+    x, y, weight, bias = inst.linear_problem(ctx.seed)
+    model = SpyLinear(weight, bias)
+    model.train()
+    result = ctx.call(
+        "evaluate", model, loader(x, y, len(x)), nn.CrossEntropyLoss(), torch.device("cpu")
+    )
+    if not isinstance(result, dict):
+        return {"is_dict": False, "returned": describe(result)}
+    return {
+        "is_dict": True,
+        "loss": as_float(result.get("loss")),
+        "accuracy": as_float(result.get("accuracy")),
+        "keys": sorted(map(str, result)),
+    }
+
+
 def placement_run(ctx: ProbeContext, function: str) -> dict[str, Any]:
     """Run a learner loop with the model on the target device and batches on the CPU.
 
@@ -321,5 +341,6 @@ PROBES = {
     "optimizer": optimizer,
     "accuracy": accuracy,
     "evaluate_values": evaluate_values,
+    "evaluate_modes": evaluate_modes,
     "evaluate_placement": evaluate_placement,
 }

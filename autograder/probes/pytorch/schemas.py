@@ -145,10 +145,29 @@ SCHEMAS: dict[str, Schema] = {
             }
         ),
     ),
+    "evaluate_modes": OneOf(
+        Dict(required={"is_dict": Bool(), "returned": DESCRIBE}),
+        Dict(
+            required={
+                "is_dict": Bool(),
+                "loss": FLOAT_OR_NONE,
+                "accuracy": FLOAT_OR_NONE,
+                "keys": List(Str(1000), 1000),
+            }
+        ),
+    ),
     "evaluate_placement": _PLACEMENT,
     "train_placement": _PLACEMENT,
     "fit_placement": _PLACEMENT,
     "train_sgd": Dict(
+        required={
+            "returned": DESCRIBE,
+            "value": FLOAT_OR_NONE,
+            "weight": VALUES,
+            "bias": VALUES,
+        }
+    ),
+    "train_mode": Dict(
         required={
             "returned": DESCRIBE,
             "value": FLOAT_OR_NONE,

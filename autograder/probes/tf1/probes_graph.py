@@ -128,8 +128,9 @@ def _linear_graph(
 
 def evaluate(ctx: ProbeContext) -> dict[str, Any]:
     """evaluate() on a trusted linear graph with known weights (dropout behind ``training``);
-    then again on a fresh copy of that graph, finalized: an evaluate that adds operations raises
-    there, and one that feeds training=True returns numbers the grader does not recompute."""
+    then again, in one batch (so that how batch losses are averaged barely matters), on a fresh
+    copy of that graph, finalized: an evaluate that adds operations raises there, and one that
+    feeds training=True returns a loss the grader does not recompute."""
     x, y, weight, bias = inst.linear_problem(ctx.seed)
     handles = _linear_graph(weight, bias, x.shape[1:], 0.01)
     with tf1.Session(graph=handles["graph"]) as session:
@@ -143,7 +144,7 @@ def evaluate(ctx: ProbeContext) -> dict[str, Any]:
         session.run(fresh["init"])
         fresh["graph"].finalize()
         try:
-            again = ctx.call("evaluate", fresh, session, x, y, 5)
+            again = ctx.call("evaluate", fresh, session, x, y, len(x))  # one batch
         except LearnerError as exc:
             if exc.info["kind"] in ("missing", "not_implemented"):
                 raise

@@ -265,6 +265,24 @@ def evaluate_values(ctx: ProbeContext) -> dict[str, Any]:
     }
 
 
+def evaluate_modes(ctx: ProbeContext) -> dict[str, Any]:
+    """evaluate() on the spy model in one batch: the spy's training gain shows in the loss
+    whether evaluate called it with training=True (one batch, so that how batch losses are
+    averaged barely matters: that is evaluate_values' to judge)."""
+    x, y, weight, bias = inst.linear_problem(ctx.seed)
+    model = built_spy(weight, bias, x.shape[1:])
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    result = ctx.call("evaluate", model, dataset(x, y, len(x)), loss_fn, _metrics(ctx))
+    if not isinstance(result, dict):
+        return {"is_dict": False, "returned": describe(result)}
+    return {
+        "is_dict": True,
+        "loss": as_float(result.get("loss")),
+        "accuracy": as_float(result.get("accuracy")),
+        "keys": sorted(map(str, result)),
+    }
+
+
 PROBES = {
     "datasets": datasets,
     "get_device_real": get_device_real,
@@ -275,4 +293,5 @@ PROBES = {
     "optimizer": optimizer,
     "make_metrics": make_metrics,
     "evaluate_values": evaluate_values,
+    "evaluate_modes": evaluate_modes,
 }

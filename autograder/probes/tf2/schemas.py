@@ -99,6 +99,17 @@ SCHEMAS: dict[str, Schema] = {
             }
         ),
     ),
+    "evaluate_modes": OneOf(
+        Dict(required={"is_dict": Bool(), "returned": DESCRIBE}),
+        Dict(
+            required={
+                "is_dict": Bool(),
+                "loss": FLOAT_OR_NONE,
+                "accuracy": FLOAT_OR_NONE,
+                "keys": List(Str(1000), 1000),
+            }
+        ),
+    ),
     "train_step": Dict(
         required={
             "returned": DESCRIBE,
