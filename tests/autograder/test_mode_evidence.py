@@ -170,7 +170,7 @@ def test_tf1_evaluate_is_judged_on_a_finalized_graph():
     assert _judge("tf1", "evaluate_runs_existing_graph", honest).status == "passed"
     error = {"error": "RuntimeError: Graph is finalized and cannot be modified."}
     grows = _judge("tf1", "evaluate_runs_existing_graph", _tf1_evaluation(seed, error))
-    assert grows.score == 0 and "adds operations" in grows.message
+    assert grows.score == 0 and "added operations" in grows.message
     dropout = {**honest, "finalized": {"loss": right["loss"] * 1.3, "accuracy": right["accuracy"]}}
     result = _judge("tf1", "evaluate_runs_existing_graph", dropout)
     assert result.score == 0 and "training=True" in result.message

@@ -136,7 +136,7 @@ def evaluate_runs_existing_graph(obs: dict[str, Any], seed: int) -> Verdict:
     error = str(again.get("error") or "")
     if "finalized" in error.lower():
         return failed(
-            "evaluate adds operations to the graph (it raised on a finalized graph: "
+            "evaluate added operations to the graph (it raised on a finalized graph: "
             f"{error[:160]}): tf.* calls in evaluate create new nodes every time. Only "
             "session.run tensors that build_graph made."
         )
@@ -282,7 +282,7 @@ def train_graph_does_not_grow(obs: dict[str, Any], seed: int) -> Verdict:
     error = str(again.get("error") or "")
     if "finalized" in error.lower():
         return failed(
-            "the graph grows while training (train raised on a finalized graph: "
+            "the graph grew while training (train raised on a finalized graph: "
             f"{error[:160]}): ops created in the loop (tf.* calls, a new optimizer or "
             "initialiser) pile up every step. Make every op in build_graph and only run them "
             "here (graph.finalize() makes this an error)."
