@@ -6,6 +6,7 @@ A plain TFRecord reader plus tensorboard's protobufs: no TensorFlow import, so a
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,3 +52,31 @@ def read_scalars(log_dir: str | Path) -> dict[str, list[list[float]]]:
                     continue
                 found.setdefault(value.tag, []).append([float(event.step), float(number)])
     return found
+
+
+_WRITER_MODULES = ("torch.utils.tensorboard", "tensorboardX", "tensorflow", "tensorboard")
+
+
+def flush_open_writers() -> None:
+    """Flush every TensorBoard writer still open: the docstrings do not ask for a close, and a
+    writer left open holds events in a buffer that its own thread flushes at some later time,
+    so reading the files right away would grade the same code differently from run to run."""
+    import gc
+    import threading
+
+    for obj in gc.get_objects():
+        module = getattr(type(obj), "__module__", "") or ""
+        if "Writer" in type(obj).__name__ and module.startswith(_WRITER_MODULES):
+            with contextlib.suppress(Exception):
+                obj.flush()
+    # a TF1 FileWriter that went out of scope unclosed leaves only its logger thread, still
+    # holding queued events: ask it to flush, as FileWriter.flush() would
+    for thread in threading.enumerate():
+        queue, sentinel, done = (
+            getattr(thread, a, None) for a in ("_queue", "_flush_sentinel", "_flush_complete")
+        )
+        if queue is not None and sentinel is not None and done is not None:
+            with contextlib.suppress(Exception):
+                done.clear()
+                queue.put(sentinel)
+                done.wait(5.0)

@@ -93,7 +93,7 @@ def mlp_accuracy(weights: list[np.ndarray], seed: int) -> float | None:
         return None
     w1, b1, w2, b2 = (np.asarray(w, np.float64) for w in weights)
     logits = np.maximum(x @ w1 + b1, 0.0) @ w2 + b2
-    if not np.all(np.isfinite(logits)):
+    if not num.finite(logits):
         return float("nan")
     return float((logits.argmax(1) == y).mean())
 

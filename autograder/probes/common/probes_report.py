@@ -3,7 +3,6 @@ their framework's own API; they are read back with ``course_utils.events``."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import numpy as np
@@ -11,7 +10,7 @@ import numpy as np
 from autograder.probes.common import instances as inst
 from autograder.probes.common.observe import as_float, describe
 from autograder.worker.probe_api import ProbeContext
-from course_utils.events import read_scalars
+from course_utils.events import flush_open_writers, read_scalars
 
 
 def report(ctx: ProbeContext) -> dict[str, Any]:
@@ -43,38 +42,10 @@ def plot(ctx: ProbeContext) -> dict[str, Any]:
     return {"is_figure": True, "n_axes": len(fig.axes), "lines": lines}
 
 
-_WRITER_MODULES = ("torch.utils.tensorboard", "tensorboardX", "tensorflow", "tensorboard")
-
-
-def _flush_open_writers() -> None:
-    """Flush every TensorBoard writer still open: the docstrings do not ask for a close, and a
-    writer left open holds events in a buffer that its own thread flushes at some later time,
-    so reading the files right away would grade the same code differently from run to run."""
-    import gc
-    import threading
-
-    for obj in gc.get_objects():
-        module = getattr(type(obj), "__module__", "") or ""
-        if "Writer" in type(obj).__name__ and module.startswith(_WRITER_MODULES):
-            with contextlib.suppress(Exception):
-                obj.flush()
-    # a TF1 FileWriter that went out of scope unclosed leaves only its logger thread, still
-    # holding queued events: ask it to flush, as FileWriter.flush() would
-    for thread in threading.enumerate():
-        queue, sentinel, done = (
-            getattr(thread, a, None) for a in ("_queue", "_flush_sentinel", "_flush_complete")
-        )
-        if queue is not None and sentinel is not None and done is not None:
-            with contextlib.suppress(Exception):
-                done.clear()
-                queue.put(sentinel)
-                done.wait(5.0)
-
-
 def tensorboard(ctx: ProbeContext) -> dict[str, Any]:
     log_dir = ctx.scratch / "runs" / "probe"
     ctx.call("log_to_tensorboard", inst.history(ctx.seed), str(log_dir))
-    _flush_open_writers()
+    flush_open_writers()
     return {
         "scalars": read_scalars(log_dir),
         "n_files": len(list(log_dir.rglob("events.out.tfevents.*"))),
