@@ -67,3 +67,16 @@ def as_float(x: Any) -> float | None:
     if arr is None or arr.size != 1 or arr.dtype.kind not in "biuf":
         return None
     return float(arr.reshape(()))
+
+
+def evaluation(result: Any) -> dict[str, Any]:
+    """What an ``evaluate`` returned: its loss and accuracy as floats and its keys, or that it
+    was no dict (with what it was)."""
+    if not isinstance(result, dict):
+        return {"is_dict": False, "returned": describe(result)}
+    return {
+        "is_dict": True,
+        "loss": as_float(result.get("loss")),
+        "accuracy": as_float(result.get("accuracy")),
+        "keys": sorted(map(str, result)),
+    }

@@ -122,6 +122,19 @@ _PREPARE_RUN = Dict(
     }
 )
 
+EVALUATION = OneOf(
+    _not_returned("is_dict"),
+    Dict(
+        required={
+            "is_dict": Bool(),
+            "loss": FLOAT_OR_NONE,
+            "accuracy": FLOAT_OR_NONE,
+            "keys": List(Str(1000), 1000),
+        }
+    ),
+)
+"""``observe.evaluation``: what an ``evaluate`` returned."""
+
 _PREPROCESS_ONE = OneOf(
     _not_returned("pair"),
     Dict(

@@ -17,17 +17,18 @@ from autograder.worker.probe_api import ProbeContext
 SGD_LR = 0.5
 
 
-def train_sgd(ctx: ProbeContext) -> dict[str, Any]:
-    """One epoch of plain SGD on a linear spy model: the parameters after it tell how gradients
-    were handled (the grader replays correct and mistaken variants in numpy)."""
+def _sgd_epoch(ctx: ProbeContext, n: int, training: bool) -> dict[str, Any]:
+    """train_one_epoch with plain SGD on the linear spy model (mode set by ``training``) over the
+    first ``n`` samples of the seed's linear problem, in batches of 5: what it returned and the
+    parameters after it."""
     x, y, weight, bias = inst.linear_problem(ctx.seed)
     model = SpyLinear(weight, bias)
-    model.train()  # the mode is train_mode's to probe
+    model.train(training)
     opt = torch.optim.SGD(model.parameters(), lr=SGD_LR)
     returned = ctx.call(
         "train_one_epoch",
         model,
-        loader(x, y, batch_size=5),
+        loader(x[:n], y[:n], batch_size=5),
         nn.CrossEntropyLoss(),
         opt,
         torch.device("cpu"),
@@ -38,30 +39,20 @@ def train_sgd(ctx: ProbeContext) -> dict[str, Any]:
         "weight": to_numpy(model.linear.weight),
         "bias": to_numpy(model.linear.bias),
     }
+
+
+def train_sgd(ctx: ProbeContext) -> dict[str, Any]:
+    """One epoch (12 samples) in train mode: the parameters after it tell how gradients were
+    handled (the grader replays correct and mistaken variants in numpy); the mode is
+    train_mode's to probe."""
+    return _sgd_epoch(ctx, 12, training=True)
 
 
 def train_mode(ctx: ProbeContext) -> dict[str, Any]:
     """One batch of train_one_epoch on the spy model left in eval mode, as evaluate() leaves
     it: the loss of that batch (computed before any step, so however gradients are handled) and
     the parameters after the step show, through the spy's train-mode gain, which mode it ran."""
-    x, y, weight, bias = inst.linear_problem(ctx.seed)
-    model = SpyLinear(weight, bias)
-    model.eval()
-    opt = torch.optim.SGD(model.parameters(), lr=SGD_LR)
-    returned = ctx.call(
-        "train_one_epoch",
-        model,
-        loader(x[:5], y[:5], batch_size=5),
-        nn.CrossEntropyLoss(),
-        opt,
-        torch.device("cpu"),
-    )
-    return {
-        "returned": describe(returned),
-        "value": as_float(returned),
-        "weight": to_numpy(model.linear.weight),
-        "bias": to_numpy(model.linear.bias),
-    }
+    return _sgd_epoch(ctx, 5, training=False)
 
 
 def train_placement(ctx: ProbeContext) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from autograder.probes.common import instances as inst
+from autograder.probes.common.observe import evaluation
 from autograder.probes.pytorch.spies import (
     SpyLinear,
     SpyLoss,
@@ -268,14 +269,7 @@ def evaluate_values(ctx: ProbeContext) -> dict[str, Any]:
     model, data = _linear_setup(ctx.seed, batch_size=5)  # 12 samples: batches of 5, 5, 2
     model.train()
     result = ctx.call("evaluate", model, data, nn.CrossEntropyLoss(), torch.device("cpu"))
-    if not isinstance(result, dict):
-        return {"is_dict": False, "returned": describe(result)}
-    return {
-        "is_dict": True,
-        "loss": as_float(result.get("loss")),
-        "accuracy": as_float(result.get("accuracy")),
-        "keys": sorted(map(str, result)),
-    }
+    return evaluation(result)
 
 
 def evaluate_modes(ctx: ProbeContext) -> dict[str, Any]:
@@ -288,14 +282,7 @@ def evaluate_modes(ctx: ProbeContext) -> dict[str, Any]:
     result = ctx.call(
         "evaluate", model, loader(x, y, len(x)), nn.CrossEntropyLoss(), torch.device("cpu")
     )
-    if not isinstance(result, dict):
-        return {"is_dict": False, "returned": describe(result)}
-    return {
-        "is_dict": True,
-        "loss": as_float(result.get("loss")),
-        "accuracy": as_float(result.get("accuracy")),
-        "keys": sorted(map(str, result)),
-    }
+    return evaluation(result)
 
 
 def placement_run(ctx: ProbeContext, function: str) -> dict[str, Any]:

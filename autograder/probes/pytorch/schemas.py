@@ -8,6 +8,7 @@ from autograder.probes.common.schemas import (
     BATCHING,
     DATA,
     DESCRIBE,
+    EVALUATION,
     EVALUATIONS,
     FLOAT_OR_NONE,
     HISTORY,
@@ -134,28 +135,8 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "optimizer": OPTIMIZER,
     "accuracy": Dict(required={"wide": _ACCURACY_ONE, "square": _ACCURACY_ONE}),
-    "evaluate_values": OneOf(
-        Dict(required={"is_dict": Bool(), "returned": DESCRIBE}),
-        Dict(
-            required={
-                "is_dict": Bool(),
-                "loss": FLOAT_OR_NONE,
-                "accuracy": FLOAT_OR_NONE,
-                "keys": List(Str(1000), 1000),
-            }
-        ),
-    ),
-    "evaluate_modes": OneOf(
-        Dict(required={"is_dict": Bool(), "returned": DESCRIBE}),
-        Dict(
-            required={
-                "is_dict": Bool(),
-                "loss": FLOAT_OR_NONE,
-                "accuracy": FLOAT_OR_NONE,
-                "keys": List(Str(1000), 1000),
-            }
-        ),
-    ),
+    "evaluate_values": EVALUATION,
+    "evaluate_modes": EVALUATION,
     "evaluate_placement": _PLACEMENT,
     "train_placement": _PLACEMENT,
     "fit_placement": _PLACEMENT,

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from autograder.probes.common import instances as inst
 from autograder.probes.common import probes_data
-from autograder.probes.common.observe import as_float, describe, to_numpy
+from autograder.probes.common.observe import as_float, describe, evaluation, to_numpy
 from autograder.probes.tf2.spies import built_spy, dataset
 from autograder.worker.probe_api import (
     ProbeContext,
@@ -273,14 +273,7 @@ def evaluate_modes(ctx: ProbeContext) -> dict[str, Any]:
     model = built_spy(weight, bias, x.shape[1:])
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     result = ctx.call("evaluate", model, dataset(x, y, len(x)), loss_fn, _metrics(ctx))
-    if not isinstance(result, dict):
-        return {"is_dict": False, "returned": describe(result)}
-    return {
-        "is_dict": True,
-        "loss": as_float(result.get("loss")),
-        "accuracy": as_float(result.get("accuracy")),
-        "keys": sorted(map(str, result)),
-    }
+    return evaluation(result)
 
 
 PROBES = {

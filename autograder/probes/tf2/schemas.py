@@ -8,6 +8,7 @@ from autograder.probes.common.schemas import (
     BATCHING,
     DATA,
     DESCRIBE,
+    EVALUATION,
     EVALUATIONS,
     FLOAT_OR_NONE,
     HISTORY,
@@ -99,17 +100,7 @@ SCHEMAS: dict[str, Schema] = {
             }
         ),
     ),
-    "evaluate_modes": OneOf(
-        Dict(required={"is_dict": Bool(), "returned": DESCRIBE}),
-        Dict(
-            required={
-                "is_dict": Bool(),
-                "loss": FLOAT_OR_NONE,
-                "accuracy": FLOAT_OR_NONE,
-                "keys": List(Str(1000), 1000),
-            }
-        ),
-    ),
+    "evaluate_modes": EVALUATION,
     "train_step": Dict(
         required={
             "returned": DESCRIBE,
