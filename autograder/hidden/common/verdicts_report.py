@@ -73,15 +73,23 @@ def fit_history(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 @functools.lru_cache(maxsize=4)
-def _digits_test(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The digits' test split as the fit probes standardise it, flattened, and its labels."""
+def digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The digits as the probes split and standardise them (float32, the training split's
+    statistics): train then test rows, flattened; their labels; the number of training rows."""
     from course_utils.data import digits_path, load_npz, stratified_split
 
     images, labels = load_npz(digits_path())
     train_idx, test_idx = stratified_split(labels, 0.2, seed % 1000)
     x = images.astype(np.float32)[..., None] / 255.0
     x = (x - x[train_idx].mean()) / x[train_idx].std()
-    return x[test_idx].reshape(len(test_idx), -1).astype(np.float64), labels[test_idx]
+    order = np.concatenate([train_idx, test_idx])
+    return x[order].reshape(len(order), -1), labels[order].astype(np.int64), len(train_idx)
+
+
+def _digits_test(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The test rows of ``digits_split`` (float64) and their labels."""
+    x, labels, n_train = digits_split(seed)
+    return x[n_train:].astype(np.float64), labels[n_train:]
 
 
 def mlp_accuracy(weights: list[np.ndarray], seed: int) -> float | None:

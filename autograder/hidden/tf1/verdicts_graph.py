@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 
 from autograder.hidden.base import Verdict, failed, passed
 from autograder.hidden.common import numerics as num
+from autograder.hidden.common import verdicts_report as rep
 from autograder.probes.common import instances as inst
 
 
@@ -166,17 +166,7 @@ TRAIN_LR = 0.01  # must match probes_graph.TRAIN_LR
 _ADAM = (0.9, 0.999, 1e-8)
 
 
-@functools.lru_cache(maxsize=4)
-def _digits(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Train then test rows (flattened, as the probe standardises them), labels, train count."""
-    from course_utils.data import digits_path, load_npz, stratified_split
-
-    images, labels = load_npz(digits_path())
-    train_idx, test_idx = stratified_split(labels, 0.2, seed % 1000)
-    x = images.astype(np.float32)[..., None] / 255.0
-    x = (x - x[train_idx].mean()) / x[train_idx].std()
-    order = np.concatenate([train_idx, test_idx])
-    return x[order].reshape(len(order), -1), labels[order].astype(np.int64), len(train_idx)
+_digits = rep.digits_split  # train then test rows, labels, training count
 
 
 def _replay(
