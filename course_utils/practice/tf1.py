@@ -56,6 +56,20 @@ def _evaluate(ns: dict[str, Any], rng: np.random.Generator) -> str:
         grown = len(h["graph"].get_operations()) - ops
     if grown:
         raise fail("no new graph operations", f"{grown} new ones", "ops created inside evaluate")
+    per_sample = common.cross_entropy(logits, y)
+    loss = float(per_sample.mean())
+    starts = range(0, n, batch)
+    batch_means = float(np.mean([per_sample[i : i + batch].mean() for i in starts]))
+    got_loss = common.finite(got["loss"], "evaluate's loss")
+    if abs(got_loss - loss) > 1e-4 * max(1.0, abs(loss)):
+        averaged = abs(got_loss - batch_means) <= 1e-4 * max(1.0, abs(batch_means))
+        raise fail(
+            f"loss {loss:.4f} over {n} samples in batches of {batch} (training=False)",
+            f"{got_loss:.4f}",
+            "a mean of batch means (the last batch is smaller)"
+            if averaged
+            else "dropout on in evaluate (training=True fed), or samples skipped",
+        )
     acc = float(np.mean(logits.argmax(1) == y))
     if abs(common.finite(got["accuracy"], "evaluate's accuracy") - acc) > 1e-6:
         raise fail(
@@ -63,7 +77,7 @@ def _evaluate(ns: dict[str, Any], rng: np.random.Generator) -> str:
             f"{got['accuracy']:.4f}",
             "a mean of batch means (the last batch is smaller), or samples skipped",
         )
-    return f"exact accuracy over {n} samples, no graph growth"
+    return f"exact loss and accuracy over {n} samples, no graph growth"
 
 
 PRACTICE = {
