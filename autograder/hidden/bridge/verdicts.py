@@ -15,6 +15,7 @@ from autograder.hidden.bridge import reference
 from autograder.hidden.common import numerics as num
 from autograder.hidden.common.numerics import ce_grad, cross_entropy
 from autograder.probes.bridge import nets
+from autograder.probes.common import instances as inst
 
 NCHW_TO_NHWC, NHWC_TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
 _KINDS = {"numpy": "numpy", "torch": "torch", "tf": "tensorflow"}
@@ -460,25 +461,50 @@ def accumulation(
 
 
 def place_torch(obs: dict[str, Any], seed: int) -> Verdict:
+    """Judged by the values: while grading, ``meta`` is an emulated device whose copies keep
+    fewer mantissa bits (``instances.device_round``), so only a tensor or a parameter that was
+    copied there holds the rounded values the grader computes from the seed."""
+    rng = np.random.default_rng(seed)
+    values = nets.place_values(rng)
+    params = nets.place_module_values(rng)
     for label in ("device", "string"):
         given = 'torch.device("meta")' if label == "device" else '"meta"'
         tensor = obs[f"tensor_{label}"]
-        if tensor.get("kind") != "tensor" or not str(tensor.get("device", "")).startswith("meta"):
+        if tensor.get("kind") != "tensor" or not num.close(
+            tensor.get("values"), inst.device_round(values)
+        ):
+            where = "cpu" if num.close(tensor.get("values"), values) else tensor.get("device")
             return failed(
-                f"place(tensor, {given}) returned a {tensor.get('type')} on "
-                f"{tensor.get('device')}: for a tensor, .to(device) returns a *new* tensor on "
-                "that device (return it), and the device must be the one given, never a "
-                'hard-coded "cpu" or "cuda"'
+                f"place(tensor, {given}) returned a {tensor.get('type')} on {where}: for a "
+                "tensor, .to(device) returns a *new* tensor on that device (return it), and the "
+                'device must be the one given, never a hard-coded "cpu" or "cuda"' + _EMULATED
             )
         module = obs[f"module_{label}"]
-        if module["devices"] != ["meta"]:
+        placed = module["values"]
+        if len(placed) != len(params) or not all(
+            num.close(got, inst.device_round(want)) for got, want in zip(placed, params)
+        ):
+            left = sorted(
+                set(module["devices"]) | ({"cpu"} if _any_close(placed, params) else set())
+            )
             return failed(
-                f"place(model, {given}) left parameters on {module['devices']}: move the module "
-                'with module.to(device), with the device given (not a hard-coded "cpu"/"cuda")'
+                f"place(model, {given}) left parameters on {left}: move the module with "
+                'module.to(device), with the device given (not a hard-coded "cpu"/"cuda")'
+                + _EMULATED
             )
         if not module["returned_module"]:
             return failed("place(model, device) should return the module", 0.5)
     return passed()
+
+
+_EMULATED = (
+    " (while grading, 'meta' is an emulated device that keeps float32 values with 10 mantissa "
+    "bits, so the values show whether a copy was made there)"
+)
+
+
+def _any_close(got: list[Any], want: list[np.ndarray]) -> bool:
+    return any(num.close(g, w) for g, w in zip(got, want))
 
 
 def place_tf(obs: dict[str, Any], seed: int) -> Verdict:

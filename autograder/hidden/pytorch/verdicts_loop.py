@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,12 +40,33 @@ def device_error_hint(info: dict[str, Any]) -> str | None:
     return None
 
 
-def placement(obs: dict[str, Any], function: str) -> Verdict:
-    """Where did batches, labels and parameters meet the model, and how did the run end?"""
+def machine_has_cuda() -> bool:
+    """Does the grader's own machine have an NVIDIA GPU? A placement reply that says its target
+    was CUDA is believed only there (the worker runs on this machine)."""
+    return Path("/proc/driver/nvidia/version").exists()
+
+
+_ON_EMULATED = (
+    "(this check runs {function} with device='meta', which, while grading, is an emulated "
+    "device: it computes, refuses to mix its tensors with CPU ones as a GPU does, and stores "
+    "float32 values with 10 mantissa bits, so the values the model saw show whether they were moved)"
+)
+
+
+def placement(obs: dict[str, Any], seed: int, function: str) -> Verdict:
+    """Where did batches, labels and parameters meet the model, and how did the run end?
+
+    On the emulated device (target ``meta``) the decision rests on values: the spies record
+    what the model and the loss saw, and only copies made on the device carry its rounding
+    (``instances.device_round``), which the grader applies to the seed's problem itself."""
     target, ended = obs["target"], obs["ended"]
+    if target not in ("meta", "cuda") or (target == "cuda") != machine_has_cuda():
+        return failed(
+            f"the placement run reported the target {target!r}, which is not where this machine "
+            "sends it: the probe's reply was not its own"
+        )
     where = (
-        f"(this check runs {function} with device='meta', PyTorch's device without data, which "
-        "catches placement bugs on a machine without a GPU)"
+        _ON_EMULATED.format(function=function)
         if target == "meta"
         else f"(this check runs {function} on the GPU)"
     )
@@ -60,49 +82,106 @@ def placement(obs: dict[str, Any], function: str) -> Verdict:
             return failed(f"{function} stopped before running the model: {hint} {where}")
         return failed(f"{function} never ran the model on the loader's batches")
     first = forwards[0]
-    if _kind(first["param_device"]) != target:
-        return failed(
-            f"the model's parameters were on {first['param_device']!r} while device={target!r} was "
-            f"given: {function} should move the model with model.to(device) {where}"
-        )
-    if _kind(first["input_device"]) != target:
-        return failed(
-            f"the batch reached the model on {first['input_device']!r} although device={target!r} "
-            "was given: the batch was never moved (x.to(device)), or a device was hard-coded. "
-            f"{where}"
-        )
-    if not losses and not ended:  # a loop that ends early (meta) may not have reached the loss
+    if target == "meta":
+        problem = _placed_values(first, losses, seed, function, where)
+        if problem:
+            return failed(problem)
+    else:
+        if _kind(first["param_device"]) != target:
+            return failed(
+                _MODEL_NOT_MOVED.format(
+                    got=first["param_device"], target=target, function=function, where=where
+                )
+            )
+        if _kind(first["input_device"]) != target:
+            return failed(
+                _BATCH_NOT_MOVED.format(got=first["input_device"], target=target, where=where)
+            )
+    if function == "fit":
+        # fit's own part is moving the model before its first step; the batches and the loss of
+        # later steps are train_one_epoch's and evaluate's, graded by their own tests
+        return passed()
+    if not losses and not ended:
         return failed(
             f"{function} ran the model but never computed the loss with the loss_fn it was given: "
             "the batches' targets never met the outputs, so nothing was evaluated or learned"
         )
-    if losses and _kind(losses[0]["targets_device"]) != target:
-        return failed(
-            f"the targets reached the loss on {losses[0]['targets_device']!r}: move y to the device, "
-            "and create tensors made from it (one-hot targets, masks...) with device=..., not on "
-            f"the default device {where}"
-        )
+    if losses and _kind(losses[0]["targets_device"]) != target and target == "cuda":
+        return failed(_TARGETS_NOT_MOVED.format(got=losses[0]["targets_device"], where=where))
     if ended and any(s in message for s in _MISMATCH):
         return failed(
             "after the forward pass, a tensor on the default device met one on the target device: "
             f"a tensor made inside the loop (torch.zeros, torch.tensor, ...) without device=... {where}"
         )
-    benign = target == "meta" and "meta" in message
-    if ended and not benign:
+    if ended:
         return failed(f"{function} raised {ended.get('type')}: {message[:200]} {where}")
     return passed()
 
 
+_MODEL_NOT_MOVED = (
+    "the model's parameters were on {got!r} while device={target!r} was given: {function} should "
+    "move the model with model.to(device) {where}"
+)
+_BATCH_NOT_MOVED = (
+    "the batch reached the model on {got!r} although device={target!r} was given: the batch was "
+    "never moved (x.to(device)), or a device was hard-coded. {where}"
+)
+_TARGETS_NOT_MOVED = (
+    "the targets reached the loss on {got!r}: move y to the device, and create tensors made from "
+    "it (one-hot targets, masks...) with device=..., not on the default device {where}"
+)
+
+
+def _where(seen: Any, cpu_values: np.ndarray, said: str) -> str:
+    """Where values the spy saw were, as far as their values tell: the CPU when they are the
+    unrounded values, nowhere when there were none (a real meta tensor), else other values."""
+    if num.close(seen, cpu_values.astype(np.float64)):
+        return "cpu"
+    if seen is None:
+        return f"{said} (holding no values)"
+    return f"{said} (holding values that are not the ones given)"
+
+
+def _placed_values(
+    first: dict[str, Any], losses: list[dict[str, Any]], seed: int, function: str, where: str
+) -> str | None:
+    """Why the values the spies saw were not computed on the emulated device (None if they were)."""
+    x, y, weight, bias = inst.linear_problem(seed)
+    on_device = [inst.device_round(a) for a in (x, weight, bias)]
+    dx, dw, db = (a.astype(np.float64) for a in on_device)
+    if not (num.close(first.get("weight"), dw) and num.close(first.get("bias"), db)):
+        got = _where(first.get("weight"), weight, first["param_device"])
+        return _MODEL_NOT_MOVED.format(got=got, target="meta", function=function, where=where)
+    batches = [slice(i, i + 4) for i in range(0, len(x), 4)]
+    rows = next(
+        (b for b in batches if num.close(first.get("input"), dx[b])),
+        None,
+    )
+    if rows is None:
+        raw = next((x[b] for b in batches if num.close(first.get("input"), x[b])), x[:4])
+        got = _where(first.get("input"), raw, first["input_device"])
+        return _BATCH_NOT_MOVED.format(got=got, target="meta", where=where)
+    if not losses:
+        return None
+    value = losses[0].get("value")
+    logits = dx[rows].reshape(len(dx[rows]), -1) @ dw.T + db
+    gains = {inst.spy_gain(t, g) for t in (False, True) for g in (False, True)}
+    wants = [num.cross_entropy(logits * gain, y[rows]) for gain in gains]
+    if not num.close_to_any(value, wants, rtol=1e-4, atol=1e-6):
+        return _TARGETS_NOT_MOVED.format(got=losses[0]["targets_device"], where=where)
+    return None
+
+
 def evaluate_placement(obs: dict[str, Any], seed: int) -> Verdict:
-    return placement(obs, "evaluate")
+    return placement(obs, seed, "evaluate")
 
 
 def train_placement(obs: dict[str, Any], seed: int) -> Verdict:
-    return placement(obs, "train_one_epoch")
+    return placement(obs, seed, "train_one_epoch")
 
 
 def fit_placement(obs: dict[str, Any], seed: int) -> Verdict:
-    return placement(obs, "fit")
+    return placement(obs, seed, "fit")
 
 
 # -- train ------------------------------------------------------------------------------------

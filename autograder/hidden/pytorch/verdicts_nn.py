@@ -10,9 +10,15 @@ import numpy as np
 from autograder.hidden.base import Verdict, failed, passed
 from autograder.hidden.common import numerics as num
 from autograder.hidden.common import verdicts_model as mdl
+from autograder.hidden.pytorch.verdicts_loop import machine_has_cuda
 from autograder.probes.common import instances as inst
 
 # -- devices ----------------------------------------------------------------------------------
+
+_EMULATED = (
+    " (while grading, device='meta' is an emulated device that stores float32 values with 10 "
+    "mantissa bits, so a tensor's values show whether it was copied there)"
+)
 
 
 def get_device_real(obs: dict[str, Any], seed: int) -> Verdict:
@@ -45,14 +51,39 @@ def get_device_pretend_gpu(obs: dict[str, Any], seed: int) -> Verdict:
     return passed()
 
 
+_NESTED_FLOATS = ("obj['images']", "obj['pair'][0]")
+"""Paths of the to_device probe's float leaves (``instances.nested_values``), in order."""
+
+
 def to_device(obs: dict[str, Any], seed: int) -> Verdict:
     target = obs["target"]
+    if target not in ("meta", "cuda") or (target == "cuda") != machine_has_cuda():
+        return failed(
+            f"the to_device run reported the target {target!r}, which is not where this machine "
+            "sends it: the probe's reply was not its own"
+        )
     before = {e["path"]: e for e in obs["before"]}
     after = {e["path"]: e for e in obs["after"]}
-    if obs["single"] != target and obs["single"].split(":")[0] != target:
+    leaves = dict(zip((*_NESTED_FLOATS, "single"), inst.nested_values(seed), strict=True))
+    got_single = obs["single_values"] if target == "meta" else None
+    if obs["single"].split(":")[0] != target or (
+        target == "meta" and not num.close(got_single, inst.device_round(leaves["single"]))
+    ):
+        still = "cpu" if num.close(got_single, leaves["single"]) else obs["single"]
         return failed(
-            f"to_device(tensor, device) should return the tensor on {target!r}, got {obs['single']!r}"
+            f"to_device(tensor, device) should return the tensor on {target!r}, got one on "
+            f"{still!r}{_EMULATED if target == 'meta' else ''}"
         )
+    if target == "meta":
+        for path in _NESTED_FLOATS:
+            values = after.get(path, {}).get("values")
+            if not num.close(values, inst.device_round(leaves[path])):
+                where = (
+                    "cpu" if num.close(values, leaves[path]) else after.get(path, {}).get("device")
+                )
+                return failed(
+                    f"{path} is still on {where!r}: nested tensors must be moved too{_EMULATED}"
+                )
     if set(before) != set(after):
         return failed(
             "to_device changed the structure of nested containers (keys or lengths differ)"

@@ -175,3 +175,13 @@ def accumulation_problem(
 def place_values(rng: np.random.Generator) -> np.ndarray:
     """The (3, 2) float32 values of the tensor the placement probes move."""
     return rng.normal(size=(3, 2)).astype(np.float32)
+
+
+PLACE_MODULE_SHAPES = ((3, 2), (3,), (1, 3), (1,))
+"""Parameter shapes of the module the PyTorch placement probe moves: Linear(2, 3), ReLU,
+Linear(3, 1), in ``parameters()`` order."""
+
+
+def place_module_values(rng: np.random.Generator) -> list[np.ndarray]:
+    """That module's float32 parameters, drawn after :func:`place_values` from the same rng."""
+    return [rng.normal(size=s).astype(np.float32) for s in PLACE_MODULE_SHAPES]

@@ -13,6 +13,7 @@ from autograder.probes.bridge import nets
 from autograder.probes.bridge.plain import forward_backward_out, observe
 from autograder.probes.common.observe import as_float, describe
 from autograder.probes.common.settings import torch_settings as global_state  # noqa: F401
+from autograder.probes.pytorch import emulated
 from autograder.worker import standins
 from autograder.worker.probe_api import ProbeContext, contract_error
 
@@ -186,19 +187,26 @@ def accumulation_torch(
 
 
 def place_torch(ctx: ProbeContext) -> dict[str, Any]:
-    """``place`` onto the ``meta`` device (a real device type that needs no hardware), given as a
+    """``place`` onto ``meta`` (the emulated device while grading: it computes and stores
+    float32 values with fewer mantissa bits, so moved values show the move), given as a
     ``torch.device`` and as a string, for a tensor and for a module."""
     x = torch.from_numpy(nets.place_values(ctx.rng))
+    params = [torch.from_numpy(a) for a in nets.place_module_values(ctx.rng)]
     obs: dict[str, Any] = {}
-    for label, device in (("device", torch.device("meta")), ("string", "meta")):
-        moved = ctx.call("place", x, device)
-        obs[f"tensor_{label}"] = describe(moved)
-        model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
-        returned = ctx.call("place", model, device)
-        obs[f"module_{label}"] = {
-            "returned_module": isinstance(returned, nn.Module),
-            "devices": sorted({p.device.type for p in model.parameters()}),
-        }
+    with emulated.emulated():
+        for label, device in (("device", torch.device("meta")), ("string", "meta")):
+            moved = ctx.call("place", x, device)
+            obs[f"tensor_{label}"] = {**describe(moved), "values": emulated.values_of(moved)}
+            model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+            with torch.no_grad():
+                for p, values in zip(model.parameters(), params, strict=True):
+                    p.copy_(values)
+            returned = ctx.call("place", model, device)
+            obs[f"module_{label}"] = {
+                "returned_module": isinstance(returned, nn.Module),
+                "devices": sorted({p.device.type for p in model.parameters()}),
+                "values": [emulated.values_of(p) for p in model.parameters()][:4],
+            }
     obs["source_device"] = x.device.type
     return obs
 

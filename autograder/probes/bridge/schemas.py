@@ -30,7 +30,10 @@ _ACCUMULATION = Dict(
         "loss": FLOAT_OR_NONE,
     }
 )
-_MODULE_PLACED = Dict(required={"returned_module": Bool(), "devices": List(Str(100), 100)})
+_MODULE_PLACED = Dict(
+    required={"returned_module": Bool(), "devices": List(Str(100), 100), "values": List(VALUES, 4)}
+)
+_TORCH_PLACED = Dict(required={**DESCRIBE.required, "values": VALUES}, optional=DESCRIBE.optional)
 _TF_PLACED = Dict(required={**DESCRIBE.required, "values": VALUES}, optional=DESCRIBE.optional)
 
 SCHEMAS: dict[str, Schema] = {
@@ -64,9 +67,9 @@ SCHEMAS: dict[str, Schema] = {
     "accumulation_torch": _ACCUMULATION,
     "place_torch": Dict(
         required={
-            "tensor_device": DESCRIBE,
+            "tensor_device": _TORCH_PLACED,
             "module_device": _MODULE_PLACED,
-            "tensor_string": DESCRIBE,
+            "tensor_string": _TORCH_PLACED,
             "module_string": _MODULE_PLACED,
             "source_device": Str(100),
         }

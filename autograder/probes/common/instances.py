@@ -126,6 +126,31 @@ def spy_gain(training: bool, grad_enabled: bool) -> float:
     return (TRAINING_GAIN if training else 1.0) * (GRAD_GAIN if grad_enabled else 1.0)
 
 
+MANTISSA_BITS = 10
+"""Mantissa bits the emulated device of the PyTorch placement probes keeps (like TF32), so the
+values a loop computes there differ from the CPU's and show where they were computed."""
+
+
+def device_round(values: np.ndarray) -> np.ndarray:
+    """float32 ``values`` as the emulated device stores them: MANTISSA_BITS bits of mantissa,
+    rounded half away from zero on the bits; other dtypes, NaN and inf unchanged."""
+    a = np.asarray(values)
+    if a.dtype != np.float32:
+        return a
+    bits = a.view(np.uint32).astype(np.uint64)
+    drop = 23 - MANTISSA_BITS
+    kept = ((bits + (1 << (drop - 1))) >> drop << drop).astype(np.uint32)
+    rounded = kept.view(np.float32)
+    return np.where(np.isfinite(a), rounded, a).astype(np.float32)
+
+
+def nested_values(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """float32 leaves for the to_device probe (2x3, 4 and 3 values) whose device copies differ
+    from them in the last mantissa bits (``device_round``)."""
+    r = rng(seed, 29)
+    return tuple(r.normal(0, 3, size=s).astype(np.float32) for s in ((2, 3), (4,), (3,)))  # type: ignore[return-value]
+
+
 def linear_problem(seed: int, n: int = 12, c: int = 2, hw: int = 3, k: int = 4):
     """Inputs (n, c, hw, hw), int64 targets, and initial weights (k, c*hw*hw), bias (k,)."""
     r = rng(seed, 7)

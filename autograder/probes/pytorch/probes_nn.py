@@ -12,12 +12,14 @@ from torch import nn
 
 from autograder.probes.common import instances as inst
 from autograder.probes.common.observe import evaluation
+from autograder.probes.pytorch import emulated
 from autograder.probes.pytorch.spies import (
     SpyLinear,
     SpyLoss,
     as_float,
     describe,
     loader,
+    placed,
     target_device,
     to_numpy,
 )
@@ -70,9 +72,11 @@ def get_device_pretend_gpu(ctx: ProbeContext) -> dict[str, Any]:
 
 
 def _walk(obj: Any, path: str, out: list[dict[str, Any]]) -> None:
-    entry = {"path": path, "type": type(obj).__name__}
+    kind = "Tensor" if type(obj) is emulated.OnDevice else type(obj).__name__
+    entry: dict[str, Any] = {"path": path, "type": kind}
     if isinstance(obj, torch.Tensor):
         entry["device"] = obj.device.type
+        entry["values"] = emulated.values_of(obj)
     elif isinstance(obj, dict):
         for key, value in obj.items():
             _walk(value, f"{path}[{key!r}]", out)
@@ -85,19 +89,22 @@ def _walk(obj: Any, path: str, out: list[dict[str, Any]]) -> None:
 
 
 def to_device(ctx: ProbeContext) -> dict[str, Any]:
+    images, pair, single_values = (torch.from_numpy(a) for a in inst.nested_values(ctx.seed))
     obj = {
-        "images": torch.zeros(2, 3),
-        "pair": (torch.ones(4), [torch.arange(3), 7, "label"]),
+        "images": images,
+        "pair": (pair, [torch.arange(3), 7, "label"]),
         "count": 5,
     }
     device = target_device()
-    moved = ctx.call("to_device", obj, device)
     before: list[dict[str, Any]] = []
     after: list[dict[str, Any]] = []
     _walk(obj, "obj", before)
-    _walk(moved, "obj", after)
-    single = ctx.call("to_device", torch.zeros(3), device)
+    with placed(device):
+        moved = ctx.call("to_device", obj, device)
+        _walk(moved, "obj", after)
+        single = ctx.call("to_device", single_values, device)
     return {
+        "single_values": emulated.values_of(single),
         "target": device.type,
         "before": before,
         "after": after,
@@ -294,23 +301,25 @@ def placement_run(ctx: ProbeContext, function: str) -> dict[str, Any]:
     x, y, weight, bias = inst.linear_problem(ctx.seed)
     device = target_device()
     model = SpyLinear(weight, bias)
+    model.record_values = True
     loss_fn = SpyLoss()
     data = loader(x, y, batch_size=4)
-    if function != "fit":
-        model.to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    args = {
-        "evaluate": (model, data, loss_fn, device),
-        "train_one_epoch": (model, data, loss_fn, opt, device),
-        "fit": (model, data, data, loss_fn, opt, device, 1),
-    }[function]
     ended: dict[str, Any] | None = None
-    try:
-        ctx.call(function, *args)
-    except LearnerError as exc:
-        if exc.info["kind"] in ("missing", "not_implemented"):
-            raise
-        ended = exc.info
+    with placed(device):
+        if function != "fit":
+            model.to(device)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        args = {
+            "evaluate": (model, data, loss_fn, device),
+            "train_one_epoch": (model, data, loss_fn, opt, device),
+            "fit": (model, data, data, loss_fn, opt, device, 1),
+        }[function]
+        try:
+            ctx.call(function, *args)
+        except LearnerError as exc:
+            if exc.info["kind"] in ("missing", "not_implemented"):
+                raise
+            ended = exc.info
     return {"target": device.type, "forwards": model.calls, "losses": loss_fn.calls, "ended": ended}
 
 

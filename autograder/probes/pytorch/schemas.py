@@ -85,16 +85,22 @@ CALLS = List(
             "input_device": Str(300),
             "param_device": Str(300),
             "input_shape": SHAPE,
-        }
+        },
+        optional={"input": VALUES, "weight": VALUES, "bias": VALUES},
     )
 )
-"""``spies.SpyLinear.calls``: one entry per forward."""
+"""``spies.SpyLinear.calls``: one entry per forward (placement runs add the values it saw)."""
 
 _PLACEMENT = Dict(
     required={
         "target": Str(100),
         "forwards": CALLS,
-        "losses": List(Dict(required={"logits_device": Str(300), "targets_device": Str(300)})),
+        "losses": List(
+            Dict(
+                required={"logits_device": Str(300), "targets_device": Str(300)},
+                optional={"value": FLOAT_OR_NONE},
+            )
+        ),
         "ended": Opt(LEARNER_ERROR),
     }
 )
@@ -103,7 +109,7 @@ _PLACEMENT = Dict(
 _WALKED = List(
     Dict(
         required={"path": Str(4000), "type": Str(1000)},
-        optional={"device": Str(100), "value": Str(40)},
+        optional={"device": Str(100), "value": Str(40), "values": VALUES},
     )
 )
 """``probes_nn._walk``: every node of a nested container, with tensors' device types."""
@@ -121,7 +127,13 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "get_device_pretend_gpu": GET_DEVICE_PRETEND_GPU,
     "to_device": Dict(
-        required={"target": Str(100), "before": _WALKED, "after": _WALKED, "single": Str(300)}
+        required={
+            "target": Str(100),
+            "before": _WALKED,
+            "after": _WALKED,
+            "single": Str(300),
+            "single_values": VALUES,
+        }
     ),
     "model_forward": MODEL_FORWARD,
     "model_gradients": MODEL_GRADIENTS,
