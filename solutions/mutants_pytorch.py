@@ -19,6 +19,12 @@ LOOP_HEAD = """    model.train()
 """
 
 MUTANTS = [
+    Mutant(
+        "download_cache_unverified",
+        "download",
+        "without verifying its checksum",
+        [("    if target.exists() and _sha256_file(target) == sha256:\n", "    if target.exists():\n")],
+    ),
     # -- download ------------------------------------------------------------------------------
     Mutant(
         "download_no_checksum",

@@ -12,6 +12,12 @@ _RUN_TRAIN = (
 
 MUTANTS = [
     Mutant(
+        "download_cache_unverified",
+        "download",
+        "without verifying its checksum",
+        [("    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == sha256:\n", "    if target.exists():\n")],
+    ),
+    Mutant(
         "stats_from_all_data",
         "data",
         "from all the data",

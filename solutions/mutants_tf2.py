@@ -4,6 +4,12 @@ alternatives (``step=None``: full marks). Checked by ``tests/autograder/test_tf2
 from autograder.build import Mutant
 
 MUTANTS = [
+    Mutant(
+        "download_cache_unverified",
+        "download",
+        "without verifying its checksum",
+        [("    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == sha256:\n", "    if target.exists():\n")],
+    ),
     # -- data ----------------------------------------------------------------------------------
     Mutant(
         "stats_from_all_data",

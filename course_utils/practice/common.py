@@ -128,11 +128,30 @@ def download(ns: dict[str, Any], rng: np.random.Generator) -> str:
                     f"{leftover.name} left in the cache",
                     "the file is written to its final name before it is verified",
                 ) from None
-            return f"{len(payload):,} random bytes verified, cached and reused; corruption refused"
+            _cached_copy_verified(fn, src, payload, path, digest, cache)
+            return (
+                f"{len(payload):,} random bytes verified, cached and reused; corruption refused, "
+                "a damaged cached copy replaced"
+            )
         raise fail(
             "an error for bytes whose sha256 differs from the expected digest",
             "no error",
             "the digest is computed but never compared",
+        )
+
+
+def _cached_copy_verified(
+    fn: Any, src: Path, payload: bytes, cached: Path, digest: str, cache: Path
+) -> None:
+    """A cached copy whose bytes were damaged is not the verified file: download fetches again."""
+    src.write_bytes(payload)
+    cached.write_bytes(b"damaged " + payload[:64])
+    again = Path(fn(src.as_uri(), cache, digest))
+    if not again.is_file() or hashlib.sha256(again.read_bytes()).hexdigest() != digest:
+        raise fail(
+            "a damaged cached copy to be downloaded again (only a verified copy is reused)",
+            f"{again.name} returned with the damaged bytes",
+            "a cached file reused without verifying its checksum",
         )
 
 

@@ -74,6 +74,26 @@ def download_cache(obs: dict[str, Any], seed: int) -> Verdict:
     second = obs.get("second") or {}
     if second.get("sha256") != _expected_sha(seed):
         return failed("the second call did not return the cached, verified file")
+    if "damaged" not in obs:
+        return failed("the cached copy could not be checked again (the probe's reply is incomplete)")
+    if obs.get("damaged_raised") is not None:
+        info = obs["damaged_raised"]
+        return failed(
+            "with the cached copy damaged and the file still online, download raised "
+            f"{info.get('type')}: {str(info.get('message', ''))[:120]}. A cached file whose "
+            "checksum does not match should be downloaded again"
+        )
+    damaged = obs.get("damaged") or {}
+    if damaged.get("sha256") != _expected_sha(seed):
+        damaged_bytes = inst.damaged_copy(inst.payload(seed))
+        reused = damaged.get("sha256") == hashlib.sha256(damaged_bytes).hexdigest()
+        return failed(
+            "a cached file reused without verifying its checksum: the cached copy was damaged "
+            "and download returned it as it was; the docstring asks that only a verified copy "
+            "is reused (compare its sha256 before returning it, and download again otherwise)"
+            if reused
+            else "with the cached copy damaged, download did not return the verified file"
+        )
     return passed()
 
 

@@ -254,7 +254,7 @@ TESTS = [
 
 SUITE = Suite(
     assignment="pytorch",
-    version="pytorch-2",
+    version="pytorch-3",
     probes_module="autograder.probes.pytorch.probes",
     blocked_modules=["tensorflow", "keras", "jax"],
     tests=TESTS,

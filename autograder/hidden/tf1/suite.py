@@ -32,7 +32,7 @@ TESTS = [
 
 SUITE = Suite(
     assignment="tf1",
-    version="tf1-2",
+    version="tf1-3",
     probes_module="autograder.probes.tf1.probes",
     blocked_modules=["torch", "jax"],
     tests=TESTS,

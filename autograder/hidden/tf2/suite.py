@@ -47,7 +47,7 @@ TESTS = [
 
 SUITE = Suite(
     assignment="tf2",
-    version="tf2-2",
+    version="tf2-3",
     probes_module="autograder.probes.tf2.probes",
     blocked_modules=["torch", "jax"],
     tests=TESTS,

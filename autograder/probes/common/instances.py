@@ -126,6 +126,11 @@ def spy_gain(training: bool, grad_enabled: bool) -> float:
     return (TRAINING_GAIN if training else 1.0) * (GRAD_GAIN if grad_enabled else 1.0)
 
 
+def damaged_copy(payload: bytes) -> bytes:
+    """What the download-cache probe writes over a cached file before asking for it again."""
+    return b"damaged cached copy " + payload[:64]
+
+
 MANTISSA_BITS = 10
 """Mantissa bits the emulated device of the PyTorch placement probes keeps (like TF32), so the
 values a loop computes there differ from the CPU's and show where they were computed."""

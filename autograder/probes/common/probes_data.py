@@ -82,11 +82,19 @@ def download_cache(ctx: ProbeContext) -> dict[str, Any]:
     first = ctx.call("download", src.as_uri(), str(cache), digest)
     src.unlink()  # the "server" is gone: only the cache can answer now
     second, raised = _call_or_raised(ctx, "download", src.as_uri(), str(cache), digest)
-    return {
+    out = {
         "first": _path_facts(first, cache),
         "second": _path_facts(second, cache) if raised is None else None,
         "raised": raised,
     }
+    if raised is None and isinstance(second, str | Path) and Path(second).is_file():
+        # only a verified copy may be reused: a damaged one must be fetched again
+        src.write_bytes(data)
+        Path(second).write_bytes(inst.damaged_copy(data))
+        third, damaged_raised = _call_or_raised(ctx, "download", src.as_uri(), str(cache), digest)
+        out["damaged"] = _path_facts(third, cache) if damaged_raised is None else None
+        out["damaged_raised"] = damaged_raised
+    return out
 
 
 def stats(ctx: ProbeContext) -> dict[str, Any]:

@@ -164,7 +164,8 @@ DATA: dict[str, Schema] = {
         }
     ),
     "download_cache": Dict(
-        required={"first": PATH_FACTS, "second": Opt(PATH_FACTS), "raised": Opt(LEARNER_ERROR)}
+        required={"first": PATH_FACTS, "second": Opt(PATH_FACTS), "raised": Opt(LEARNER_ERROR)},
+        optional={"damaged": Opt(PATH_FACTS), "damaged_raised": Opt(LEARNER_ERROR)},
     ),
     "stats": Dict(required={"colour": _STATS_ONE, "grey": _STATS_ONE}),
     "prepare_data": OneOf(
