@@ -91,6 +91,24 @@ MUTANTS = [
         "'ok' should be",
         [("    report[\"ok\"] = all(report[key] <= tolerances[key] for key in (\"logits\", \"loss\", \"grads\"))", "    report[\"ok\"] = True")],
     ),
+    Mutant(
+        "parity_torch_grads_not_zeroed",
+        "parity",
+        "zero them first",
+        [("    model.zero_grad()\n    logits = model(x)\n", "    logits = model(x)\n")],
+    ),
+    Mutant(
+        "parity_module_tolerances",
+        "parity",
+        "tolerances argument is ignored",
+        [("    report[\"ok\"] = all(report[key] <= tolerances[key] for key in (\"logits\", \"loss\", \"grads\"))", "    report[\"ok\"] = all(report[key] <= PARITY_TOLERANCES[key] for key in (\"logits\", \"loss\", \"grads\"))")],
+    ),
+    Mutant(
+        "parity_pairs_with_first_only",
+        "parity",
+        "all three pairs",
+        [("        for a, b in itertools.combinations(results.values(), 2):\n", "        first, *others = results.values()\n        for a, b in ((first, o) for o in others):\n")],
+    ),
     # accumulation
     Mutant(
         "accumulation_not_divided_by_k",

@@ -235,6 +235,16 @@ MUTANTS = [
         example=True,
     ),
     Mutant(
+        "evaluate_accuracy_mean_of_batch_means",
+        "metric",
+        "per-batch",
+        [
+            ("    total_loss, correct, count = 0.0, 0, 0\n", "    total_loss, correct, count, batches = 0.0, 0, 0, 0\n"),
+            ("            correct += (logits.argmax(dim=1) == y).sum().item()", "            correct += (logits.argmax(dim=1) == y).float().mean().item()\n            batches += 1"),
+            ('"accuracy": correct / count}', '"accuracy": correct / batches}'),
+        ],
+    ),
+    Mutant(
         "evaluate_batch_not_moved",
         "metric",
         "never moved",

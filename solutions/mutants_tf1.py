@@ -12,6 +12,12 @@ _RUN_TRAIN = (
 
 MUTANTS = [
     Mutant(
+        "train_without_training_true",
+        "train",
+        "training=True",
+        [(', handles["y"]: y[batch], handles["training"]: True},\n', ', handles["y"]: y[batch]},\n')],
+    ),
+    Mutant(
         "download_cache_unverified",
         "download",
         "without verifying its checksum",

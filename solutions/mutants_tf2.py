@@ -5,6 +5,12 @@ from autograder.build import Mutant
 
 MUTANTS = [
     Mutant(
+        "fit_keras_ignores_lr",
+        "train",
+        "lr argument is ignored",
+        [("    model.compile(optimizer=make_optimizer(lr), ", "    model.compile(optimizer=make_optimizer(1e-3), ")],
+    ),
+    Mutant(
         "download_cache_unverified",
         "download",
         "without verifying its checksum",

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from course_utils.checks.runner import CheckFailed, need
-from course_utils.practice.common import fail
+from course_utils.practice.common import fail, finite
 
 
 def _layouts(ns: dict[str, Any]) -> str:
@@ -144,6 +144,29 @@ def _parity(ns: dict[str, Any]) -> str:
     return f"PyTorch, TF2 and TF1 agree: {report}"
 
 
+def _parity_fresh_grads(ns: dict[str, Any]) -> str:
+    """forward_backward_torch twice on one model and batch: the same gradients both times."""
+    import torch
+
+    torch_model, _, x = _small_nets()
+    y = torch.from_numpy(np.array([0, 3, 4]))
+    fn = need(ns, "forward_backward_torch")
+    first = {
+        k: np.array(v, copy=True)
+        for k, v in fn(torch_model, torch.from_numpy(x), y)["grads"].items()
+    }
+    second = fn(torch_model, torch.from_numpy(x), y)["grads"]
+    worst = max(float(np.max(np.abs(np.asarray(second[k]) - g))) for k, g in first.items())
+    if worst > 1e-6:
+        raise fail(
+            "the same gradients from a second call on the same model and batch",
+            f"gradients that differ by up to {worst:.3g} (doubled?)",
+            "backward() adds to the gradients the model already holds: zero them first "
+            "(model.zero_grad())",
+        )
+    return "each call returns the gradients of its own batch"
+
+
 def _accumulation(ns: dict[str, Any]) -> str:
     import torch
     from torch import nn
@@ -173,19 +196,37 @@ def _accumulation(ns: dict[str, Any]) -> str:
 
 
 def _parity_flags(ns: dict[str, Any]) -> str:
-    """parity_report on made-up results whose logits differ by 0.5: ``ok`` must be False."""
+    """parity_report on made-up results: logits off by +0.25 (tf2) and -0.25 (tf1), so the
+    largest difference, 0.5, is between tf2 and tf1; ``ok`` must follow the tolerances given."""
     same = {"logits": np.zeros((2, 3)), "loss": 1.0, "grads": [np.zeros((3, 3))]}
-    off = {**same, "logits": np.full((2, 3), 0.5)}
-    report = need(ns, "parity_report")(
-        {"pytorch": same, "tf2": off, "tf1": same}, {"logits": 1e-5, "loss": 1e-6, "grads": 1e-5}
-    )
+    results = {
+        "pytorch": same,
+        "tf2": {**same, "logits": np.full((2, 3), 0.25)},
+        "tf1": {**same, "logits": np.full((2, 3), -0.25)},
+    }
+    fn = need(ns, "parity_report")
+    report = fn(results, {"logits": 1e-5, "loss": 1e-6, "grads": 1e-5})
     if not isinstance(report, dict) or report.get("ok") is not False:
         raise fail(
             "ok=False when the logits differ by 0.5 (tolerance 1e-5)",
             f"{report!r}"[:120],
             "'ok' should be computed from the differences and the tolerances, not set to True",
         )
-    return "a disagreement beyond the tolerances is reported"
+    logits = finite(report.get("logits"), "parity_report's 'logits'")
+    if abs(logits - 0.5) > 1e-9:
+        raise fail(
+            "'logits' 0.5: tf2 is 0.25 above PyTorch and tf1 0.25 below (0.5 apart)",
+            f"{logits:g}",
+            "not all three pairs compared (only each framework against PyTorch?)",
+        )
+    loose = fn(results, {"logits": 1.0, "loss": 1.0, "grads": 1.0})
+    if not isinstance(loose, dict) or loose.get("ok") is not True:
+        raise fail(
+            "ok=True with tolerances of 1.0 for a largest difference of 0.5",
+            f"{loose!r}"[:120],
+            "the tolerances argument is ignored (a constant or PARITY_TOLERANCES used instead)",
+        )
+    return "all three pairs compared, ok follows the tolerances given"
 
 
 def _tf_accumulation(ns: dict[str, Any]) -> str:
@@ -283,6 +324,7 @@ CHECKS = {
     "port": {"ported logits match": _port, "port: a CNN of other sizes": _fixed("_port")},
     "parity": {
         "three frameworks agree": _parity,
+        "forward_backward_torch: this batch's gradients only": _parity_fresh_grads,
         "parity_report flags a disagreement": _parity_flags,
     },
     "accumulation": {

@@ -166,6 +166,13 @@ def _train(ns: dict[str, Any]) -> str:
     fed = [np.asarray(feed.get(h["x"])) for feed in steps if h["x"] in feed]
     if not steps or not fed:
         raise common.fail("train_op run on fed batches", "no training step", "train_op not run")
+    modes = [bool(np.asarray(feed.get(h["training"], False))) for feed in steps]
+    if not all(modes):
+        raise common.fail(
+            "every training step fed handles['training']: True",
+            f"{modes.count(False)} of {len(steps)} steps without it (training defaults to False)",
+            "dropout never on while training: feed training=True with every training batch",
+        )
     if any(batch.max() >= 5 for batch in fed):
         raise common.fail(
             "train_op fed batches of data['x_train']",

@@ -261,9 +261,17 @@ def _fit_keras(ns: dict[str, Any]) -> str:
     )
     x = np.random.default_rng(SEED).normal(size=(8, 2, 2, 1)).astype(np.float32)
     data = tf.data.Dataset.from_tensor_slices((x, np.arange(8) % 3)).batch(4)
+    lr = 0.0123
     with _eagerly():
-        history = need(ns, "fit_keras")(model, data, data, 1)
+        history = need(ns, "fit_keras")(model, data, data, 1, lr=lr)
     returns(history, list, "fit_keras", "a list with one dict per epoch, as fit returns")
+    used = getattr(getattr(model, "optimizer", None), "learning_rate", None)
+    if used is None or abs(float(np.asarray(used)) - lr) > 1e-6:
+        raise fail(
+            f"the model compiled with an optimizer of learning rate {lr} (fit_keras(..., lr={lr}))",
+            "no optimizer" if used is None else f"learning rate {float(np.asarray(used)):g}",
+            "the lr argument is ignored: pass it on (make_optimizer(lr))",
+        )
     keys = {"epoch", "train_loss", "test_loss", "test_accuracy"}
     if len(history) != 1 or not keys <= set(history[0]):
         raise fail(f"1 entry with keys {sorted(keys)}", f"{history!r}"[:100],

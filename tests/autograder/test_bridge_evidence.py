@@ -96,15 +96,51 @@ def test_parity_report_is_judged_on_the_graders_own_cases():
     """A report of 0 / 0 / 0 / ok for every case (right for identical inputs the observation
     used to carry) fails; the largest differences of the seed's cases pass."""
     cases = nets.parity_cases(np.random.default_rng(_seed("parity_report_values")))
+    honest = _honest_parity(cases)
+    assert _judge("parity_report_values", {"cases": honest}).status == "passed"
+    nothing = {"report": {"logits": 0.0, "loss": 0.0, "grads": 0.0}, "ok": True}
+    nothing.update(ok_tight=True, ok_loose=True)
+    forged = dict.fromkeys(cases, nothing)
+    assert _judge("parity_report_values", {"cases": forged}).score == 0
+
+
+def _honest_parity(cases: dict) -> dict:
     honest = {}
     for name, results in cases.items():
         want = v.expected_report(results, TOLERANCES)
         honest[name] = {"report": {k: want[k] for k in ("logits", "loss", "grads")}}
         honest[name]["ok"] = want["ok"]
-    assert _judge("parity_report_values", {"cases": honest}).status == "passed"
-    nothing = {"report": {"logits": 0.0, "loss": 0.0, "grads": 0.0}, "ok": True}
-    forged = dict.fromkeys(cases, nothing)
-    assert _judge("parity_report_values", {"cases": forged}).score == 0
+        for label, scale in nets.PARITY_SCALES.items():
+            scaled = nets.scaled_tolerances(TOLERANCES, scale)
+            honest[name][f"ok_{label}"] = v.expected_report(results, scaled)["ok"]
+    return honest
+
+
+def test_parity_report_must_follow_the_tolerances_it_is_given():
+    """A report whose 'ok' is computed with fixed tolerances (a constant, or the module's
+    PARITY_TOLERANCES) is right for the given ones only: asked again with tighter and looser
+    tolerances it gives the same 'ok', and loses the points, saying why."""
+    cases = nets.parity_cases(np.random.default_rng(_seed("parity_report_values")))
+    fixed = _honest_parity(cases)
+    for case in fixed.values():
+        case["ok_tight"] = case["ok_loose"] = case["ok"]
+    verdict = _judge("parity_report_values", {"cases": fixed})
+    assert verdict.score == 0
+    assert "tolerances argument is ignored" in verdict.message
+
+
+def test_parity_report_must_compare_all_three_pairs():
+    """In the agreeing case the largest logits difference is between tf2 and tf1: a report that
+    compares each framework with PyTorch only finds a smaller one and is told so."""
+    cases = nets.parity_cases(np.random.default_rng(_seed("parity_report_values")))
+    honest = _honest_parity(cases)
+    first, *others = cases["agree"].values()
+    partial = max(v.largest_differences({"a": first, "b": o})["logits"] for o in others)
+    assert partial < honest["agree"]["report"]["logits"]
+    honest["agree"]["report"]["logits"] = partial
+    verdict = _judge("parity_report_values", {"cases": honest})
+    assert verdict.score == 0
+    assert "all three pairs" in verdict.message
 
 
 @pytest.mark.parametrize("name", ["accumulation_torch", "accumulation_tf2"])

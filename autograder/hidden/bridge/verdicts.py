@@ -307,6 +307,15 @@ def parity_torch(obs: dict[str, Any], seed: int) -> Verdict:
         )
     got = {**obs, "grads": [by_name[n] for n in names]}
     grads = [g for _, g in want.grads]
+    stale = dict(nets.stale_grads(nets.PARITY_NET, seed))
+    if all(
+        _close(by_name[n], g + stale[n]) for n, g in want.grads if by_name[n] is not None
+    ) and not all(_close(by_name[n], g) for n, g in want.grads):
+        return failed(
+            "`forward_backward_torch` returned its batch's gradients added to the ones the model "
+            "already held (from an earlier backward): backward() accumulates into .grad, so zero "
+            "them first (model.zero_grad()) to get the gradients of this one batch"
+        )
     return _compare(got, want.logits, want.loss, grads, "forward_backward_torch")
 
 
@@ -316,10 +325,9 @@ def parity_tf(obs: dict[str, Any], seed: int, fn: str) -> Verdict:
     return _compare(obs, want.logits, want.loss, keras_grads, fn)
 
 
-def expected_report(
-    results: dict[str, dict[str, Any]], tolerances: dict[str, float]
-) -> dict[str, Any]:
-    report: dict[str, Any] = {}
+def largest_differences(results: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The largest absolute difference of logits, loss and grads between any two results."""
+    report: dict[str, float] = {}
     for key in ("logits", "loss", "grads"):
         worst = 0.0
         for a, b in itertools.combinations(results.values(), 2):
@@ -328,8 +336,30 @@ def expected_report(
                 diff = np.abs(np.asarray(u, np.float64) - np.asarray(v, np.float64))
                 worst = max(worst, float(np.max(diff)))
         report[key] = worst
+    return report
+
+
+def expected_report(
+    results: dict[str, dict[str, Any]], tolerances: dict[str, float]
+) -> dict[str, Any]:
+    report: dict[str, Any] = dict(largest_differences(results))
     report["ok"] = all(num.at_most(report[k], tolerances[k]) for k in ("logits", "loss", "grads"))
     return report
+
+
+def _against_first(got: Any, results: dict[str, dict[str, Any]], key: str) -> bool:
+    """Is ``got`` the largest difference of each result with the first one only (the pair of
+    the other two left out), where that differs from the largest of all pairs?"""
+    first, *others = results.values()
+    partial = max(largest_differences({"a": first, "b": o})[key] for o in others)
+    full = largest_differences(results)[key]
+    return partial != full and num.close(got, partial, atol=1e-12, rtol=1e-3)
+
+
+_PAIRS_HINT = (
+    ". Here the largest difference is between tf2 and tf1: all three pairs must be compared, "
+    "not only each framework against PyTorch"
+)
 
 
 def parity_report(obs: dict[str, Any], seed: int, tolerances: dict[str, float]) -> Verdict:
@@ -349,6 +379,8 @@ def parity_report(obs: dict[str, Any], seed: int, tolerances: dict[str, float]) 
                 return failed(
                     f"parity_report's {key!r} should be the largest absolute difference between "
                     f"any two of the three results ({want[key]:.3g} here), got {got}"
+                    + _PAIRS_HINT
+                    * _against_first(got, cases[name], key)
                 )
         if case["ok"] is not want["ok"]:
             return failed(
@@ -356,6 +388,16 @@ def parity_report(obs: dict[str, Any], seed: int, tolerances: dict[str, float]) 
                 f"{ {k: f'{want[k]:.1e}' for k in ('logits', 'loss', 'grads')} } and the "
                 f"tolerances {tolerances}"
             )
+        for label, scale in nets.PARITY_SCALES.items():
+            given = nets.scaled_tolerances(tolerances, scale)
+            expected = expected_report(cases[name], given)["ok"]
+            if case[f"ok_{label}"] is not expected:
+                return failed(
+                    f"parity_report's 'ok' should be {expected} with the tolerances {given} "
+                    f"(differences { {k: f'{want[k]:.1e}' for k in ('logits', 'loss', 'grads')} }"
+                    f"), got {case[f'ok_{label}']}: the tolerances argument is ignored (a "
+                    "constant or the module's PARITY_TOLERANCES instead of the tolerances given)"
+                )
     return passed()
 
 

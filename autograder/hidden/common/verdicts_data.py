@@ -75,7 +75,9 @@ def download_cache(obs: dict[str, Any], seed: int) -> Verdict:
     if second.get("sha256") != _expected_sha(seed):
         return failed("the second call did not return the cached, verified file")
     if "damaged" not in obs:
-        return failed("the cached copy could not be checked again (the probe's reply is incomplete)")
+        return failed(
+            "the cached copy could not be checked again (the probe's reply is incomplete)"
+        )
     if obs.get("damaged_raised") is not None:
         info = obs["damaged_raised"]
         return failed(

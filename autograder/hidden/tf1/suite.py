@@ -26,6 +26,7 @@ TESTS = [
     _t("train_initialises_once", "train", 2, "train_graph", g.train_initialises_once, "training for 3 epochs", **_GRAPH),
     _t("train_graph_does_not_grow", "train", 2, "train_graph", g.train_graph_does_not_grow, "training for 3 epochs", **_GRAPH),
     _t("train_feeds_training_split", "train", 2, "train_graph", g.train_feeds_training_split, "training for 3 epochs", **_GRAPH),
+    _t("train_feeds_training_true", "train", 1, "train_graph", g.train_feeds_training_true, "training for 3 epochs", **_GRAPH),
     _t("train_learns_digits", "train", 1, "train_graph", g.train_learns, "training for 3 epochs", **_GRAPH),
     *parts.report_tests(),
 ]  # fmt: skip

@@ -170,10 +170,12 @@ _digits = rep.digits_split  # train then test rows, labels, training count
 
 
 def _replay(
-    run: dict[str, Any], seed: int, restart_at: tuple[int, ...] = ()
+    run: dict[str, Any], seed: int, restart_at: tuple[int, ...] = (), gain: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Adam (TF1's form) over the recorded steps from the probe's initial weights, restarting
-    (weights and slots) before each step index in ``restart_at``; None for an unknown row."""
+    (weights and slots) before each step index in ``restart_at``, the logits scaled by ``gain``
+    (the trusted graph's ``instances.TRAINING_GAIN`` when ``training`` is fed True); None for an
+    unknown row."""
     x, _, _ = _digits(seed)
     w0 = np.random.default_rng(seed).normal(0, 0.01, size=(10, 64)).astype(np.float32).T
     params = [w0.astype(np.float64), np.zeros(10)]
@@ -190,7 +192,7 @@ def _replay(
         if (labels < 0).any() or (labels >= 10).any():
             return None
         xb = x[rows].astype(np.float64)
-        g = num.ce_grad(xb @ params[0] + params[1], labels)
+        g = gain * num.ce_grad(gain * (xb @ params[0] + params[1]), labels)
         t += 1
         lr_t = TRAIN_LR * np.sqrt(1 - b2**t) / (1 - b1**t)
         for p, (m, v), grad in zip(params, slots, (xb.T @ g, g.sum(0)), strict=True):
@@ -219,26 +221,59 @@ def _schedule_problem(run: dict[str, Any], epochs: int, n_train: int) -> str | N
     return None
 
 
+_MODES = (inst.TRAINING_GAIN, 1.0)
+"""Training steps fed ``training=True`` (right), or not (a mistake ``train_feeds_training_true``
+reports; the other train tests judge such a run all the same)."""
+
+
 def _replayed(
-    run: dict[str, Any], seed: int, restart_at: tuple[int, ...] = (), epochs: int = 3
+    run: dict[str, Any],
+    seed: int,
+    restart_at: tuple[int, ...] = (),
+    epochs: int = 3,
+    gains: tuple[float, ...] = _MODES,
 ) -> bool:
-    """Are the weights after ``run`` those of the replay of ``epochs`` epochs of training?"""
+    """Are the weights after ``run`` those of the replay of ``epochs`` epochs of training (in
+    one of the modes ``gains``)?"""
     if not run.get("steps") or _schedule_problem(run, epochs, _digits(seed)[2]):
         return False
-    replay = _replay(run, seed, restart_at)
-    if replay is None:
-        return False
-    w, b = replay
-    return num.close(run["w"], w, atol=2e-4, rtol=1e-3) and num.close(
-        run["b"], b, atol=2e-4, rtol=1e-3
-    )
+    for gain in gains:
+        replay = _replay(run, seed, restart_at, gain)
+        if replay is None:
+            return False
+        w, b = replay
+        if num.close(run["w"], w, atol=2e-4, rtol=1e-3) and num.close(
+            run["b"], b, atol=2e-4, rtol=1e-3
+        ):
+            return True
+    return False
 
 
-def _replayed_as_run(run: dict[str, Any], seed: int, epochs: int = 3) -> bool:
+def _replayed_as_run(
+    run: dict[str, Any], seed: int, epochs: int = 3, gains: tuple[float, ...] = _MODES
+) -> bool:
     """Replayed, with the restarts where the run's initialiser ran (a mistake the initialiser
     test reports; the other train tests still judge such a run)."""
     restarts = tuple(run.get("inits") or ())
-    return _replayed(run, seed, epochs=epochs) or _replayed(run, seed, restarts, epochs)
+    return _replayed(run, seed, epochs=epochs, gains=gains) or _replayed(
+        run, seed, restarts, epochs, gains
+    )
+
+
+def train_feeds_training_true(obs: dict[str, Any], seed: int) -> Verdict:
+    """The trusted graph scales its logits while ``training`` is fed True: the weights replay
+    in training mode only if every step was fed it."""
+    if _replayed_as_run(obs, seed, gains=(inst.TRAINING_GAIN,)):
+        return passed()
+    if _replayed_as_run(obs, seed, gains=(1.0,)):
+        return failed(
+            "the training op ran without training=True: handles['training'] defaults to False, "
+            "so dropout (and anything else behind it) was never on while training. Feed "
+            "handles['training']: True with every training batch (and False to evaluate)."
+        )
+    return failed(
+        f"{_NOT_REPLAYED}, so the mode of its steps cannot be told (see the other train tests)"
+    )
 
 
 _NOT_REPLAYED = (

@@ -438,6 +438,19 @@ def fit_keras_learns(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             "fit_keras' history entries should have epoch, train_loss, test_loss, test_accuracy"
         )
+    lr = inst.FIT_KERAS_LR
+    asked, compiled = obs.get("lrs_asked") or [], obs.get("optimizer_lr")
+    if not any(num.close(a, lr, rtol=1e-6) for a in asked) and not num.close(
+        compiled, lr, rtol=1e-6
+    ):
+        got = f"make_optimizer({asked[0]:g})" if asked and asked[0] is not None else None
+        got = got or (
+            f"an optimizer with learning rate {compiled:g}" if compiled else "no optimizer"
+        )
+        return failed(
+            f"fit_keras(..., lr={lr:g}) compiled {got}: the lr argument is ignored; pass it on "
+            "(make_optimizer(lr)), so the rate asked for is the one used"
+        )
     accuracy = rep.mlp_accuracy(obs["weights"], seed)  # the grader's, from the weights after fit
     if accuracy is None:
         return failed("the trusted model's weights after fit_keras do not have its layers' shapes")

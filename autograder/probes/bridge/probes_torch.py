@@ -122,6 +122,9 @@ def channels_last(ctx: ProbeContext) -> dict[str, Any]:
 
 def parity_torch(ctx: ProbeContext) -> dict[str, Any]:
     model = build(nets.PARITY_NET, ctx.seed)
+    params = dict(model.named_parameters())
+    for name, grad in nets.stale_grads(nets.PARITY_NET, ctx.seed):
+        params[name].grad = torch.from_numpy(grad)  # left over from an earlier backward
     x, y = _tensors(nets.PARITY_NET, ctx.seed)
     out = ctx.call("forward_backward_torch", model, x, y)
     return forward_backward_out("forward_backward_torch", out, named=True)
@@ -129,7 +132,8 @@ def parity_torch(ctx: ProbeContext) -> dict[str, Any]:
 
 def parity_report(ctx: ProbeContext, tolerances: dict[str, float]) -> dict[str, Any]:
     """``parity_report`` on three agreeing results (differences of known, distinct sizes) and on
-    results where one quantity disagrees beyond its tolerance (``nets.parity_cases``)."""
+    results where one quantity disagrees beyond its tolerance (``nets.parity_cases``), with the
+    given tolerances and with them scaled (``nets.PARITY_SCALES``)."""
     obs: dict[str, Any] = {"cases": {}}
     for name, results in nets.parity_cases(ctx.rng).items():
         report = ctx.call("parity_report", results, dict(tolerances))
@@ -137,9 +141,17 @@ def parity_report(ctx: ProbeContext, tolerances: dict[str, float]) -> dict[str, 
             raise contract_error("parity_report", f"expected a dict, got {type(report).__name__}")
         obs["cases"][name] = {
             "report": {k: as_float(report.get(k)) for k in ("logits", "loss", "grads")},
-            "ok": report.get("ok") if isinstance(report.get("ok"), bool | np.bool_) else None,
+            "ok": _ok(report),
         }
+        for label, scale in nets.PARITY_SCALES.items():
+            other = ctx.call("parity_report", results, nets.scaled_tolerances(tolerances, scale))
+            obs["cases"][name][f"ok_{label}"] = _ok(other) if isinstance(other, dict) else None
     return obs
+
+
+def _ok(report: dict[str, Any]) -> bool | None:
+    ok = report.get("ok")
+    return bool(ok) if isinstance(ok, bool | np.bool_) else None
 
 
 # -- accumulation ------------------------------------------------------------------------------

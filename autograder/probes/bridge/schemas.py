@@ -20,6 +20,8 @@ _PARITY_CASE = Dict(
     required={
         "report": Dict(required={k: FLOAT_OR_NONE for k in ("logits", "loss", "grads")}),
         "ok": Opt(Bool()),
+        "ok_tight": Opt(Bool()),
+        "ok_loose": Opt(Bool()),
     }
 )
 _ACCUMULATION = Dict(

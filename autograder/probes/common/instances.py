@@ -126,6 +126,10 @@ def spy_gain(training: bool, grad_enabled: bool) -> float:
     return (TRAINING_GAIN if training else 1.0) * (GRAD_GAIN if grad_enabled else 1.0)
 
 
+FIT_KERAS_LR = 4e-3
+"""The learning rate the fit_keras probe asks for (not the function's default, 3e-3)."""
+
+
 def damaged_copy(payload: bytes) -> bytes:
     """What the download-cache probe writes over a cached file before asking for it again."""
     return b"damaged cached copy " + payload[:64]

@@ -101,10 +101,12 @@ def _linear_graph(
     input_shape: tuple[int, ...],
     lr: float,
     dropout: bool = True,
+    training_gain: float | None = None,
 ):
     """Trusted handles: a linear model with known weights, dropout behind ``training`` (none
     when ``dropout`` is False: training is then a replayable Adam run), and the variables as
-    ``w`` and ``b``."""
+    ``w`` and ``b``. With ``training_gain``, the logits are scaled by it while ``training`` is
+    fed True, so whether the training steps ran in training mode shows in the weights after."""
     graph = tf.Graph()
     with graph.as_default():
         x = tf1.placeholder(tf.float32, [None, *input_shape], name="x")
@@ -116,6 +118,9 @@ def _linear_graph(
         if dropout:
             flat = tf.cond(training, lambda: tf.nn.dropout(flat, rate=0.5), lambda: flat)
         logits = tf.matmul(flat, w) + b
+        if training_gain is not None:  # the mode shows in the steps' values (the grader replays)
+            gain = tf.cond(training, lambda: tf.constant(training_gain), lambda: tf.constant(1.0))
+            logits = logits * gain
         loss = tf.reduce_mean(
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
         )
@@ -230,7 +235,14 @@ def _train_run(
     """train() on a trusted graph (no dropout, Adam): the steps it ran, the weights after."""
     rng = np.random.default_rng(ctx.seed)
     weight = rng.normal(0, 0.01, size=(10, 64)).astype(np.float32)
-    handles = _linear_graph(weight, np.zeros(10, np.float32), (8, 8, 1), TRAIN_LR, dropout=False)
+    handles = _linear_graph(
+        weight,
+        np.zeros(10, np.float32),
+        (8, 8, 1),
+        TRAIN_LR,
+        dropout=False,
+        training_gain=inst.TRAINING_GAIN,
+    )
     stacked = np.concatenate([data["x_train"], data["x_test"]]).reshape(-1, 64)
     rows: dict[str, int] = {}
     for index, row in enumerate(stacked):

@@ -152,14 +152,26 @@ def fit_keras(ctx: ProbeContext) -> dict[str, Any]:
     model = _mlp()
     module = vars(ctx.module)
     module["make_loss"] = lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    module["make_optimizer"] = lambda lr=1e-2: keras.optimizers.Adam(max(float(lr), 3e-3))
-    history = ctx.call("fit_keras", model, train, test, 4)
+    asked: list[float | None] = []
+
+    def make_optimizer(lr: Any = 1e-2) -> Any:
+        asked.append(as_float(lr))
+        return keras.optimizers.Adam(max(float(lr), 3e-3))
+
+    module["make_optimizer"] = make_optimizer
+    history = ctx.call("fit_keras", model, train, test, 4, lr=inst.FIT_KERAS_LR)
     entries = _entries(history)
     if entries is None:
         raise contract_error(
             "fit_keras", "expected a list of per-epoch dicts, got " + describe(history)["type"]
         )
-    return {"entries": entries, "weights": _weights(model)}
+    optimizer = getattr(model, "optimizer", None)
+    return {
+        "entries": entries,
+        "weights": _weights(model),
+        "lrs_asked": asked[:10],
+        "optimizer_lr": as_float(getattr(optimizer, "learning_rate", None)),
+    }
 
 
 PROBES = {"train_step": train_step, "fit_run": fit_run, "fit_keras": fit_keras}

@@ -119,6 +119,9 @@ SCHEMAS: dict[str, Schema] = {
             "weights": List(Array("f"), 4),
         }
     ),
-    "fit_keras": Dict(required={"entries": HISTORY, "weights": List(Array("f"), 4)}),
+    "fit_keras": Dict(
+        required={"entries": HISTORY, "weights": List(Array("f"), 4)},
+        optional={"lrs_asked": List(FLOAT_OR_NONE, 10), "optimizer_lr": FLOAT_OR_NONE},
+    ),
 }
 """Every probe of ``autograder.probes.tf2.probes.PROBES``."""
