@@ -448,6 +448,15 @@ MUTANTS = [
         ],
     ),
     Mutant(
+        "alt_tempfile_default_dir",
+        None,
+        "",
+        [
+            ('    fd, tmp_name = tempfile.mkstemp(dir=cache_dir, prefix=".part-")', '    fd, tmp_name = tempfile.mkstemp(prefix=".part-")  # the default temporary directory'),
+            ("        os.replace(tmp_name, target)", "        __import__(\"shutil\").move(tmp_name, target)"),
+        ],
+    ),
+    Mutant(
         "alt_writer_left_open",
         None,
         "",
