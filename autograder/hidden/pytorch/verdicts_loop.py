@@ -60,7 +60,7 @@ def placement(obs: dict[str, Any], seed: int, function: str) -> Verdict:
     what the model and the loss saw, and only copies made on the device carry its rounding
     (``instances.device_round``), which the grader applies to the seed's problem itself."""
     target, ended = obs["target"], obs["ended"]
-    if target not in ("meta", "cuda") or (target == "cuda") != machine_has_cuda():
+    if target not in ("meta", "cuda") or (target == "cuda" and not machine_has_cuda()):
         return failed(
             f"the placement run reported the target {target!r}, which is not where this machine "
             "sends it: the probe's reply was not its own"

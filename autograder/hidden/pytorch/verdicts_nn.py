@@ -57,7 +57,7 @@ _NESTED_FLOATS = ("obj['images']", "obj['pair'][0]")
 
 def to_device(obs: dict[str, Any], seed: int) -> Verdict:
     target = obs["target"]
-    if target not in ("meta", "cuda") or (target == "cuda") != machine_has_cuda():
+    if target not in ("meta", "cuda") or (target == "cuda" and not machine_has_cuda()):
         return failed(
             f"the to_device run reported the target {target!r}, which is not where this machine "
             "sends it: the probe's reply was not its own"
