@@ -63,6 +63,18 @@ def contract_error(function: str, message: str) -> LearnerError:
     )
 
 
+def trusted_code(source: str, **names: Any) -> dict[str, Any]:
+    """Compile grader-sent stand-ins (``autograder/hidden/common/trusted.py``) in a namespace of
+    their own holding ``names``: they exist in this child only from now on, after the learner's
+    code has loaded, and only for the probe whose request carried them."""
+    import __future__
+
+    namespace: dict[str, Any] = {"__name__": "trusted", "Any": Any, **names}
+    flags = __future__.annotations.compiler_flag
+    exec(compile(source, "<trusted stand-ins>", "exec", flags=flags, dont_inherit=True), namespace)
+    return namespace
+
+
 def run_learner(function: str, call: Any, *args: Any, **kwargs: Any) -> Any:
     """Run something the learner made (a model, a loss, a dataset, a session call on their graph)
     on behalf of ``function``: its exceptions become LearnerErrors attributed to that function."""

@@ -9,6 +9,7 @@ from functools import partial
 
 from autograder.hidden.base import HiddenTest, Suite
 from autograder.hidden.common import suite_parts as parts
+from autograder.hidden.common import trusted
 from autograder.hidden.common import verdicts_model as mdl
 from autograder.hidden.common import verdicts_report as rep
 from autograder.hidden.pytorch import verdicts_io as io
@@ -238,7 +239,16 @@ TESTS = [
         "fitting a CPU model on another device",
         diagnose=device_error_hint,
     ),
-    _t("fit_history", "train", 1, "fit_run", rep.fit_history, "fitting for 3 epochs", timeout_s=60),
+    _t(
+        "fit_history",
+        "train",
+        1,
+        "fit_run",
+        rep.fit_history,
+        "fitting for 3 epochs",
+        timeout_s=60,
+        params=trusted.PYTORCH_FIT,
+    ),
     _t(
         "fit_learns_digits",
         "train",
@@ -247,6 +257,7 @@ TESTS = [
         rep.fit_learns,
         "fitting for 3 epochs",
         timeout_s=60,
+        params=trusted.PYTORCH_FIT,
     ),
     # report
     *parts.report_tests(),

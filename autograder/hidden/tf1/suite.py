@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from autograder.hidden.base import Suite
 from autograder.hidden.common import suite_parts as parts
+from autograder.hidden.common import trusted
 from autograder.hidden.tf1 import verdicts_graph as g
 from autograder.hidden.tf2 import verdicts_tf as tf2
 
@@ -23,11 +24,11 @@ TESTS = [
     _t("optimizer_uses_lr", "loss_opt", 1, "graph_lr", g.learning_rate_used, "building a graph with a given learning rate", **_GRAPH),
     _t("evaluate_values", "metric", 2, "evaluate_graph", g.evaluate_values, "evaluating a graph with known outputs on batches of 5, 5, 2", **_GRAPH),
     _t("evaluate_runs_existing_graph", "metric", 2, "evaluate_graph", g.evaluate_runs_existing_graph, "evaluating a graph", **_GRAPH),
-    _t("train_initialises_once", "train", 2, "train_graph", g.train_initialises_once, "training for 3 epochs", **_GRAPH),
-    _t("train_graph_does_not_grow", "train", 2, "train_graph", g.train_graph_does_not_grow, "training for 3 epochs", **_GRAPH),
-    _t("train_feeds_training_split", "train", 2, "train_graph", g.train_feeds_training_split, "training for 3 epochs", **_GRAPH),
-    _t("train_feeds_training_true", "train", 1, "train_graph", g.train_feeds_training_true, "training for 3 epochs", **_GRAPH),
-    _t("train_learns_digits", "train", 1, "train_graph", g.train_learns, "training for 3 epochs", **_GRAPH),
+    _t("train_initialises_once", "train", 2, "train_graph", g.train_initialises_once, "training for 3 epochs", **_GRAPH, params=trusted.TF1_TRAIN),
+    _t("train_graph_does_not_grow", "train", 2, "train_graph", g.train_graph_does_not_grow, "training for 3 epochs", **_GRAPH, params=trusted.TF1_TRAIN),
+    _t("train_feeds_training_split", "train", 2, "train_graph", g.train_feeds_training_split, "training for 3 epochs", **_GRAPH, params=trusted.TF1_TRAIN),
+    _t("train_feeds_training_true", "train", 1, "train_graph", g.train_feeds_training_true, "training for 3 epochs", **_GRAPH, params=trusted.TF1_TRAIN),
+    _t("train_learns_digits", "train", 1, "train_graph", g.train_learns, "training for 3 epochs", **_GRAPH, params=trusted.TF1_TRAIN),
     *parts.report_tests(),
 ]  # fmt: skip
 

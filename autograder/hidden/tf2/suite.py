@@ -6,6 +6,7 @@ from functools import partial
 
 from autograder.hidden.base import Suite
 from autograder.hidden.common import suite_parts as parts
+from autograder.hidden.common import trusted
 from autograder.hidden.common import verdicts_model as mdl
 from autograder.hidden.common import verdicts_report as rep
 from autograder.hidden.tf2 import verdicts_tf as tf2
@@ -38,9 +39,9 @@ TESTS = [
     _t("train_step_gradients", "train", 3, "train_step", tf2.train_step_gradients, "taking three SGD steps", **_STEP),
     _t("train_step_training_true", "train", 2, "train_step", tf2.train_step_training_flag, "taking SGD steps", **_STEP),
     _t("train_step_traced_once", "train", 2, "train_step", tf2.train_step_traced_once, "calling train_step six times", **_STEP),
-    _t("fit_resets_train_loss", "train", 2, "fit_run", tf2.fit_resets_train_loss, "fitting for 3 epochs", **_SLOW),
-    _t("fit_history", "train", 1, "fit_run", rep.fit_history, "fitting for 3 epochs", **_SLOW),
-    _t("fit_learns_digits", "train", 1, "fit_run", rep.fit_learns, "fitting for 3 epochs", **_SLOW),
+    _t("fit_resets_train_loss", "train", 2, "fit_run", tf2.fit_resets_train_loss, "fitting for 3 epochs", **_SLOW, params=trusted.TF2_FIT),
+    _t("fit_history", "train", 1, "fit_run", rep.fit_history, "fitting for 3 epochs", **_SLOW, params=trusted.TF2_FIT),
+    _t("fit_learns_digits", "train", 1, "fit_run", rep.fit_learns, "fitting for 3 epochs", **_SLOW, params=trusted.TF2_FIT),
     _t("fit_keras_learns_digits", "train", 2, "fit_keras", tf2.fit_keras_learns, "compiling and fitting for 4 epochs", **_SLOW),
     *parts.report_tests(),
 ]  # fmt: skip

@@ -22,6 +22,7 @@ from autograder.worker.probe_api import (
     contract_error,
     describe_exception,
     run_learner,
+    trusted_code,
 )
 
 tf1 = tf.compat.v1
@@ -190,13 +191,6 @@ def _digits(seed: int) -> dict[str, np.ndarray]:
     }
 
 
-def _trusted_evaluate(handles, session, x, y, batch_size):  # noqa: ANN001, ANN202
-    loss, acc = tf1.Session.run(
-        session, [handles["loss"], handles["accuracy"]], {handles["x"]: x, handles["y"]: y}
-    )
-    return {"loss": float(loss), "accuracy": float(acc)}
-
-
 TRAIN_LR = 0.01
 """The trusted graph's Adam learning rate (the grader replays it: ``verdicts_graph.TRAIN_LR``)."""
 
@@ -230,7 +224,7 @@ def _row_hash(row: np.ndarray) -> str:
 
 
 def _train_run(
-    ctx: ProbeContext, data: dict[str, np.ndarray], epochs: int, finalize: bool
+    ctx: ProbeContext, data: dict[str, np.ndarray], epochs: int, finalize: bool, trusted: str
 ) -> dict[str, Any]:
     """train() on a trusted graph (no dropout, Adam): the steps it ran, the weights after."""
     rng = np.random.default_rng(ctx.seed)
@@ -247,7 +241,8 @@ def _train_run(
     rows: dict[str, int] = {}
     for index, row in enumerate(stacked):
         rows.setdefault(_row_hash(row), index)
-    vars(ctx.module)["evaluate"] = _trusted_evaluate  # train looks it up at call time
+    # train looks evaluate up at call time: the stand-in's source came with the request
+    vars(ctx.module)["evaluate"] = trusted_code(trusted, tf1=tf1)["tf1_evaluate"]
     out: dict[str, Any] = {}
     with _StepLog(handles, rows) as session:
         if finalize:
@@ -268,13 +263,14 @@ def _train_run(
     return out
 
 
-def train(ctx: ProbeContext) -> dict[str, Any]:
+def train(ctx: ProbeContext, trusted: str) -> dict[str, Any]:
     """train() on the digits with a trusted graph whose training the grader can replay: which
     rows and labels fed each step, when the initialiser ran, the weights after 3 epochs; then
     one epoch on a finalized copy of the graph (adding an operation raises there)."""
     data = _digits(ctx.seed % 1000)
-    first = _train_run(ctx, data, 3, finalize=False)
-    return {**first, "entries": first.get("entries"), "finalized": _train_run(ctx, data, 1, True)}
+    first = _train_run(ctx, data, 3, False, trusted)
+    again = _train_run(ctx, data, 1, True, trusted)
+    return {**first, "entries": first.get("entries"), "finalized": again}
 
 
 PROBES = {"graph": graph, "graph_lr": graph_lr, "evaluate_graph": evaluate, "train_graph": train}

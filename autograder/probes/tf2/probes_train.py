@@ -11,7 +11,7 @@ import tensorflow as tf
 from autograder.probes.common import instances as inst
 from autograder.probes.common.observe import as_float, describe, to_numpy
 from autograder.probes.tf2.spies import built_spy
-from autograder.worker.probe_api import ProbeContext, contract_error
+from autograder.worker.probe_api import ProbeContext, contract_error, trusted_code
 
 SGD_LR = 0.5  # must match verdicts_train.SGD_LR
 
@@ -71,27 +71,6 @@ def _mlp() -> keras.Model:
     )
 
 
-def _trusted_evaluate(log: list[dict[str, Any]], datasets: dict[str, Any]):  # noqa: ANN202
-    def evaluate(model, dataset, loss_fn, metrics=None):  # noqa: ANN001, ANN202
-        name = next((n for n, known in datasets.items() if known is dataset), "other")
-        total, correct, count = 0.0, 0, 0
-        for xb, yb in dataset:
-            logits = model(xb, training=False)
-            per_sample = keras.losses.sparse_categorical_crossentropy(yb, logits, from_logits=True)
-            total += float(tf.reduce_sum(per_sample))
-            correct += int(tf.reduce_sum(tf.cast(tf.argmax(logits, 1) == yb, tf.int32)))
-            count += int(tf.shape(yb)[0])
-        result = {"loss": total / count, "accuracy": correct / count}
-        log.append({"loader": name, **result})
-        return result
-
-    return evaluate
-
-
-def _trusted_metrics() -> dict[str, Any]:
-    return {"loss": keras.metrics.Mean(), "accuracy": keras.metrics.SparseCategoricalAccuracy()}
-
-
 def _weights(model: keras.Model) -> list[np.ndarray]:
     """The trusted MLP's kernels and biases after training: the grader computes the test
     accuracy from them."""
@@ -109,7 +88,7 @@ def _entries(history: Any) -> list[dict[str, Any]] | None:
     ]
 
 
-def fit_run(ctx: ProbeContext) -> dict[str, Any]:
+def fit_run(ctx: ProbeContext, trusted: str) -> dict[str, Any]:
     """fit() with a trusted model, loss, optimizer, metrics and evaluate: does it learn, does its
     history say what happened, and is the training-loss metric reset every epoch?"""
     keras.utils.set_random_seed(ctx.seed % 2**31)
@@ -132,9 +111,10 @@ def fit_run(ctx: ProbeContext) -> dict[str, Any]:
 
     # fit looks these names up in its module at call time: trusted stand-ins for other steps
     module = vars(ctx.module)
-    module["evaluate"] = _trusted_evaluate(log, {"train": train, "test": test})
+    stand_ins = trusted_code(trusted, tf=tf, keras=keras)
+    module["evaluate"] = stand_ins["tf2_evaluate"](log, {"train": train, "test": test})
     module["train_step"] = recording_step
-    module["make_metrics"] = _trusted_metrics
+    module["make_metrics"] = stand_ins["tf2_metrics"]
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     history = ctx.call("fit", model, train, test, loss_fn, opt, 3)
     return {
