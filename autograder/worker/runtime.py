@@ -98,10 +98,17 @@ def _hide_grader() -> None:
     """In a probe child, before learner code exists: no module of the grader is in
     ``sys.modules`` any more (the probes keep working: their functions hold their globals), and
     none can be imported (the worker's file system holds no part of ``autograder``), so
-    ``import autograder...`` fails as an import of a missing module does."""
+    ``import autograder...`` fails as an import of a missing module does. The command line and
+    the environment stop naming the grader (the call stack still does: see docs/security.md)."""
     for name in [n for n in sys.modules if n == "autograder" or n.startswith("autograder.")]:
         del sys.modules[name]
     sys.modules.pop("submission", None)
+    # what a notebook's kernel shows instead of the worker's command line and paths
+    sys.argv = [""]
+    sys.orig_argv = [sys.executable]
+    for key, value in list(os.environ.items()):
+        if "dlcourse" in value:
+            os.environ[key] = os.path.join(os.environ.get("TMPDIR", "/tmp"), key.lower())
 
 
 def _child_setup(closes: tuple[int, ...]) -> tuple[array, types.ModuleType, Any]:
@@ -124,9 +131,8 @@ def _load_submission(code: str) -> tuple[types.ModuleType, dict[str, Any] | None
     """Run the learner's definitions one top-level statement at a time: a statement that raises
     (say a default argument naming a constant that was not kept) costs its own definition, not
     every definition after it. The first error is reported."""
-    module = types.ModuleType("submission")
-    module.__file__ = SUBMISSION_FILENAME
-    sys.modules["submission"] = module  # pickling and inspect find the learner's classes
+    module = types.ModuleType("__main__")  # as in a notebook's kernel: no __file__ either
+    sys.modules["__main__"] = module  # pickling and inspect find the learner's classes
     first_error = None
     try:
         statements = ast.parse(code, SUBMISSION_FILENAME).body
