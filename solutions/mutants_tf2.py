@@ -5,6 +5,12 @@ from autograder.build import Mutant
 
 MUTANTS = [
     Mutant(
+        "metrics_plain_accuracy",
+        "metric",
+        "SparseCategoricalAccuracy",
+        [('    return {"loss": keras.metrics.Mean(), "accuracy": keras.metrics.SparseCategoricalAccuracy()}', '    return {"loss": keras.metrics.Mean(), "accuracy": keras.metrics.Accuracy()}')],
+    ),
+    Mutant(
         "fit_keras_ignores_lr",
         "train",
         "lr argument is ignored",

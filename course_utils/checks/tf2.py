@@ -122,6 +122,20 @@ def _metrics(ns: dict[str, Any]) -> str:
             f"keys {sorted(metrics)}",
             "a different dict from the docstring's",
         )
+    labels, logits = np.array([0, 1, 2]), np.array([[2.0, 0, 0], [0, 2.0, 0], [2.0, 0, 0]])
+    accuracy: float | str
+    try:
+        metrics["accuracy"].update_state(labels, logits)
+        accuracy = float(metrics["accuracy"].result())
+    except Exception as exc:  # noqa: BLE001 - learner objects
+        accuracy = f"{type(exc).__name__}"
+    if not isinstance(accuracy, float) or abs(accuracy - 2 / 3) > 1e-6:
+        raise fail(
+            "accuracy 2/3 for integer labels [0, 1, 2] and logits whose argmax is [0, 1, 0]",
+            f"{accuracy}",
+            "the accuracy metric is not keras.metrics.SparseCategoricalAccuracy() (Accuracy() "
+            "compares the labels with the raw outputs)",
+        )
     return practice._evaluate(ns, rng=np.random.default_rng(SEED))
 
 

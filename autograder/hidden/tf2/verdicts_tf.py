@@ -197,6 +197,35 @@ def make_metrics(obs: dict[str, Any], seed: int) -> Verdict:
         )
     if not obs["are_metrics"]:
         return failed(f"make_metrics' values should be keras.metrics objects, got {obs['types']}")
+    accuracy_type = obs["types"].get("accuracy")
+    sparse = (
+        ""
+        if accuracy_type == "SparseCategoricalAccuracy"
+        else f" The accuracy metric is a {accuracy_type}: with integer labels and one logit per "
+        "class it should be keras.metrics.SparseCategoricalAccuracy()."
+    )
+    if error := obs.get("update_error"):
+        return failed(
+            f"make_metrics' metrics raised {error.get('type')} when updated with a batch of "
+            f"integer labels and logits: {str(error.get('message', ''))[:160]}.{sparse}"
+        )
+    losses, labels, logits = inst.metric_inputs(seed)
+    mean, accuracy = (
+        float(losses.astype(np.float64).mean()),
+        float((logits.argmax(1) == labels).mean()),
+    )
+    if not num.close(obs.get("loss_result"), mean, rtol=1e-5):
+        return failed(
+            f"make_metrics()['loss'] fed 7 losses gave {obs.get('loss_result')}, not their mean "
+            f"{mean:.5f}: it should be keras.metrics.Mean() (a running mean over updates)"
+        )
+    if not num.close(obs.get("accuracy_result"), accuracy, atol=1e-6):
+        return failed(
+            f"make_metrics()['accuracy'] fed labels and logits gave {obs.get('accuracy_result')}, "
+            f"not the share of rows whose argmax is the label ({accuracy:.4f}): it should be "
+            "keras.metrics.SparseCategoricalAccuracy() (integer labels, one score per class; "
+            "Accuracy() compares the labels with the raw outputs)"
+        )
     return passed()
 
 

@@ -126,6 +126,15 @@ def spy_gain(training: bool, grad_enabled: bool) -> float:
     return (TRAINING_GAIN if training else 1.0) * (GRAD_GAIN if grad_enabled else 1.0)
 
 
+def metric_inputs(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the make_metrics probe feeds the learner's metrics: 7 float32 losses (in two
+    updates: 4, then 3), 9 int64 labels of 4 classes and float32 logits (9, 4)."""
+    r = rng(seed, 31)
+    losses = r.uniform(0.1, 3.0, size=7).astype(np.float32)
+    labels = r.integers(0, 4, size=9).astype(np.int64)
+    return losses, labels, r.normal(size=(9, 4)).astype(np.float32)
+
+
 FIT_KERAS_LR = 4e-3
 """The learning rate the fit_keras probe asks for (not the function's default, 3e-3)."""
 

@@ -236,12 +236,25 @@ def _metrics(ctx: ProbeContext) -> Any:
 
 
 def make_metrics(ctx: ProbeContext) -> dict[str, Any]:
+    """The learner's metrics fed seed-drawn losses, labels and logits: their results are values
+    the grader computes (a mean of the losses, the share of rows whose argmax is the label)."""
     metrics = _metrics(ctx)
-    return {
+    out: dict[str, Any] = {
         "keys": sorted(map(str, metrics)),
         "types": {str(k): type(v).__name__ for k, v in metrics.items()},
         "are_metrics": all(isinstance(v, keras.metrics.Metric) for v in metrics.values()),
     }
+    losses, labels, logits = inst.metric_inputs(ctx.seed)
+    if out["are_metrics"] and {"loss", "accuracy"} <= set(metrics):
+        try:
+            metrics["loss"].update_state(losses[:4])
+            metrics["loss"].update_state(losses[4:])
+            metrics["accuracy"].update_state(labels, logits)
+            out["loss_result"] = as_float(metrics["loss"].result())
+            out["accuracy_result"] = as_float(metrics["accuracy"].result())
+        except Exception as exc:  # noqa: BLE001 - the learner's metric objects may raise anything
+            out["update_error"] = describe_exception(exc, "make_metrics")
+    return out
 
 
 def evaluate_values(ctx: ProbeContext) -> dict[str, Any]:

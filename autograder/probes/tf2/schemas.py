@@ -12,6 +12,7 @@ from autograder.probes.common.schemas import (
     EVALUATIONS,
     FLOAT_OR_NONE,
     HISTORY,
+    LEARNER_ERROR,
     REPORT,
     TYPE_NAME,
     VALUES,
@@ -85,7 +86,12 @@ SCHEMAS: dict[str, Schema] = {
             "keys": List(Str(1000), 1000),
             "types": Map(Str(1000)),
             "are_metrics": Bool(),
-        }
+        },
+        optional={
+            "loss_result": FLOAT_OR_NONE,
+            "accuracy_result": FLOAT_OR_NONE,
+            "update_error": LEARNER_ERROR,
+        },
     ),
     "evaluate_values": OneOf(
         Dict(required={"is_dict": Bool(), "returned": DESCRIBE}),
