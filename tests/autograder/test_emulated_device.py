@@ -120,3 +120,13 @@ def test_a_dtype_change_on_the_device_does_not_round_again():
         wider = moved.double()
     assert same is moved
     assert np.array_equal(values_of(wider), values_of(moved).astype(np.float64))
+
+
+def test_device_tensors_read_like_gpu_tensors():
+    """numpy() refuses as on CUDA (with the same advice), repr names the device."""
+    x, _, _ = _problem()
+    with emulated():
+        moved = x.to(DEVICE)
+        with pytest.raises(TypeError, match="Use Tensor.cpu"):
+            moved.numpy()
+        assert "device='meta'" in repr(moved)

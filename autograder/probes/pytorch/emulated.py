@@ -56,8 +56,16 @@ class OnDevice(torch.Tensor):
         wrapper._host = inner
         return wrapper
 
+    def numpy(self, *, force: bool = False) -> Any:  # type: ignore[override]
+        """As on a GPU: no numpy view of device memory."""
+        raise TypeError(
+            "can't convert meta device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
+            "to host memory first."
+        )
+
     def __repr__(self) -> str:  # type: ignore[override]
-        return f"{self._host!r} (on device {DEVICE})".replace("tensor(", "tensor(", 1)
+        text = repr(self._host)
+        return text[:-1] + ", device='meta')" if text.endswith(")") else text
 
     def tolist(self) -> Any:  # type: ignore[override]
         """As on a GPU: the values, copied to the host (a subclass has no ``tolist``)."""
