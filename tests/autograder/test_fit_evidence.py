@@ -8,6 +8,7 @@ import pytest
 
 from autograder.hidden.base import judge
 from autograder.hidden.common import verdicts_report as rep
+from autograder.probes.common import instances as inst
 from autograder.suites import get_suite
 
 CASES = [
@@ -51,7 +52,8 @@ def _obs(assignment: str, name: str, weights: list) -> dict:
         for i in (1, 2, 3, 4)
     ]
     if name == "fit_keras_learns_digits":
-        return {"entries": entries, "weights": weights}
+        lr = inst.FIT_KERAS_LR  # the lr the probe asks for, used (the lr test is separate)
+        return {"entries": entries, "weights": weights, "lrs_asked": [lr], "optimizer_lr": lr}
     obs = {
         "history_type": "builtins.list",
         "entries": entries[:3],
@@ -71,3 +73,14 @@ def test_the_accuracy_is_computed_from_the_weights(assignment, name):
     untrained = [np.zeros_like(w) for w in working]
     assert _judge(assignment, name, _obs(assignment, name, untrained))[0].score == 0
     assert _judge(assignment, name, _obs(assignment, name, working[:2]))[0].score == 0
+
+
+def test_fit_keras_must_use_the_lr_it_is_given():
+    """A fit that learns, with an optimizer of another learning rate than the one asked for,
+    loses the points and is told that the lr argument is ignored."""
+    _, seed = _judge("tf2", "fit_keras_learns_digits", _obs("tf2", "fit_keras_learns_digits", []))
+    obs = _obs("tf2", "fit_keras_learns_digits", _working_weights(seed))
+    obs.update(lrs_asked=[1e-3], optimizer_lr=1e-3)
+    result, _ = _judge("tf2", "fit_keras_learns_digits", obs)
+    assert result.score == 0
+    assert "lr argument is ignored" in result.message
