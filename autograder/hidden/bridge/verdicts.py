@@ -14,6 +14,7 @@ from autograder.hidden.base import Verdict, failed, passed
 from autograder.hidden.bridge import reference
 from autograder.hidden.common import numerics as num
 from autograder.hidden.common.numerics import ce_grad, cross_entropy
+from autograder.hidden.pytorch.verdicts_loop import EMULATED_NOTE
 from autograder.probes.bridge import nets
 from autograder.probes.common import instances as inst
 
@@ -539,10 +540,7 @@ def place_torch(obs: dict[str, Any], seed: int) -> Verdict:
     return passed()
 
 
-_EMULATED = (
-    " (while grading, 'meta' is an emulated device that keeps float32 values with 10 mantissa "
-    "bits, so the values show whether a copy was made there)"
-)
+_EMULATED = f" ({EMULATED_NOTE})"
 
 
 def _any_close(got: list[Any], want: list[np.ndarray]) -> bool:

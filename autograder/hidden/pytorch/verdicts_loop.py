@@ -46,10 +46,26 @@ def machine_has_cuda() -> bool:
     return Path("/proc/driver/nvidia/version").exists()
 
 
+def foreign_target(target: str, what: str) -> str | None:
+    """Why a reply's target device is not one this machine sends probes to (None if it is):
+    the emulated device's ``meta`` anywhere, CUDA only where the grader sees an NVIDIA GPU."""
+    if target == "meta" or (target == "cuda" and machine_has_cuda()):
+        return None
+    return (
+        f"the {what} run reported the target {target!r}, which is not where this machine sends "
+        "it: the probe's reply was not its own"
+    )
+
+
+EMULATED_NOTE = (
+    "while grading, device='meta' is an emulated device that keeps float32 values with "
+    f"{inst.MANTISSA_BITS} mantissa bits, so the values show whether a copy was made there"
+)
+"""Said with every verdict the emulated device decides (pytorch placement, bridge ``place``)."""
+
 _ON_EMULATED = (
-    "(this check runs {function} with device='meta', which, while grading, is an emulated "
-    "device: it computes, refuses to mix its tensors with CPU ones as a GPU does, and stores "
-    "float32 values with 10 mantissa bits, so the values the model saw show whether they were moved)"
+    "(this check runs {function} with device='meta'; " + EMULATED_NOTE + ". It computes and "
+    "refuses to mix its tensors with CPU ones as a GPU does)"
 )
 
 
@@ -60,11 +76,8 @@ def placement(obs: dict[str, Any], seed: int, function: str) -> Verdict:
     what the model and the loss saw, and only copies made on the device carry its rounding
     (``instances.device_round``), which the grader applies to the seed's problem itself."""
     target, ended = obs["target"], obs["ended"]
-    if target not in ("meta", "cuda") or (target == "cuda" and not machine_has_cuda()):
-        return failed(
-            f"the placement run reported the target {target!r}, which is not where this machine "
-            "sends it: the probe's reply was not its own"
-        )
+    if problem := foreign_target(target, "placement"):
+        return failed(problem)
     where = (
         _ON_EMULATED.format(function=function)
         if target == "meta"

@@ -10,15 +10,12 @@ import numpy as np
 from autograder.hidden.base import Verdict, failed, passed
 from autograder.hidden.common import numerics as num
 from autograder.hidden.common import verdicts_model as mdl
-from autograder.hidden.pytorch.verdicts_loop import machine_has_cuda
+from autograder.hidden.pytorch.verdicts_loop import EMULATED_NOTE, foreign_target
 from autograder.probes.common import instances as inst
 
 # -- devices ----------------------------------------------------------------------------------
 
-_EMULATED = (
-    " (while grading, device='meta' is an emulated device that stores float32 values with 10 "
-    "mantissa bits, so a tensor's values show whether it was copied there)"
-)
+_EMULATED = f" ({EMULATED_NOTE})"
 
 
 def get_device_real(obs: dict[str, Any], seed: int) -> Verdict:
@@ -57,11 +54,8 @@ _NESTED_FLOATS = ("obj['images']", "obj['pair'][0]")
 
 def to_device(obs: dict[str, Any], seed: int) -> Verdict:
     target = obs["target"]
-    if target not in ("meta", "cuda") or (target == "cuda" and not machine_has_cuda()):
-        return failed(
-            f"the to_device run reported the target {target!r}, which is not where this machine "
-            "sends it: the probe's reply was not its own"
-        )
+    if problem := foreign_target(target, "to_device"):
+        return failed(problem)
     before = {e["path"]: e for e in obs["before"]}
     after = {e["path"]: e for e in obs["after"]}
     leaves = dict(zip((*_NESTED_FLOATS, "single"), inst.nested_values(seed), strict=True))

@@ -42,7 +42,7 @@ class OnDevice(torch.Tensor):
     _host: torch.Tensor
 
     @staticmethod
-    def __new__(cls, inner: torch.Tensor, requires_grad: bool = False) -> OnDevice:
+    def __new__(cls, inner: torch.Tensor) -> OnDevice:
         wrapper = torch.Tensor._make_wrapper_subclass(  # type: ignore[attr-defined]
             cls,
             inner.size(),
@@ -51,7 +51,7 @@ class OnDevice(torch.Tensor):
             dtype=inner.dtype,
             layout=inner.layout,
             device=DEVICE,
-            requires_grad=requires_grad,
+            requires_grad=False,  # autograd records above the wrapper, never on its data
         )
         wrapper._host = inner
         return wrapper
@@ -159,15 +159,6 @@ def _to_copy(source: torch.Tensor, kwargs: dict[str, Any]) -> torch.Tensor:
     if copied is inner:
         copied = inner.clone()
     return OnDevice(_round(copied))
-
-
-def on_device(t: torch.Tensor) -> torch.Tensor:
-    """A CPU tensor's copy on the emulated device (rounded), autograd history kept."""
-    if isinstance(t, OnDevice):
-        return t
-    with torch.no_grad():
-        moved = OnDevice(_round(t.detach().clone()))
-    return moved.requires_grad_(t.requires_grad) if t.is_leaf else moved
 
 
 def values_of(t: Any) -> Any:
