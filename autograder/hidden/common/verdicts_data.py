@@ -42,25 +42,40 @@ def download_fetch(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def download_bad_checksum(obs: dict[str, Any], seed: int) -> Verdict:
-    if obs["good"].get("sha256") != _expected_sha(seed):
+    """Each call of the probe is judged by what the grader's schedule gave it: a good call must
+    return the verified file, a refused one must raise and leave nothing. Which calls are which
+    the observation never says, so a reply that was not computed from the files cannot know."""
+    schedule, calls = inst.checksum_schedule(seed), obs["calls"]
+    if len(calls) != len(schedule):
+        return failed(
+            f"the probe made {len(schedule)} downloads but its reply describes {len(calls)}"
+        )
+    good = [call for kind, call in zip(schedule, calls, strict=True) if kind == "good"]
+    if any(call.get("sha256") != _expected_sha(seed) for call in good):
         return failed(
             "download does not fetch a file with the right checksum yet, so its refusal of a wrong one cannot be judged"
         )
-    if obs.get("raised") is None:
-        return failed(
-            "a file whose sha256 does not match was accepted: a corrupted or tampered download "
-            "would silently become your training data. Compare the digest and raise."
-        )
-    if obs.get("target_exists"):
-        return failed(
-            "the checksum error was raised, but the bad file stayed at its final name in the cache: "
-            "the next run would trust it. Write to a temporary file and rename only after verifying.",
-            0.5,
-        )
-    if obs.get("cache_files"):
-        return failed(
-            f"the failed download left files behind in the cache: {obs['cache_files'][:3]}", 0.5
-        )
+    for kind, call in zip(schedule, calls, strict=True):
+        if kind == "good":
+            continue
+        if call.get("raised") is None:
+            how = "another digest asked" if kind == "wrong_digest" else "the server's bytes changed"
+            return failed(
+                f"a file whose sha256 does not match was accepted ({how}): a corrupted or "
+                "tampered download would silently become your training data. Compare the "
+                "digest and raise."
+            )
+        if call.get("target_exists"):
+            return failed(
+                "the checksum error was raised, but the bad file stayed at its final name in the cache: "
+                "the next run would trust it. Write to a temporary file and rename only after verifying.",
+                0.5,
+            )
+        if call.get("cache_files"):
+            return failed(
+                f"the failed download left files behind in the cache: {call['cache_files'][:3]}",
+                0.5,
+            )
     return passed()
 
 

@@ -41,11 +41,39 @@ def model_shapes(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             "build_model() with its defaults should map 8x8 grey images to (N, 10) logits"
         )
-    if "error" not in obs["batch"]:
-        values = np.asarray(obs["batch"]["values"], np.float64)
-        if num.finite(values) and (constant := constant_output(values)):
-            return failed(constant)
-    return passed()
+    return _rows_judged(obs, seed) or passed()
+
+
+def _rows_judged(obs: dict[str, Any], seed: int) -> Verdict | None:
+    """The evidence both the shape and the logits tests rest on: the logits of the batch of 13
+    differ from row to row (the output depends on the image), and the batch of 26, the same
+    images each twice in an order drawn from the seed, gets the same rows again. A table of
+    numbers that no function of the images computed fails this; a model of any architecture in
+    eval mode passes it (a sample-mixing one too: each image appears twice, the batch's
+    statistics are those of the 13). None when it holds."""
+    first, again = (obs["shapes"][n] for n in ("13", "26"))
+    if "error" in first or "error" in again:
+        return failed("the model could not be run on a batch (see the shape test)")
+    a = np.asarray(first["values"], np.float64)
+    b = np.asarray(again["values"], np.float64)
+    doing = "computing logits of a batch"
+    for values in (a, b):
+        if message := num.non_finite_message("the model", values, doing):
+            return failed(message)
+    if constant := constant_output(a):
+        return failed(constant)
+    rows = inst.rows_again(seed)
+    if a.ndim != 2 or b.shape != (len(rows), a.shape[1]):
+        return failed("the model's logits have no (N, classes) shape (see the shape test)")
+    scale = max(1.0, float(np.abs(a).max()))
+    if not num.close(b, a[rows], atol=1e-4 * scale, rtol=1e-4):
+        return failed(
+            "the same 13 images, shuffled and each given twice as a batch of 26, did not get "
+            "their own logits again in eval mode: the output for an image changes from call to "
+            "call or with its place in the batch (dropout or noise active in eval mode, a state "
+            "the forward pass changes, or a reshape that mixes the batch axis?)"
+        )
+    return None
 
 
 def constant_output(values: np.ndarray) -> str | None:
@@ -63,14 +91,11 @@ def constant_output(values: np.ndarray) -> str | None:
 
 
 def model_logits(obs: dict[str, Any], seed: int) -> Verdict:
-    if not obs.get("is_module") or "error" in obs["batch"]:
+    if not obs.get("is_module"):
         return failed("the model could not be run on a batch (see the shape test)")
-    values = np.asarray(obs["batch"]["values"], np.float64)
-    message = num.non_finite_message("the model", values, "computing logits of a batch")
-    if message:
-        return failed(message)
-    if constant := constant_output(values):
-        return failed(constant)
+    if judged := _rows_judged(obs, seed):
+        return judged
+    values = np.asarray(obs["shapes"]["13"]["values"], np.float64)
     if (
         values.ndim == 2
         and num.at_least(values, 0)

@@ -9,6 +9,7 @@ import numpy as np
 from autograder.hidden.base import Verdict, failed, passed
 from autograder.hidden.common import numerics as num
 from autograder.hidden.common import verdicts_report as rep
+from autograder.hidden.common.verdicts_model import constant_output
 from autograder.probes.common import instances as inst
 
 
@@ -30,37 +31,72 @@ def graph_is_own_and_complete(obs: dict[str, Any], seed: int) -> Verdict:
     return passed()
 
 
+BATCHES = ("1", "5", "13", "26")
+"""The runs the model tests judge: sizes 1, 5, 13, and the 13 images again, each twice (26)."""
+
+
+def _runs_broken(obs: dict[str, Any]) -> list[str]:
+    broken = []
+    for n in BATCHES:
+        run = obs["runs"][n]
+        if "error" in run:
+            broken.append(f"N={n}: {run['error']['type']}: {run['error']['message'][:100]}")
+        elif np.shape(run["logits"]) != (int(n), 7):
+            broken.append(f"N={n}: logits {list(np.shape(run['logits']))}")
+    return broken
+
+
+def _rows_again(obs: dict[str, Any], seed: int) -> str | None:
+    """Why the fed batches' logits are not what a graph computes from its feeds: finite, not
+    the same row for every image, and the batch of 26 (the 13 images each twice, in an order
+    drawn from the seed) gets the rows of the batch of 13 again. None when they are."""
+    a = np.asarray(obs["runs"]["13"]["logits"], np.float64)
+    b = np.asarray(obs["runs"]["26"]["logits"], np.float64)
+    for values in (a, b):
+        if message := num.non_finite_message(
+            "the logits tensor", values, "running the graph on a batch", verb="is"
+        ):
+            return message
+    if constant := constant_output(a):
+        return constant
+    scale = max(1.0, float(np.abs(a).max()))
+    if not num.close(b, a[inst.rows_again(seed)], atol=1e-4 * scale, rtol=1e-4):
+        return (
+            "the same 13 images, shuffled and each fed twice as a batch of 26 with training "
+            "False, did not get their own logits again: the logits depend on the run or on the "
+            "batch (dropout not behind the training placeholder, a variable the run changes, or "
+            "a reshape that mixes the batch axis?)"
+        )
+    return None
+
+
 def placeholders_any_batch(obs: dict[str, Any], seed: int) -> Verdict:
+    """Points for feeds of 1, 5, 13 and 26 images (and labels) that the graph ran, with logits
+    the grader ties together (``_rows_again``); the static shapes only word the failure."""
     x_shape, y_shape = obs["x_shape"], obs["y_shape"]
     if not x_shape or len(x_shape) != 4 or x_shape[1:] != [8, 8, 3]:
         return failed(
             f"the x placeholder should be (None, 8, 8, 3) for input_shape=(8, 8, 3), got {x_shape}"
         )
-    if x_shape[0] is not None or (y_shape and y_shape[0] is not None):
+    broken = _runs_broken(obs)
+    if broken or x_shape[0] is not None or (y_shape and y_shape[0] is not None):
         return failed(
             f"the placeholders have a fixed batch size (x {x_shape}, y {y_shape}): the graph then only "
             "accepts batches of exactly that size, and the last, smaller batch fails. Use None."
+            if x_shape[0] is not None or (y_shape and y_shape[0] is not None)
+            else f"the graph does not run on batches of any size: {'; '.join(broken[:3])}"
         )
+    if message := _rows_again(obs, seed):
+        return failed(message)
     return passed()
 
 
 def logits_shape(obs: dict[str, Any], seed: int) -> Verdict:
-    broken = []
-    for n, run in obs["runs"].items():
-        if n == "fit":
-            continue
-        if "error" in run:
-            broken.append(f"N={n}: {run['error']['type']}: {run['error']['message'][:100]}")
-        elif np.shape(run["logits"]) != (int(n), 7):
-            broken.append(f"N={n}: logits {list(np.shape(run['logits']))}")
-    if broken:
+    if broken := _runs_broken(obs):
         return failed(f"logits should be (N, 7) for any batch size N; got {'; '.join(broken[:3])}")
-    logits = np.asarray(obs["runs"]["13"]["logits"], float)
-    message = num.non_finite_message(
-        "the logits tensor", logits, "running the graph on a batch", verb="is"
-    )
-    if message:
+    if message := _rows_again(obs, seed):
         return failed(message)
+    logits = np.asarray(obs["runs"]["13"]["logits"], float)
     if num.at_least(logits, 0) and num.close(logits.sum(axis=1), 1, atol=1e-4, rtol=1e-5):
         return failed(
             "the logits tensor holds probabilities (a softmax): the loss expects raw logits"

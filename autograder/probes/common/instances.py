@@ -139,6 +139,46 @@ FIT_KERAS_LR = 4e-3
 """The learning rate the fit_keras probe asks for (not the function's default, 3e-3)."""
 
 
+MODEL_BATCHES = (1, 5, 13, 26, 64)
+"""Batch sizes the model probes run. The batch of 26 is the 13 images of the batch of 13, each
+twice, in the order ``rows_again`` draws: its logits must be those rows again."""
+
+
+def model_images(seed: int, n: int, channels: int = 3) -> np.ndarray:
+    """float32 (n, 8, 8, channels) images for a model probe's batch of n (NHWC; the PyTorch
+    probes transpose them); the batch of 26 is built from the batch of 13 (``model_batch``)."""
+    return rng(seed, 24 + n).normal(size=(n, 8, 8, channels)).astype(np.float32)
+
+
+def rows_again(seed: int, n: int = 13) -> np.ndarray:
+    """The rows of the batch of n that make the batch of 2n: each index twice, seed order."""
+    return rng(seed, 25).permutation(np.repeat(np.arange(n), 2))
+
+
+def model_batch(seed: int, n: int, channels: int = 3) -> np.ndarray:
+    """The model probes' batch of n images (NHWC): the batch of 26 repeats the batch of 13."""
+    if n == 26:
+        return model_images(seed, 13, channels)[rows_again(seed)]
+    return model_images(seed, n, channels)
+
+
+CHECKSUM_CALLS = 4
+"""Downloads the bad-checksum probe makes, each into a cache of its own."""
+
+
+def checksum_schedule(seed: int) -> list[str]:
+    """What each of the bad-checksum probe's downloads gets, in order: ``good`` (the file and its
+    digest), ``wrong_digest`` (the file, another digest) or ``damaged_file`` (other bytes at the
+    URL, the file's digest). At least one good and one refused call, in an order drawn from the
+    seed, so which calls a download must refuse is a value the grader recomputes, never a flag
+    an observation could state once for all."""
+    r = rng(seed, 23)
+    kinds = ["good", r.choice(["wrong_digest", "damaged_file"]).item()]
+    more = r.choice(["good", "wrong_digest", "damaged_file"], CHECKSUM_CALLS - 2)
+    kinds += [str(k) for k in more]
+    return [kinds[i] for i in r.permutation(CHECKSUM_CALLS)]
+
+
 def damaged_copy(payload: bytes) -> bytes:
     """What the download-cache probe writes over a cached file before asking for it again."""
     return b"damaged cached copy " + payload[:64]

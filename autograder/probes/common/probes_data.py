@@ -55,24 +55,27 @@ def download_fetch(ctx: ProbeContext) -> dict[str, Any]:
 
 
 def download_bad_checksum(ctx: ProbeContext) -> dict[str, Any]:
+    """Downloads in the order ``instances.checksum_schedule`` draws from the seed, each into a
+    new cache: the right file with its digest, with another digest, or other bytes at the URL.
+    The observation says what each call did, never which calls should have been refused."""
     src, data = _source_file(ctx)
-    # A refusal only means something from a function that accepts a file with the right digest.
-    good = _path_facts(
-        ctx.call(
-            "download", src.as_uri(), str(ctx.subdir("good")), hashlib.sha256(data).hexdigest()
-        ),
-        ctx.scratch / "good",
-    )
-    cache = ctx.subdir("cache")
-    wrong = hashlib.sha256(data + b"tampered").hexdigest()
-    returned, raised = _call_or_raised(ctx, "download", src.as_uri(), str(cache), wrong)
-    return {
-        "good": good,
-        "raised": raised,
-        "returned": describe(returned),
-        "target_exists": (cache / src.name).exists(),
-        "cache_files": _files_in(cache),
-    }
+    digest = hashlib.sha256(data).hexdigest()
+    calls = []
+    for i, kind in enumerate(inst.checksum_schedule(ctx.seed)):
+        src.write_bytes(inst.damaged_copy(data) if kind == "damaged_file" else data)
+        wrong = hashlib.sha256(data + b"tampered").hexdigest()
+        expected = wrong if kind == "wrong_digest" else digest
+        cache = ctx.subdir(f"cache-{i}")
+        returned, raised = _call_or_raised(ctx, "download", src.as_uri(), str(cache), expected)
+        calls.append(
+            {
+                **_path_facts(returned, cache),
+                "raised": raised,
+                "target_exists": (cache / src.name).exists(),
+                "cache_files": _files_in(cache),
+            }
+        )
+    return {"calls": calls}
 
 
 def download_cache(ctx: ProbeContext) -> dict[str, Any]:

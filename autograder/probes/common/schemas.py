@@ -156,11 +156,18 @@ DATA: dict[str, Schema] = {
     ),
     "download_bad_checksum": Dict(
         required={
-            "good": PATH_FACTS,
-            "raised": Opt(LEARNER_ERROR),
-            "returned": DESCRIBE,
-            "target_exists": Bool(),
-            "cache_files": FILES,
+            "calls": List(
+                Dict(
+                    required={
+                        **PATH_FACTS.required,
+                        "raised": Opt(LEARNER_ERROR),
+                        "target_exists": Bool(),
+                        "cache_files": FILES,
+                    },
+                    optional=PATH_FACTS.optional,
+                ),
+                8,
+            )
         }
     ),
     "download_cache": Dict(

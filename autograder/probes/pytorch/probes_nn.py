@@ -131,8 +131,9 @@ def model_forward(ctx: ProbeContext) -> dict[str, Any]:
     gen = torch.Generator().manual_seed(ctx.seed)
     shapes = {}
     with torch.no_grad():
-        for n in (1, 5, 13, 64):
-            shapes[str(n)] = _forward(model, torch.randn(n, 3, 8, 8, generator=gen))
+        for n in inst.MODEL_BATCHES:  # NHWC in the instances: a PyTorch batch is NCHW
+            batch_nchw = torch.from_numpy(inst.model_batch(ctx.seed, n).transpose(0, 3, 1, 2))
+            shapes[str(n)] = _forward(model, batch_nchw.contiguous())
         x = torch.randn(9, 3, 8, 8, generator=gen)
         batch = _forward(model, x)
         singles = [_forward(model, x[i : i + 1]) for i in range(len(x))]

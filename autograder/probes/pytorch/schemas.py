@@ -4,6 +4,7 @@ Numpy only, read by the grader to check every reply (rules: ``autograder/schema.
 
 from __future__ import annotations
 
+from autograder.probes.common.instances import MODEL_BATCHES
 from autograder.probes.common.schemas import (
     BATCHING,
     DATA,
@@ -34,7 +35,7 @@ MODEL_FORWARD = OneOf(
     Dict(
         required={
             "is_module": Bool(),
-            "shapes": Dict(required={n: FORWARD for n in ("1", "5", "13", "64")}),
+            "shapes": Dict(required={str(n): FORWARD for n in MODEL_BATCHES}),
             "batch": FORWARD,
             "singles": List(FORWARD, 9),
             "default": FORWARD,

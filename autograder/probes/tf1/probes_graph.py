@@ -69,9 +69,14 @@ def graph(ctx: ProbeContext) -> dict[str, Any]:
     fixed = x_shape[0] if x_shape and isinstance(x_shape[0], int) else None
     with tf1.Session(graph=g) as session:
         run_learner("build_graph", session.run, first["init"])
-        for name, n in (("1", 1), ("5", 5), ("13", 13), ("fit", fixed or 13)):
-            x = rng.normal(size=(n, 8, 8, 3)).astype(np.float32)
-            y = rng.integers(0, 7, size=n).astype(np.int64)
+        labels = {n: rng.integers(0, 7, size=n).astype(np.int64) for n in (1, 5, 13)}
+        labels[26] = labels[13][inst.rows_again(ctx.seed)]
+        for name, n in (("1", 1), ("5", 5), ("13", 13), ("26", 26), ("fit", fixed or 13)):
+            if name == "fit":
+                x = rng.normal(size=(n, 8, 8, 3)).astype(np.float32)
+                y = rng.integers(0, 7, size=n).astype(np.int64)
+            else:  # 26 is the batch of 13 again, each image twice: its logits are those rows
+                x, y = inst.model_batch(ctx.seed, n), labels[n]
             try:
                 logits, loss, acc = session.run(
                     [first["logits"], first["loss"], first["accuracy"]],

@@ -55,7 +55,7 @@ SCHEMAS: dict[str, Schema] = {
             "is_default_graph": Bool(),
             "x_shape": Opt(SHAPE),
             "y_shape": Opt(SHAPE),
-            "runs": Dict(required={n: _RUN for n in ("1", "5", "13", "fit")}),
+            "runs": Dict(required={n: _RUN for n in ("1", "5", "13", "26", "fit")}),
             "separate_graphs": Bool(),
             "second_error": Opt(LEARNER_ERROR),
         }

@@ -128,10 +128,7 @@ def model_forward(ctx: ProbeContext) -> dict[str, Any]:
     if not isinstance(model, keras.Model):
         return {"is_module": False, "returned": describe(model)}
     rng = np.random.default_rng(ctx.seed)
-    shapes = {
-        str(n): _forward(model, rng.normal(size=(n, 8, 8, 3)).astype(np.float32))
-        for n in (1, 5, 13, 64)
-    }
+    shapes = {str(n): _forward(model, inst.model_batch(ctx.seed, n)) for n in inst.MODEL_BATCHES}
     x = rng.normal(size=(9, 8, 8, 3)).astype(np.float32)
     batch = _forward(model, x)
     singles = [_forward(model, x[i : i + 1]) for i in range(len(x))]
