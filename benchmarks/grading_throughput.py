@@ -2,13 +2,15 @@
 framework import, on the same submissions, in one run.
 
     python benchmarks/grading_throughput.py [--count 20] [--assignment pytorch tf2]
-        [--anchors-python .venv-anchors/bin/python] [--json benchmarks/results/throughput.json]
+        [--anchors-python .venv-anchors/bin/python] [--anchor-count 4]
+        [--json benchmarks/results/throughput.json]
 
 Submissions: the reference, the example mutants and the stub of each assignment, as notebooks,
 repeated to ``--count``. The otter and nbgrader exercises are built from the same source by
 ``benchmarks/anchors.py`` (one question per step, same points, tested by the step's public
 check), and graded with ``otter run`` (one call per submission, as otter's non-container mode
-works) and ``nbgrader autograde`` (the whole class in one call). The anchors need their own
+works) and ``nbgrader autograde`` (the whole class in one call), on all of them or, with
+``--anchor-count N``, on the first N (their figures per submission use N). The anchors need their own
 environment (``make bench-anchors`` creates ``.venv-anchors``: otter-grader, nbgrader, torch,
 tensorflow-cpu); without it only our grader and the import floor are measured.
 
@@ -99,7 +101,7 @@ def ours(assignment: str, subs: Path, work: Path, jobs: int, cold: bool) -> dict
     return measured
 
 
-def otter(assignment: str, subs: Path, work: Path, python: Path) -> dict:
+def otter(assignment: str, subs: Path, work: Path, python: Path, count: int) -> dict:
     import nbformat
 
     build = work / "otter"
@@ -110,7 +112,7 @@ def otter(assignment: str, subs: Path, work: Path, python: Path) -> dict:
                    capture_output=True)  # fmt: skip
     zip_path = next((build / "dist" / "autograder").glob("*.zip"))
     total, peak, scores = 0.0, 0.0, {}
-    for path in sorted(subs.glob("*.ipynb")):
+    for path in sorted(subs.glob("*.ipynb"))[:count]:
         out = build / "out" / path.stem
         out.mkdir(parents=True)
         measured = run_measured(
@@ -121,7 +123,7 @@ def otter(assignment: str, subs: Path, work: Path, python: Path) -> dict:
         peak = max(peak, measured["peak_tree_mb"])
         result = json.loads((out / "results.json").read_text())
         scores[path.name] = sum(t.get("score", 0) for t in result["tests"] if "score" in t)
-    return {"wall_s": total, "peak_tree_mb": peak, "scores": scores}
+    return {"wall_s": total, "peak_tree_mb": peak, "scores": scores, "count": len(scores)}
 
 
 def nbgrader(assignment: str, chosen: list[str], work: Path, python: Path) -> dict:
@@ -142,6 +144,7 @@ def nbgrader(assignment: str, chosen: list[str], work: Path, python: Path) -> di
     scores = json.loads(subprocess.run([str(python), "-c", code], check=True,
                                        capture_output=True, text=True).stdout)  # fmt: skip
     measured["scores"] = {f"{int(s[1:]):02d}_{students[s]}.ipynb": v for s, v in scores.items()}
+    measured["count"] = len(chosen)
     return measured
 
 
@@ -166,6 +169,12 @@ def main() -> None:
     parser.add_argument("--assignment", nargs="+", default=["pytorch", "tf2"])
     parser.add_argument("--anchors-python", type=Path, default=ROOT / ".venv-anchors/bin/python")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--anchor-count",
+        type=int,
+        help="grade only the first N submissions with otter and nbgrader (20-40x slower than "
+        "ours; their per-submission figures and ratios use N); default: all",
+    )
     args = parser.parse_args()
     anchors_ok = args.anchors_python.exists()
     report: dict = {
@@ -184,8 +193,10 @@ def main() -> None:
             rows["dlcourse --jobs 1 (warm)"] = ours(assignment, subs, work, 1, cold=False)
             rows["dlcourse --jobs 2 (warm)"] = ours(assignment, subs, work, 2, cold=False)
             if anchors_ok:
-                rows["otter run"] = otter(assignment, subs, work, args.anchors_python)
-                rows["nbgrader autograde"] = nbgrader(assignment, chosen, work, args.anchors_python)
+                few = args.anchor_count or args.count
+                python = args.anchors_python
+                rows["otter run"] = otter(assignment, subs, work, python, few)
+                rows["nbgrader autograde"] = nbgrader(assignment, chosen[:few], work, python)
         _print(assignment, args.count, rows)
         report["assignments"][assignment] = {"submissions": chosen, "rows": rows}
     if not anchors_ok:
@@ -198,13 +209,17 @@ def main() -> None:
 def _print(assignment: str, count: int, rows: dict) -> None:
     floor = next(v for k, v in rows.items() if k.startswith("import"))["wall_s"]
     otter_row = rows.get("otter run")
-    print(f"\n{assignment}: {count} submissions")
+    anchors = f" (otter and nbgrader: the first {otter_row['count']})" if otter_row else ""
+    print(f"\n{assignment}: {count} submissions{anchors}")
     print(f"  {'':<26}{'s/sub':>8}{'per min':>9}{'x import':>10}{'otter/x':>9}{'tree MB':>9}"
           f"{'worker MB':>11}")  # fmt: skip
     for name, row in rows.items():
-        per = row["wall_s"] if name.startswith("import") else row["wall_s"] / count
+        per = (
+            row["wall_s"] if name.startswith("import") else row["wall_s"] / row.get("count", count)
+        )
         row["s_per_submission"] = round(per, 3)
-        ratio = f"{otter_row['wall_s'] / count / per:>8.1f}x" if otter_row else f"{'-':>9}"
+        otter_per = otter_row["wall_s"] / otter_row["count"] if otter_row else 0.0
+        ratio = f"{otter_per / per:>8.1f}x" if otter_row else f"{'-':>9}"
         worker = f"{row['worker_peak_mb']:>10.0f}" if "worker_peak_mb" in row else f"{'-':>10}"
         print(
             f"  {name:<26}{per:>8.2f}{60 / per:>9.1f}{per / floor:>10.2f}{ratio}"
