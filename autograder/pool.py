@@ -27,7 +27,7 @@ from typing import Any
 
 import psutil
 
-from autograder.sandbox import _PACKAGE_ROOT, WORKER_FLAGS, GraderInternalError, _worker_env
+from autograder.launch import PACKAGE_ROOT, WORKER_FLAGS, GraderInternalError, worker_env
 
 _ZYGOTE_BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
@@ -76,9 +76,9 @@ class Zygote:
             "blocked_modules": list(blocked_modules),
         }
         self._proc = subprocess.Popen(
-            [sys.executable, *WORKER_FLAGS, "-c", _ZYGOTE_BOOT, _PACKAGE_ROOT, json.dumps(config)],
+            [sys.executable, *WORKER_FLAGS, "-c", _ZYGOTE_BOOT, PACKAGE_ROOT, json.dumps(config)],
             cwd=self.scratch,
-            env=_worker_env(Path(self.scratch)),
+            env=worker_env(Path(self.scratch)),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

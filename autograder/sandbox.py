@@ -20,14 +20,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psutil
 
 from autograder import channel, isolation
+from autograder.launch import (
+    PACKAGE_ROOT,
+    WORKER_FLAGS,
+    ChildProcess,
+    GraderInternalError,
+    Spawner,
+    worker_env,
+)
 
-if TYPE_CHECKING:
-    from autograder.pool import ForkedProcess, Zygote
+__all__ = ["GraderInternalError", "Limits", "Worker", "WorkerDied"]
 
 
 @dataclass(frozen=True)
@@ -55,10 +62,6 @@ class Limits:
     """Extra time the grader waits beyond a probe's own limit before it kills the worker."""
 
 
-class GraderInternalError(RuntimeError):
-    """The grader's own code failed inside the worker (never the learner's fault)."""
-
-
 class WorkerDied(Exception):
     """The worker process ended or stopped answering; ``reason`` says how."""
 
@@ -68,43 +71,6 @@ class WorkerDied(Exception):
         self.status = status
 
 
-def _worker_env(scratch: Path) -> dict[str, str]:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(scratch),
-        "TMPDIR": str(scratch),
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": str(scratch / ".mpl"),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        # TensorFlow's oneDNN kernels are compiled the first time each op runs in a process, and
-        # every probe child is a new process: the plain kernels save ~0.4 s a TF submission
-        # (benchmarks/grading_throughput.py) and agree with them to float32 round-off.
-        "TF_ENABLE_ONEDNN_OPTS": "0",
-    }
-    env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"  # asking "is there a GPU?" must not initialise CUDA
-    passed = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "VIRTUAL_ENV", "LD_LIBRARY_PATH")
-    for key, value in os.environ.items():
-        if key in passed or key.startswith(("CUDA_", "NVIDIA_")):
-            env[key] = value
-    return env
-
-
-# The worker imports the grader's own packages from where this copy of them lives, whatever
-# the working directory or PYTHONPATH.
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
-WORKER_FLAGS = ("-s", "-P")
-"""How workers and zygotes start the interpreter: no user site-packages, no script folder on
-``sys.path``. Not ``-I``: it would also ignore the ``PYTHON*`` variables of :func:`_worker_env`,
-which the worker's environment (built from nothing) needs: a random hash seed per worker makes
-set order, and so records, differ between runs, and without ``PYTHONDONTWRITEBYTECODE`` the
-grader's private bytecode cache would move into the worker's empty scratch home, where every
-module of torch or TensorFlow is compiled again at each start (~15 s a worker)."""
 _WORKER_BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
     "from autograder.worker.boot import main; main(sys.argv[2])"
@@ -141,7 +107,7 @@ class Worker:
         blocked_modules: list[str],
         limits: Limits,
         private_dirs: Sequence[str | Path] = (),
-        zygote: Zygote | None = None,
+        zygote: Spawner | None = None,
     ):
         self.probes_module = probes_module
         self.zygote = zygote
@@ -155,7 +121,7 @@ class Worker:
         self.isolation: dict[str, bool] = {}
         self.output = bytearray()
         self.output_total = 0
-        self._proc: subprocess.Popen | ForkedProcess | None = None
+        self._proc: subprocess.Popen | ChildProcess | None = None
         self._out_fd: int | None = None
         self._killed_for: str | None = None
         self._watch_stop = threading.Event()
@@ -214,11 +180,11 @@ class Worker:
                         *WORKER_FLAGS,
                         "-c",
                         _WORKER_BOOT,
-                        _PACKAGE_ROOT,
+                        PACKAGE_ROOT,
                         json.dumps(self._config(req_r, resp_w)),
                     ],
                     cwd=self.scratch,
-                    env=_worker_env(self.scratch),
+                    env=worker_env(self.scratch),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,

@@ -10,9 +10,9 @@ repeated to ``--count``. The otter and nbgrader exercises are built from the sam
 ``benchmarks/anchors.py`` (one question per step, same points, tested by the step's public
 check), and graded with ``otter run`` (one call per submission, as otter's non-container mode
 works) and ``nbgrader autograde`` (the whole class in one call), on all of them or, with
-``--anchor-count N``, on the first N (their figures per submission use N). The anchors need their own
-environment (``make bench-anchors`` creates ``.venv-anchors``: otter-grader, nbgrader, torch,
-tensorflow-cpu); without it only our grader and the import floor are measured.
+``--anchor-count N``, on the first N (their figures per submission use N). The anchors need
+their own environment (``make bench-anchors`` creates ``.venv-anchors``: otter-grader, nbgrader,
+torch, tensorflow-cpu); without it only our grader and the import floor are measured.
 
 Memory: the peak of the summed PSS of the grading command's whole process tree (grader, zygote,
 workers; or otter/nbgrader and their kernels), sampled every 0.2 s; and for our grader the peak

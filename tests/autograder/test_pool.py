@@ -103,3 +103,24 @@ def test_a_zygote_that_cannot_fork_falls_back_to_a_fresh_worker(monkeypatch):
         result = grade_file(reference, "pytorch", pool=pool)
     assert result.score == result.max_score > 0
     assert any("graded with a fresh one" in n for n in result.notes), result.notes
+
+
+def test_sandbox_and_pool_do_not_import_each_other():
+    """Cold workers (``sandbox``) and warm ones (``pool``) share what starting a worker takes
+    through ``launch``: neither names the other in an import, not even for type checking."""
+    import ast
+
+    for module, other in (("sandbox", "pool"), ("pool", "sandbox")):
+        tree = ast.parse((ROOT / "autograder" / f"{module}.py").read_text(encoding="utf-8"))
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        } | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert f"autograder.{other}" not in imported, module
+        assert "autograder.launch" in imported, module
