@@ -179,6 +179,12 @@ MUTANTS = [
             )
         ],
     ),
+    Mutant(
+        "dropout_drops_everything",
+        "model",
+        "in training mode",
+        [("        nn.Dropout(0.25),", "        nn.Dropout(1.0),")],
+    ),
     # -- loss and optimizer --------------------------------------------------------------------
     Mutant(
         "softmax_before_loss",

@@ -61,6 +61,15 @@ MUTANTS = [
         [("        train_op = tf1.train.AdamOptimizer(learning_rate=lr).minimize(loss)", "        train_op = tf1.train.AdamOptimizer(learning_rate=0.001).minimize(loss)")],
     ),
     Mutant(
+        "init_before_optimizer",
+        "loss_opt",
+        "init created before the optimizer",
+        [
+            ("        train_op = tf1.train.AdamOptimizer(learning_rate=lr).minimize(loss)\n", "        init = tf1.global_variables_initializer()\n        train_op = tf1.train.AdamOptimizer(learning_rate=lr).minimize(loss)\n"),
+            ("        init = tf1.global_variables_initializer()\n    return dict(", "    return dict("),
+        ],
+    ),
+    Mutant(
         "evaluate_builds_ops",
         "metric",
         "added",

@@ -72,7 +72,17 @@ def _loss(ns: dict[str, Any]) -> str:
     with tf.compat.v1.Session(graph=h["graph"]) as s:
         s.run(h["init"])
         before = s.run(h["loss"], {h["x"]: x, h["y"]: y})
-        for _ in range(20):
+        try:
+            s.run(h["train_op"], {h["x"]: x, h["y"]: y})
+        except tf.errors.FailedPreconditionError as exc:
+            raise common.fail(
+                "train_op to run right after the graph's init",
+                f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}",
+                "init created before the optimizer: global_variables_initializer() covers only "
+                "the variables that exist when it is made, not the optimizer's own; make init "
+                "last, after train_op",
+            ) from None
+        for _ in range(19):
             s.run(h["train_op"], {h["x"]: x, h["y"]: y})
         after = s.run(h["loss"], {h["x"]: x, h["y"]: y})
     if not after < before:

@@ -84,7 +84,29 @@ def _model(ns: dict[str, Any], rng: np.random.Generator) -> str:
             f"a difference of {float((out - single).abs().max()):.3g}",
             "a reshape that mixes samples of the batch",
         )
-    return f"{n} x {channels} x 8 x 8 -> {n} x {classes}; samples independent"
+    _train_mode(model, torch.randn(4, channels, 8, 8), classes)
+    return f"{n} x {channels} x 8 x 8 -> {n} x {classes}; samples independent; train mode too"
+
+
+def _train_mode(model: Any, x: Any, classes: int) -> None:
+    """Training mode, which training uses and eval-mode checks never see: (4, classes) finite
+    logits that differ between the 4 images."""
+    torch = _torch()
+    expected = f"logits of shape {(len(x), classes)} that differ between images in training mode"
+    cause = (
+        "a layer that behaves differently in training (dropout with p=1, batch norm over the "
+        "wrong axis, a branch on self.training)"
+    )
+    model.train()
+    try:
+        out = common.attempt(model, x, expected=expected, cause=cause)
+    finally:
+        model.eval()
+    if tuple(out.shape) != (len(x), classes):
+        raise fail(expected, f"{tuple(out.shape)}", cause)
+    values = out.detach().double()
+    if not bool(torch.isfinite(values).all()) or bool((values == values[:1]).all()):
+        raise fail(expected, "the same logits for every image, or non-finite ones", cause)
 
 
 def _loss(ns: dict[str, Any], rng: np.random.Generator) -> str:

@@ -133,7 +133,7 @@ def _graph_obs(logits_of) -> dict:  # noqa: ANN001
         logits = logits_of(int(n))
         y = np.zeros(int(n), np.int64)
         runs[n] = {"logits": logits.astype(np.float32), "loss": 1.0, "accuracy": 0.5, "y": y}
-    runs["fit"] = runs["13"]
+    runs["fit"] = runs["training"] = runs["13"]
     return {
         "is_graph": True,
         "is_default_graph": False,
@@ -156,3 +156,34 @@ def test_tf1_feeds_need_a_function_of_the_images(name):
     rng = np.random.default_rng(6)
     forged = _judge("tf1", name, _graph_obs(lambda n: rng.normal(size=(n, 7))))
     assert forged.score == 0 and "did not get their own logits again" in forged.message
+
+
+def _lr_step(step: np.ndarray, grad: np.ndarray) -> dict:
+    return {"step": step, "grad": grad, "lrs": [0.001]}
+
+
+def test_tf1_learning_rate_shows_in_the_steps_of_the_learners_train_op():
+    """Steps that descend the gradient and scale with the grader's rates pass (Adam's first
+    step, lr times the gradient's sign); equal steps (a hard-coded rate) fail naming the
+    ignored lr; a ``train_op`` that fails after the graph's own init names an init made before
+    the optimizer; the constants that used to decide no longer fit the reply's form."""
+    grad = np.random.default_rng(7).normal(size=50)
+    a, b = inst.OPTIMIZER_LRS["a"], inst.OPTIMIZER_LRS["b"]
+    adam = {"a": _lr_step(-a * np.sign(grad), grad), "b": _lr_step(-b * np.sign(grad), grad)}
+    assert _judge("tf1", "optimizer_uses_lr", adam).score == 1
+    fixed = {"a": _lr_step(-1e-3 * np.sign(grad), grad), "b": _lr_step(-1e-3 * np.sign(grad), grad)}
+    result = _judge("tf1", "optimizer_uses_lr", fixed)
+    assert result.score == 0 and "lr argument is ignored" in result.message
+    ascent = {"a": _lr_step(a * grad, grad), "b": _lr_step(b * grad, grad)}
+    assert _judge("tf1", "optimizer_uses_lr", ascent).score == 0
+    error = {
+        "function": "train_op",
+        "kind": "raised",
+        "type": "FailedPreconditionError",
+        "message": "Could not find variable beta1_power: maybe the variable is uninitialized",
+        "line": None,
+    }
+    result = _judge("tf1", "optimizer_uses_lr", {"a": {"error": error}, "b": {"error": error}})
+    assert result.score == 0 and "init created before the optimizer" in result.message
+    old = _judge("tf1", "optimizer_uses_lr", {"lrs": [1.0], "lr_given": 1.0})
+    assert old.score == 0 and old.status == "error"

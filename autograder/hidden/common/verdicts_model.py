@@ -135,6 +135,8 @@ def model_batch_independent(obs: dict[str, Any], seed: int) -> Verdict:
 def model_gradients(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs.get("is_module"):
         return failed("build_model should return a model (torch.nn.Module / keras.Model)")
+    if judged := _train_mode_output(obs["train_out"]):
+        return judged
     if obs["n_params"] == 0:
         return failed(
             "the model has no trainable parameters: layers must be attributes of the model (or in a Sequential)"
@@ -157,6 +159,25 @@ def model_gradients(obs: dict[str, Any], seed: int) -> Verdict:
             "anything about the images"
         )
     return passed()
+
+
+def _train_mode_output(result: dict[str, Any]) -> Verdict | None:
+    """The training-mode forward pass of 4 images (2 channels, 5 classes), the mode the shape
+    tests never see: finite (4, 5) logits that differ between images. None when they are."""
+    values = result.get("values")
+    shape = None if values is None else list(np.shape(values))
+    if shape != [4, 5]:
+        return failed(
+            f"in training mode the model maps 4 images to {shape or result['out'].get('type')}, "
+            "not (4, 5) logits: a layer that behaves differently in training (dropout, "
+            "batch norm, a branch on self.training / training=True) breaks the shape"
+        )
+    values = np.asarray(values, np.float64)
+    if message := num.non_finite_message("the model in training mode", values, "a forward pass"):
+        return failed(message)
+    if constant := constant_output(values):
+        return failed(f"in training mode, {constant}")
+    return None
 
 
 def net_gradient(seed: int) -> np.ndarray:

@@ -21,7 +21,7 @@ TESTS = [
     _t("placeholders_any_batch_size", "model", 2, "graph", g.placeholders_any_batch, "building the graph", **_GRAPH),
     _t("logits_shape", "model", 2, "graph", g.logits_shape, "running the graph on batches of 1, 5 and 13", **_GRAPH),
     _t("loss_is_mean_cross_entropy", "loss_opt", 2, "graph", g.loss_is_cross_entropy, "running loss and accuracy", **_GRAPH),
-    _t("optimizer_uses_lr", "loss_opt", 1, "graph_lr", g.learning_rate_used, "building a graph with a given learning rate", **_GRAPH),
+    _t("optimizer_uses_lr", "loss_opt", 1, "graph_lr", g.learning_rate_used, "running one train_op step with each of two learning rates", **_GRAPH),
     _t("evaluate_values", "metric", 2, "evaluate_graph", g.evaluate_values, "evaluating a graph with known outputs on batches of 5, 5, 2", **_GRAPH),
     _t("evaluate_runs_existing_graph", "metric", 2, "evaluate_graph", g.evaluate_runs_existing_graph, "evaluating a graph", **_GRAPH),
     _t("train_initialises_once", "train", 2, "train_graph", g.train_initialises_once, "training for 3 epochs", **_GRAPH, params=trusted.TF1_TRAIN),
@@ -34,7 +34,7 @@ TESTS = [
 
 SUITE = Suite(
     assignment="tf1",
-    version="tf1-3",
+    version="tf1-4",
     probes_module="autograder.probes.tf1.probes",
     blocked_modules=["torch", "jax"],
     tests=TESTS,

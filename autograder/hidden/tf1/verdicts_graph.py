@@ -101,7 +101,29 @@ def logits_shape(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             "the logits tensor holds probabilities (a softmax): the loss expects raw logits"
         )
-    return passed()
+    return _training_mode(obs["runs"]["training"]) or passed()
+
+
+def _training_mode(run: dict[str, Any]) -> Verdict | None:
+    """The same 13 images with ``training`` fed True (how the learner's training runs the
+    graph): it must run and give finite (13, 7) logits and loss. None when it does."""
+    if "error" in run:
+        return failed(
+            "with training fed True (as in training) the graph fails: "
+            f"{run['error']['type']}: {run['error']['message'][:160]} (a broken branch behind "
+            "the training placeholder: tf.cond's two branches must give the same shapes)"
+        )
+    logits = np.asarray(run["logits"], np.float64)
+    if logits.shape != (13, 7):
+        return failed(
+            f"with training fed True the logits of 13 images are {list(logits.shape)}, not [13, 7]"
+        )
+    for what, values in (("the logits tensor", logits), ("the loss tensor", run["loss"])):
+        if message := num.non_finite_message(
+            what, values, "running the graph with training True", verb="is"
+        ):
+            return failed(message)
+    return None
 
 
 def loss_is_cross_entropy(obs: dict[str, Any], seed: int) -> Verdict:
@@ -128,9 +150,51 @@ def loss_is_cross_entropy(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def learning_rate_used(obs: dict[str, Any], seed: int) -> Verdict:
-    if not num.close_to_any(obs["lr_given"], obs["lrs"], atol=1e-7):
+    """One step of the learner's ``train_op`` from the same values with each of the grader's
+    learning rates: both descend the gradient, and the second is b/a times the first (the
+    first step of every usual optimizer scales with lr). Behaviour: the architecture is the
+    learner's, so the grader has no gradient of its own to compare with."""
+    lrs = inst.OPTIMIZER_LRS
+    for run in ("a", "b"):
+        if "error" in obs[run]:
+            info = obs[run]["error"]
+            text = f"{info['type']}: {info['message']}"
+            if "FailedPrecondition" in info["type"] or "uninitialized" in text.lower():
+                return failed(
+                    "train_op failed right after the graph's own init ran: init created before "
+                    "the optimizer does not initialise the optimizer's variables (Adam's moments "
+                    "and step counters). Create init = global_variables_initializer() last, "
+                    f"after train_op ({text[:160]})"
+                )
+            return failed(f"one run of train_op failed: {text[:240]}")
+    step_a, step_b = (np.asarray(obs[run]["step"], np.float64) for run in ("a", "b"))
+    grad = np.asarray(obs["a"]["grad"], np.float64)
+    if step_a.shape != step_b.shape or not num.close(obs["b"]["grad"], grad, rtol=1e-4, atol=1e-6):
         return failed(
-            f"build_graph(lr={obs['lr_given']}) made a graph without that learning rate: the lr argument is ignored"
+            "the graphs built with two learning rates differ in their variables or gradients, "
+            "although they were given the same values and the same batch"
+        )
+    for step in (step_a, step_b):
+        if message := num.non_finite_message("train_op", step, "one step on known values"):
+            return failed(message)
+        if not np.any(step != 0):
+            return failed(
+                "one run of train_op changed no trainable variable: the op does not minimise "
+                "the loss (or minimises another graph's)"
+            )
+        if not num.descends(step, grad):
+            return failed(
+                "train_op's step does not move the variables against the loss's gradient (a "
+                "maximising step, or an op that minimises another loss?)"
+            )
+    ratio = lrs["b"] / lrs["a"]
+    atol = 1e-6 + ratio * 5e-7  # float32 variables near 0.1: half an ulp, scaled by the ratio
+    if not num.close(step_b, step_a * ratio, atol=atol, rtol=1e-3):
+        constants = sorted({round(v, 6) for v in obs["a"]["lrs"]})[:5]
+        return failed(
+            f"from the same values and batch, the step of build_graph(lr={lrs['b']}) is not "
+            f"{ratio:.3g}x the step of build_graph(lr={lrs['a']}): the lr argument is ignored "
+            f"(a hard-coded learning rate? the graph's float constants: {constants})"
         )
     return passed()
 

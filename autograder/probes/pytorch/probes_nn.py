@@ -158,11 +158,13 @@ def model_gradients(ctx: ProbeContext) -> dict[str, Any]:
     x = torch.randn(4, 2, 8, 8, generator=torch.Generator().manual_seed(ctx.seed))
     x.requires_grad_(True)
     try:
-        model(x).float().pow(2).sum().backward()
+        out = model(x)
+        out.float().pow(2).sum().backward()
     except BaseException as exc:  # noqa: BLE001
         raise LearnerError(describe_exception(exc, "build_model")) from None
     params = dict(model.named_parameters())
     return {
+        "train_out": {"out": describe(out), "values": to_numpy(out.detach())},
         "is_module": True,
         "n_params": len(params),
         "without_grad": [n for n, p in params.items() if p.requires_grad and p.grad is None],

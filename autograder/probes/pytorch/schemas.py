@@ -53,6 +53,7 @@ MODEL_GRADIENTS = OneOf(
             "zero_grad": List(Str(1000)),
             "frozen": List(Str(1000)),
             "input_reached": Bool(),
+            "train_out": FORWARD,
         }
     ),
 )

@@ -85,6 +85,20 @@ def graph(ctx: ProbeContext) -> dict[str, Any]:
                 runs[name] = {"logits": logits, "loss": float(loss), "accuracy": float(acc), "y": y}
             except Exception as exc:  # noqa: BLE001 - e.g. a fixed batch size
                 runs[name] = {"error": describe_exception(exc, "session.run")}
+        try:  # the other mode: the learner's training runs the graph with training fed True
+            x, y = inst.model_batch(ctx.seed, 13), labels[13]
+            logits, loss, acc = session.run(
+                [first["logits"], first["loss"], first["accuracy"]],
+                {first["x"]: x, first["y"]: y, first["training"]: True},
+            )
+            runs["training"] = {
+                "logits": logits,
+                "loss": float(loss),
+                "accuracy": float(acc),
+                "y": y,
+            }
+        except Exception as exc:  # noqa: BLE001 - e.g. a broken branch behind the flag
+            runs["training"] = {"error": describe_exception(exc, "session.run")}
     obs["runs"] = runs
     try:
         second = ctx.call("build_graph", input_shape=(8, 8, 3), num_classes=7, lr=0.0123)
@@ -96,9 +110,70 @@ def graph(ctx: ProbeContext) -> dict[str, Any]:
 
 
 def graph_lr(ctx: ProbeContext) -> dict[str, Any]:
-    handles = _handles(ctx, input_shape=(8, 8, 1), num_classes=10, lr=0.037)
-    g = handles["graph"]
-    return {"lrs": _lr_constants(g) if isinstance(g, tf.Graph) else [], "lr_given": 0.037}
+    """The learner's graph built with each of the grader's learning rates
+    (``instances.OPTIMIZER_LRS``): the learner's own ``init``, the same seed-drawn values in the
+    trainable variables of both, then one run of the learner's ``train_op`` on the same seed
+    batch with ``training`` False. The grader compares the two steps (their ratio is the rates'
+    for the first step of SGD, momentum, Adam, RMSProp or Adagrad) with each other and with the
+    gradient; an ``init`` made before the optimizer fails here, as in the learner's training."""
+    out: dict[str, Any] = {}
+    for run, lr in inst.OPTIMIZER_LRS.items():
+        # each build in a default graph of its own: one that adds to the default graph is the
+        # model step's mistake (graph_is_its_own), not this test's
+        with tf.Graph().as_default():
+            handles = _handles(ctx, input_shape=(8, 8, 1), num_classes=10, lr=lr)
+        if not isinstance(handles["graph"], tf.Graph):
+            raise contract_error("build_graph", "handles['graph'] should be a tf.Graph")
+        shape = handles["x"].shape.as_list() if hasattr(handles["x"], "shape") else None
+        n = shape[0] if shape and isinstance(shape[0], int) else 13  # a fixed batch: the model's
+        x = inst.model_images(ctx.seed, n, channels=1)
+        y = (inst.rng(ctx.seed, 27).permutation(n) % 10).astype(np.int64)
+        out[run] = _one_step(handles, x, y, ctx.seed)
+    return out
+
+
+def _one_step(h: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
+    g = h["graph"]
+    with g.as_default():
+        variables = tf1.trainable_variables()
+        try:
+            grads = tf.gradients(h["loss"], variables)
+        except Exception as exc:  # noqa: BLE001 - e.g. a finalized graph, a loss of another graph
+            return {"error": describe_exception(exc, "build_graph")}
+    feed = {h["x"]: x, h["y"]: y, h["training"]: False}
+    values = inst.rng(seed, 26)
+    with tf1.Session(graph=g) as session:
+        run_learner("build_graph", session.run, h["init"])
+        for variable in variables:
+            shape = variable.shape.as_list()
+            if None in shape:
+                unknown = ValueError(f"trainable variable {variable.name} has no static shape")
+                return {"error": describe_exception(unknown, "build_graph")}
+            dtype = variable.dtype.base_dtype.as_numpy_dtype
+            variable.load(values.normal(scale=0.1, size=shape).astype(dtype), session)
+        before = session.run(variables)
+        found = iter(session.run([g_ for g_ in grads if g_ is not None], feed))
+        gradient = [np.zeros(v.shape.as_list()) if g_ is None else next(found)
+                    for g_, v in zip(grads, variables, strict=True)]  # fmt: skip
+        try:
+            session.run(h["train_op"], feed)
+        except Exception as exc:  # noqa: BLE001 - the learner's op failed: the verdict says why
+            return {"error": describe_exception(exc, "train_op")}
+        after = session.run(variables)
+    step = _flat([a - b for a, b in zip(after, before, strict=True)])
+    grad = _flat(gradient)
+    if step.size > LR_ENTRIES:  # the same seed entries in both runs: the shapes are the same
+        kept = np.sort(inst.rng(seed, 28).choice(step.size, LR_ENTRIES, replace=False))
+        step, grad = step[kept], grad[kept]
+    return {"step": step, "grad": grad, "lrs": _lr_constants(g)}
+
+
+LR_ENTRIES = 4096
+"""At most this many entries of a step and its gradient travel (drawn from the seed)."""
+
+
+def _flat(arrays: list[Any]) -> np.ndarray:
+    return np.concatenate([np.ravel(a).astype(np.float64) for a in arrays] or [np.zeros(0)])
 
 
 def _linear_graph(

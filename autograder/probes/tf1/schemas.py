@@ -41,6 +41,19 @@ _RUN = OneOf(
 """One ``session.run`` of the learner's logits, loss and accuracy (``probes_graph.graph``)."""
 
 
+_LR_STEP = OneOf(
+    Dict(required={"error": LEARNER_ERROR}),
+    Dict(
+        required={
+            "step": Array("f", 1, max_size=4096),
+            "grad": Array("f", 1, max_size=4096),
+            "lrs": List(Float()),
+        }
+    ),
+)
+"""``probes_graph._one_step``: one train_op step (variables after minus before, flat), the
+gradient of the loss at the same point, and the float constants of the graph; or what failed."""
+
 _STEPS = List(
     Dict(required={"rows": List(Int(min=-1), 10_000), "labels": List(Int(), 10_000)}), 2000
 )
@@ -55,12 +68,12 @@ SCHEMAS: dict[str, Schema] = {
             "is_default_graph": Bool(),
             "x_shape": Opt(SHAPE),
             "y_shape": Opt(SHAPE),
-            "runs": Dict(required={n: _RUN for n in ("1", "5", "13", "26", "fit")}),
+            "runs": Dict(required={n: _RUN for n in ("1", "5", "13", "26", "fit", "training")}),
             "separate_graphs": Bool(),
             "second_error": Opt(LEARNER_ERROR),
         }
     ),
-    "graph_lr": Dict(required={"lrs": List(Float()), "lr_given": Float()}),
+    "graph_lr": Dict(required={"a": _LR_STEP, "b": _LR_STEP}),
     "evaluate_graph": OneOf(
         Dict(required={"is_dict": Bool(), "returned": DESCRIBE}),
         Dict(

@@ -151,15 +151,17 @@ def model_gradients(ctx: ProbeContext) -> dict[str, Any]:
 
     inputs = tf.constant(x)
 
-    def grads() -> list[Any]:
+    def grads() -> tuple[Any, list[Any]]:
         with tf.GradientTape() as tape:
             tape.watch(inputs)
-            loss = tf.reduce_sum(tf.square(tf.cast(model(inputs, training=True), tf.float32)))
-        return tape.gradient(loss, [*model.trainable_variables, inputs])
+            out = model(inputs, training=True)
+            loss = tf.reduce_sum(tf.square(tf.cast(out, tf.float32)))
+        return out, tape.gradient(loss, [*model.trainable_variables, inputs])
 
-    *gradients, input_grad = run_learner("build_model", grads)
+    out, (*gradients, input_grad) = run_learner("build_model", grads)
     names = [v.path if hasattr(v, "path") else v.name for v in model.trainable_variables]
     return {
+        "train_out": {"out": describe(out), "values": to_numpy(out)},
         "is_module": True,
         "n_params": len(names),
         "without_grad": [n for n, g in zip(names, gradients) if g is None],
