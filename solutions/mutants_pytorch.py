@@ -265,6 +265,12 @@ MUTANTS = [
         example=True,
     ),
     Mutant(
+        "step_before_backward",
+        "train",
+        "step() comes before loss.backward()",
+        [("        loss.backward()\n        optimizer.step()\n", "        optimizer.step()\n        loss.backward()\n")],
+    ),
+    Mutant(
         "zero_grad_between_backward_and_step",
         "train",
         "between backward() and step()",

@@ -55,6 +55,12 @@ MUTANTS = [
         [("        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(", "        loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(")],
     ),
     Mutant(
+        "accuracy_argmax_over_batch",
+        "loss_opt",
+        "argmax over axis 0",
+        [("tf.equal(tf.argmax(logits, axis=1), y)", "tf.equal(tf.argmax(logits, axis=0), y)")],
+    ),
+    Mutant(
         "lr_ignored",
         "loss_opt",
         "lr argument is ignored",

@@ -293,17 +293,41 @@ def _zeroing(ns: dict[str, Any]) -> str:
         torch.utils.data.TensorDataset(x, torch.tensor([0, 1, 2] * 3)), batch_size=4
     )
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    events: list[str] = []  # in order: backward passes that reached the weights, and steps
+    model[1].weight.register_hook(lambda grad: events.append("backward"))
+
+    def before_step(optimizer: Any, *_: Any) -> None:
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"]]
+        moved = any(g is not None and bool(g.abs().max() > 0) for g in grads)
+        events.append("step" if moved else "step without gradient")
+
+    opt.register_step_pre_hook(before_step)
     need(ns, "train_one_epoch")(
         model, loader, torch.nn.CrossEntropyLoss(), opt, torch.device("cpu")
     )
     if all(torch.equal(b, p) for b, p in zip(before, model.parameters())):
-        raise fail(
-            "the weights to change after an epoch of SGD steps",
-            "the same weights",
-            "zero_grad() between backward() and step(): step() then sees zero gradients and "
-            "nothing learns (zero before backward(), or after step())",
-        )
+        raise fail("the weights to change after an epoch of SGD steps", "the same weights",
+                   _why_unchanged(events))  # fmt: skip
     return practice._train(ns, rng=__import__("numpy").random.default_rng(SEED))
+
+
+def _why_unchanged(events: list[str]) -> str:
+    if not any(e.startswith("step") for e in events):
+        return "optimizer.step() never called"
+    if "backward" not in events:
+        return (
+            "no gradient reached the weights, so step() had nothing to apply (the logits "
+            "detached, or turned into numbers with .item()/.numpy(), before the loss?)"
+        )
+    if events[0].startswith("step"):
+        return (
+            "optimizer.step() comes before loss.backward(): each step finds the gradients "
+            "zero_grad() has just cleared (call backward() first, then step())"
+        )
+    return (
+        "zero_grad() between backward() and step(): step() then sees zero gradients and "
+        "nothing learns (zero before backward(), or after step())"
+    )
 
 
 def _fit(ns: dict[str, Any]) -> str:

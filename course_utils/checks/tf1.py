@@ -206,6 +206,7 @@ def _loss_value(ns: dict[str, Any]) -> str:
     with tf.compat.v1.Session(graph=h["graph"]) as s:
         s.run(h["init"])
         logits, loss = s.run([h["logits"], h["loss"]], feed)
+        _accuracy(s, h, feed, logits, y)
     want = float(common.cross_entropy(logits, y).mean())
     got = common.finite(loss, "the loss tensor")
     if abs(got - want) > 1e-4 * max(1.0, want):
@@ -217,6 +218,24 @@ def _loss_value(ns: dict[str, Any]) -> str:
             else "a softmax before the cross-entropy, or the wrong labels",
         )
     return "loss is the batch's mean cross-entropy"
+
+
+def _accuracy(
+    session: Any, h: dict[str, Any], feed: dict, logits: np.ndarray, y: np.ndarray
+) -> None:
+    """The accuracy tensor on the same feed: the fraction of arg-max predictions that match y."""
+    import tensorflow as tf
+
+    expected = "the accuracy tensor to be the fraction of arg-max predictions that match y"
+    cause = "an argmax over axis 0 (the batch) instead of axis 1 (the classes)"
+    try:
+        got = float(session.run(h["accuracy"], feed))
+    except tf.errors.InvalidArgumentError as exc:
+        raise common.fail(expected, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}",
+                          cause) from None  # fmt: skip
+    want = float((logits.argmax(axis=1) == y).mean())
+    if abs(got - want) > 1e-6:
+        raise common.fail(expected, f"{got:.4f} instead of {want:.4f}", cause)
 
 
 def _lr_used(ns: dict[str, Any]) -> str:

@@ -11,11 +11,39 @@ from autograder.hidden.base import Verdict, failed, passed
 from autograder.hidden.common import numerics as num
 from autograder.probes.common import instances as inst
 
+WORDS = {
+    "pytorch": {
+        "model": "a torch.nn.Module",
+        "optimizer": "a torch.optim optimizer",
+        "call": "build_model(in_channels=3, num_classes=7)",
+        "default": "build_model() with its defaults should map (N, 1, 8, 8) grey images to (N, 10) logits",
+        "flatten": "x.flatten(1), x.view(x.size(0), -1) or nn.Flatten()",
+        "inference": "in eval mode",
+        "training": "in training mode",
+        "loss": "CrossEntropyLoss applies log-softmax itself and expects raw logits",
+        "make_optimizer": "make_optimizer(model, lr={lr})",
+    },
+    "tf2": {
+        "model": "a keras.Model",
+        "optimizer": "a keras optimizer",
+        "call": "build_model(input_shape=(8, 8, 3), num_classes=7)",
+        "default": "build_model() with its defaults should map (N, 8, 8, 1) grey images to (N, 10) logits",
+        "flatten": "keras.layers.Flatten() or a reshape to (batch, -1)",
+        "inference": "with training=False",
+        "training": "with training=True",
+        "loss": "SparseCategoricalCrossentropy(from_logits=True) applies the softmax itself and "
+        "expects raw logits",
+        "make_optimizer": "make_optimizer(lr={lr})",
+    },
+}
+"""How the shared model verdicts speak of each framework's objects and calls."""
 
-def model_shapes(obs: dict[str, Any], seed: int) -> Verdict:
+
+def model_shapes(obs: dict[str, Any], seed: int, framework: str = "pytorch") -> Verdict:
+    w = WORDS[framework]
     if not obs.get("is_module"):
         return failed(
-            f"build_model should return a model (torch.nn.Module / keras.Model), got {obs.get('returned', {}).get('type')}"
+            f"build_model should return {w['model']}, got {obs.get('returned', {}).get('type')}"
         )
     broken, working = [], []
     for n, result in obs["shapes"].items():
@@ -28,23 +56,21 @@ def model_shapes(obs: dict[str, Any], seed: int) -> Verdict:
     if broken:
         hint = (
             f" It works for N={', '.join(working)} only: a batch size hard-coded in a view/reshape? "
-            "Flatten all but the batch axis (x.flatten(1), x.view(x.size(0), -1), keras Flatten)."
+            f"Flatten all but the batch axis ({w['flatten']})."
             if working
             else ""
         )
         return failed(
-            "build_model with 3 input channels and 7 classes should give (N, 7) logits for any batch size N; "
+            f"{w['call']} should give (N, 7) logits for any batch size N; "
             f"got {'; '.join(broken[:3])}.{hint}"
         )
     default = obs["default"]
     if "error" in default or default["out"].get("shape") != [6, 10]:
-        return failed(
-            "build_model() with its defaults should map 8x8 grey images to (N, 10) logits"
-        )
-    return _rows_judged(obs, seed) or passed()
+        return failed(w["default"])
+    return _rows_judged(obs, seed, framework) or passed()
 
 
-def _rows_judged(obs: dict[str, Any], seed: int) -> Verdict | None:
+def _rows_judged(obs: dict[str, Any], seed: int, framework: str) -> Verdict | None:
     """The evidence both the shape and the logits tests rest on: the logits of the batch of 13
     differ from row to row (the output depends on the image), and the batch of 26, the same
     images each twice in an order drawn from the seed, gets the same rows again. A table of
@@ -69,9 +95,10 @@ def _rows_judged(obs: dict[str, Any], seed: int) -> Verdict | None:
     if not num.close(b, a[rows], atol=1e-4 * scale, rtol=1e-4):
         return failed(
             "the same 13 images, shuffled and each given twice as a batch of 26, did not get "
-            "their own logits again in eval mode: the output for an image changes from call to "
-            "call or with its place in the batch (dropout or noise active in eval mode, a state "
-            "the forward pass changes, or a reshape that mixes the batch axis?)"
+            f"their own logits again {WORDS[framework]['inference']}: the output for an image "
+            "changes from call to call or with its place in the batch (dropout or noise active "
+            "outside training, a state the forward pass changes, or a reshape that mixes the "
+            "batch axis?)"
         )
     return None
 
@@ -90,10 +117,10 @@ def constant_output(values: np.ndarray) -> str | None:
     return None
 
 
-def model_logits(obs: dict[str, Any], seed: int) -> Verdict:
+def model_logits(obs: dict[str, Any], seed: int, framework: str = "pytorch") -> Verdict:
     if not obs.get("is_module"):
         return failed("the model could not be run on a batch (see the shape test)")
-    if judged := _rows_judged(obs, seed):
+    if judged := _rows_judged(obs, seed, framework):
         return judged
     values = np.asarray(obs["shapes"]["13"]["values"], np.float64)
     if (
@@ -103,13 +130,13 @@ def model_logits(obs: dict[str, Any], seed: int) -> Verdict:
     ):
         return failed(
             "the model outputs probabilities (each row is >= 0 and sums to 1): it ends with a "
-            "softmax. CrossEntropyLoss applies log-softmax itself and expects raw logits; a second "
-            "softmax flattens the gradients and training stalls."
+            f"softmax. {WORDS[framework]['loss']}; a second softmax flattens the gradients and "
+            "training stalls."
         )
     return passed()
 
 
-def model_batch_independent(obs: dict[str, Any], seed: int) -> Verdict:
+def model_batch_independent(obs: dict[str, Any], seed: int, framework: str = "pytorch") -> Verdict:
     if (
         not obs.get("is_module")
         or "error" in obs["batch"]
@@ -126,16 +153,17 @@ def model_batch_independent(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(constant)
     if not num.close(batch, singles, atol=1e-4, rtol=1e-4):
         return failed(
-            "in eval mode, a sample's logits depend on the other samples in its batch: the "
+            f"{WORDS[framework]['inference']}, a sample's logits depend on the other samples in "
+            "its batch: the "
             "forward pass mixes samples (a reshape over the batch axis, or normalising over the batch?)"
         )
     return passed()
 
 
-def model_gradients(obs: dict[str, Any], seed: int) -> Verdict:
+def model_gradients(obs: dict[str, Any], seed: int, framework: str = "pytorch") -> Verdict:
     if not obs.get("is_module"):
-        return failed("build_model should return a model (torch.nn.Module / keras.Model)")
-    if judged := _train_mode_output(obs["train_out"]):
+        return failed(f"build_model should return {WORDS[framework]['model']}")
+    if judged := _train_mode_output(obs["train_out"], framework):
         return judged
     if obs["n_params"] == 0:
         return failed(
@@ -161,14 +189,15 @@ def model_gradients(obs: dict[str, Any], seed: int) -> Verdict:
     return passed()
 
 
-def _train_mode_output(result: dict[str, Any]) -> Verdict | None:
+def _train_mode_output(result: dict[str, Any], framework: str) -> Verdict | None:
     """The training-mode forward pass of 4 images (2 channels, 5 classes), the mode the shape
     tests never see: finite (4, 5) logits that differ between images. None when they are."""
     values = result.get("values")
     shape = None if values is None else list(np.shape(values))
     if shape != [4, 5]:
         return failed(
-            f"in training mode the model maps 4 images to {shape or result['out'].get('type')}, "
+            f"{WORDS[framework]['training']} the model maps 4 images to "
+            f"{shape or result['out'].get('type')}, "
             "not (4, 5) logits: a layer that behaves differently in training (dropout, "
             "batch norm, a branch on self.training / training=True) breaks the shape"
         )
@@ -176,7 +205,7 @@ def _train_mode_output(result: dict[str, Any]) -> Verdict | None:
     if message := num.non_finite_message("the model in training mode", values, "a forward pass"):
         return failed(message)
     if constant := constant_output(values):
-        return failed(f"in training mode, {constant}")
+        return failed(f"{WORDS[framework]['training']}, {constant}")
     return None
 
 
@@ -219,18 +248,23 @@ def steps_descend(obs: dict[str, Any], grad: np.ndarray) -> str | None:
     return None
 
 
-def optimizer_lr(obs: dict[str, Any], seed: int, gradient: Callable[[int], np.ndarray]) -> Verdict:
+def optimizer_lr(
+    obs: dict[str, Any],
+    seed: int,
+    gradient: Callable[[int], np.ndarray],
+    framework: str = "pytorch",
+) -> Verdict:
     """The learning rates are the grader's (``instances.OPTIMIZER_LRS``): the first step with lr
     b must be b/a times the step with lr a, and both must descend the gradient the grader
     computes. What param_groups report only words the message."""
     if not obs.get("is_optimizer") or "a" not in obs:
-        return failed("make_optimizer should return an optimizer (torch.optim / keras.optimizers)")
+        return failed(f"make_optimizer should return {WORDS[framework]['optimizer']}")
     lrs = inst.OPTIMIZER_LRS
     for run, lr in lrs.items():
         reported = obs[run]["lrs"]
         if not reported or not num.close(reported, lr, atol=1e-8, rtol=1e-5):
             return failed(
-                f"make_optimizer(model, lr={lr}) built an optimizer with lr "
+                f"{WORDS[framework]['make_optimizer'].format(lr=lr)} built an optimizer with lr "
                 f"{sorted(set(reported))}: the lr argument is ignored (a hard-coded learning rate?)"
             )
     if message := steps_descend(obs, gradient(seed)):

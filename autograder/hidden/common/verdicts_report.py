@@ -27,7 +27,9 @@ def _history_entries(obs: dict[str, Any]) -> list[dict[str, Any]] | str:
     return entries
 
 
-def fit_history(obs: dict[str, Any], seed: int) -> Verdict:
+def fit_history(obs: dict[str, Any], seed: int, split: str = "loader") -> Verdict:
+    """``split``: what the framework calls a split's batches (a PyTorch loader, a tf.data
+    dataset), for the messages."""
     entries = _history_entries(obs)
     if isinstance(entries, str):
         return failed(entries)
@@ -45,7 +47,8 @@ def fit_history(obs: dict[str, Any], seed: int) -> Verdict:
     trains = [e for e in obs["evaluations"] if e["loader"] == "train"]
     if len(tests) < 3:
         return failed(
-            f"fit should evaluate on the test loader after every epoch; it did {len(tests)} time(s) in 3 epochs"
+            f"fit should evaluate on the test {split} after every epoch; it did {len(tests)} "
+            "time(s) in 3 epochs"
         )
     position = -1
     for epoch, entry in enumerate(entries, start=1):
@@ -59,7 +62,8 @@ def fit_history(obs: dict[str, Any], seed: int) -> Verdict:
         if not matches:
             if num.close_to_any(entry["test_loss"], [t["loss"] for t in trains], atol=1e-6):
                 return failed(
-                    "the history's test metrics are those of the training loader: train and test are swapped"
+                    f"the history's test metrics are those of the training {split}: train and "
+                    "test are swapped"
                 )
             return failed(
                 f"epoch {epoch}: the history's test_loss/test_accuracy are not a test evaluation made after that epoch"

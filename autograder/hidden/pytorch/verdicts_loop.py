@@ -256,13 +256,35 @@ def train_zero_grad(obs: dict[str, Any], seed: int) -> Verdict:
             "once per batch (not never, not once per epoch)."
         )
     if variant == "zero_before_step":
-        return failed(
-            "the parameters never changed: the gradients were zeroed between backward() and step() "
-            "(or step() was never called). Zero before backward(), or after step()."
-        )
+        return failed(_why_unchanged(obs.get("events", [])))
     return failed(
         "after one epoch the parameters are not those of one optimizer step per batch: are batches "
         "skipped, is step() or backward() called twice, or is the loss computed on something else?"
+    )
+
+
+def _why_unchanged(events: list[str]) -> str:
+    """Why the parameters never moved, from the order of backward passes and steps the probe
+    logged (wording only: the points rest on the parameters)."""
+    steps = [e for e in events if e.startswith("step")]
+    if not steps:
+        return "the parameters never changed: optimizer.step() was never called"
+    if "backward" not in events:
+        return (
+            "the parameters never changed: no gradient reached them, so every step() had "
+            "nothing to apply. The loss does not depend on the parameters through the graph "
+            "(logits detached, turned into numbers with .item()/.numpy(), or rebuilt as a new "
+            "tensor?), or backward() was never called"
+        )
+    if events[0].startswith("step"):
+        return (
+            "the parameters never changed: optimizer.step() comes before loss.backward() in "
+            "each batch, so it finds the gradients zero_grad() has just cleared. Call "
+            "backward() first, then step()"
+        )
+    return (
+        "the parameters never changed: the gradients were zeroed between backward() and step(). "
+        "Zero before backward(), or after step()."
     )
 
 

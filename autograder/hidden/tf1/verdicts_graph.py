@@ -137,6 +137,14 @@ def loss_is_cross_entropy(obs: dict[str, Any], seed: int) -> Verdict:
             return failed(message)
     expected = num.cross_entropy(logits, y)
     if num.close(run["loss"], expected, atol=1e-4):
+        if run["accuracy"] is None:
+            error = run.get("accuracy_error") or {"type": "?", "message": ""}
+            return failed(
+                f"the accuracy tensor cannot be computed for a batch of {len(y)} (running it "
+                f"raised {error['type']}). An argmax over axis 0 gives one index per class, "
+                "not one per sample: take tf.argmax(logits, axis=1)",
+                0.5,
+            )
         if not num.close(run["accuracy"], float((logits.argmax(1) == y).mean()), atol=1e-6):
             return failed(
                 "the accuracy tensor is not the fraction of arg-max predictions that match y", 0.5

@@ -17,14 +17,20 @@ from autograder.worker.probe_api import ProbeContext, trusted_code
 SGD_LR = 0.5
 
 
-def _sgd_epoch(ctx: ProbeContext, n: int, training: bool) -> dict[str, Any]:
+def _sgd_epoch(
+    ctx: ProbeContext, n: int, training: bool, events: list[str] | None = None
+) -> dict[str, Any]:
     """train_one_epoch with plain SGD on the linear spy model (mode set by ``training``) over the
     first ``n`` samples of the seed's linear problem, in batches of 5: what it returned and the
-    parameters after it."""
+    parameters after it. With ``events``, log into it in order each backward pass that reached
+    the weight and each step, with or without a gradient to apply (for messages only)."""
     x, y, weight, bias = inst.linear_problem(ctx.seed)
     model = SpyLinear(weight, bias)
     model.train(training)
     opt = torch.optim.SGD(model.parameters(), lr=SGD_LR)
+    if events is not None:
+        model.linear.weight.register_hook(lambda grad: events.append("backward"))
+        opt.register_step_pre_hook(lambda optimizer, *_: events.append(_step_event(optimizer)))
     returned = ctx.call(
         "train_one_epoch",
         model,
@@ -41,11 +47,18 @@ def _sgd_epoch(ctx: ProbeContext, n: int, training: bool) -> dict[str, Any]:
     }
 
 
+def _step_event(optimizer: torch.optim.Optimizer) -> str:
+    grads = [p.grad for group in optimizer.param_groups for p in group["params"]]
+    moved = any(g is not None and bool(g.abs().max() > 0) for g in grads)
+    return "step" if moved else "step without gradient"
+
+
 def train_sgd(ctx: ProbeContext) -> dict[str, Any]:
     """One epoch (12 samples) in train mode: the parameters after it tell how gradients were
     handled (the grader replays correct and mistaken variants in numpy); the mode is
-    train_mode's to probe."""
-    return _sgd_epoch(ctx, 12, training=True)
+    train_mode's to probe. The events only word a failure."""
+    events: list[str] = []
+    return {**_sgd_epoch(ctx, 12, training=True, events=events), "events": events[:200]}
 
 
 def train_mode(ctx: ProbeContext) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from autograder.probes.common.schemas import (
     TYPE_NAME,
     VALUES,
 )
-from autograder.schema import Array, Bool, Dict, Float, Int, List, OneOf, Opt, Schema, Str
+from autograder.schema import Array, Bool, Choice, Dict, Float, Int, List, OneOf, Opt, Schema, Str
 
 DEVICE_TYPE = Str(1100)
 """``probes_nn._device_type``: a device type, or ``not a device: <type name>``."""
@@ -160,6 +160,7 @@ SCHEMAS: dict[str, Schema] = {
             "value": FLOAT_OR_NONE,
             "weight": VALUES,
             "bias": VALUES,
+            "events": List(Choice("backward", "step", "step without gradient"), 200),
         }
     ),
     "train_mode": Dict(

@@ -77,28 +77,10 @@ def graph(ctx: ProbeContext) -> dict[str, Any]:
                 y = rng.integers(0, 7, size=n).astype(np.int64)
             else:  # 26 is the batch of 13 again, each image twice: its logits are those rows
                 x, y = inst.model_batch(ctx.seed, n), labels[n]
-            try:
-                logits, loss, acc = session.run(
-                    [first["logits"], first["loss"], first["accuracy"]],
-                    {first["x"]: x, first["y"]: y, first["training"]: False},
-                )
-                runs[name] = {"logits": logits, "loss": float(loss), "accuracy": float(acc), "y": y}
-            except Exception as exc:  # noqa: BLE001 - e.g. a fixed batch size
-                runs[name] = {"error": describe_exception(exc, "session.run")}
-        try:  # the other mode: the learner's training runs the graph with training fed True
-            x, y = inst.model_batch(ctx.seed, 13), labels[13]
-            logits, loss, acc = session.run(
-                [first["logits"], first["loss"], first["accuracy"]],
-                {first["x"]: x, first["y"]: y, first["training"]: True},
-            )
-            runs["training"] = {
-                "logits": logits,
-                "loss": float(loss),
-                "accuracy": float(acc),
-                "y": y,
-            }
-        except Exception as exc:  # noqa: BLE001 - e.g. a broken branch behind the flag
-            runs["training"] = {"error": describe_exception(exc, "session.run")}
+            runs[name] = _run(session, first, x, y, training=False)
+        # the other mode: the learner's training runs the graph with training fed True
+        x, y = inst.model_batch(ctx.seed, 13), labels[13]
+        runs["training"] = _run(session, first, x, y, training=True)
     obs["runs"] = runs
     try:
         second = ctx.call("build_graph", input_shape=(8, 8, 3), num_classes=7, lr=0.0123)
@@ -107,6 +89,24 @@ def graph(ctx: ProbeContext) -> dict[str, Any]:
     except LearnerError as exc:
         obs["separate_graphs"], obs["second_error"] = False, exc.info
     return obs
+
+
+def _run(
+    session: Any, h: dict[str, Any], x: np.ndarray, y: np.ndarray, training: bool
+) -> dict[str, Any]:
+    """The learner's logits and loss on one feed, then its accuracy on the same feed (a broken
+    accuracy is the metric's fault, not the model's); or what the run raised."""
+    feed = {h["x"]: x, h["y"]: y, h["training"]: training}
+    try:  # e.g. a fixed batch size, a broken branch behind the training flag
+        logits, loss = session.run([h["logits"], h["loss"]], feed)
+    except Exception as exc:  # noqa: BLE001
+        return {"error": describe_exception(exc, "session.run")}
+    run: dict[str, Any] = {"logits": logits, "loss": float(loss), "accuracy": None, "y": y}
+    try:
+        run["accuracy"] = float(session.run(h["accuracy"], feed))
+    except Exception as exc:  # noqa: BLE001 - e.g. an argmax over the batch axis
+        run["accuracy_error"] = describe_exception(exc, "session.run")
+    return run
 
 
 def graph_lr(ctx: ProbeContext) -> dict[str, Any]:

@@ -33,9 +33,10 @@ _RUN = OneOf(
         required={
             "logits": Opt(Array(NUMERIC)),
             "loss": Float(),
-            "accuracy": Float(),
+            "accuracy": Opt(Float()),
             "y": Array("i", 1),
-        }
+        },
+        optional={"accuracy_error": LEARNER_ERROR},
     ),
 )
 """One ``session.run`` of the learner's logits, loss and accuracy (``probes_graph.graph``)."""
