@@ -34,6 +34,12 @@ MUTANTS = [
         example=True,
     ),
     Mutant(
+        "download_fixed_name",
+        "download",
+        "named after the URL's last part",
+        [("    target = cache_dir / Path(urllib.request.url2pathname(url.rsplit(\"/\", 1)[-1])).name\n", "    target = cache_dir / \"download.bin\"\n")],
+    ),
+    Mutant(
         "download_no_cache",
         "download",
         "reuse the cached copy",

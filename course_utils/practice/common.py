@@ -105,6 +105,12 @@ def download(ns: dict[str, Any], rng: np.random.Generator) -> str:
                 f"{path} ({path.stat().st_size if path.is_file() else 'no file'} bytes)",
                 "the file was not written completely, or another path was returned",
             )
+        if path.name != name:
+            raise fail(
+                f"a file named after the URL's last part ({name})",
+                path.name,
+                "a fixed file name: two datasets would overwrite each other in the cache",
+            )
         src.unlink()  # the "server" is gone: only the cache can answer now
         try:
             again = Path(fn(src.as_uri(), cache, digest))

@@ -35,7 +35,15 @@ def download_fetch(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             "the downloaded file's bytes differ from the source: was it written in text mode, or cut short?"
         )
-    leftovers = [f for f in obs.get("cache_files", []) if f != "nested" and not f.endswith(".bin")]
+    expected = f"dataset-{seed % 9973}.bin"  # the probe's URL ends with it
+    if obs.get("name") != expected:
+        return failed(
+            f"the file is saved as {obs.get('name')!r}, not named after the URL's last part "
+            f"({expected!r}) as the docstring asks: a fixed name makes two datasets overwrite "
+            "each other in one cache",
+            0.5,
+        )
+    leftovers = [f for f in obs.get("cache_files", []) if f.rsplit("/", 1)[-1] != expected]
     if leftovers:
         return failed(f"temporary files were left in the cache: {leftovers[:3]}", 0.5)
     return passed()

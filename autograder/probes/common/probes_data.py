@@ -30,6 +30,7 @@ def _path_facts(returned: Any, cache: Path) -> dict[str, Any]:
     facts: dict[str, Any] = {"returned": describe(returned), "is_path": isinstance(returned, Path)}
     if isinstance(returned, str | Path):
         path = Path(returned)
+        facts["name"] = path.name[:255]
         facts["exists"] = path.is_file()
         facts["in_cache"] = path.resolve().is_relative_to(cache.resolve())
         facts["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""

@@ -73,7 +73,7 @@ FILES = List(Str(4096), 1000)
 
 PATH_FACTS = Dict(
     required={"returned": DESCRIBE, "is_path": Bool()},
-    optional={"exists": Bool(), "in_cache": Bool(), "sha256": Str(64)},
+    optional={"exists": Bool(), "in_cache": Bool(), "sha256": Str(64), "name": Str(255)},
 )
 """``probes_data._path_facts``: the facts about a returned path exist only for a str or Path."""
 
