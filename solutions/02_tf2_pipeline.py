@@ -101,7 +101,8 @@ check("download")
 # %%
 def normalization_stats(x_train):
     """Per-channel mean and std (float32 arrays of shape (C,)) of uint8 images (N, H, W) or
-    (N, H, W, C), on the [0, 1] scale."""
+    (N, H, W, C), on the [0, 1] scale. The std is the population one (numpy's default,
+    ``ddof=0``); the sample one (``ddof=1``) is accepted too."""
     # BEGIN SOLUTION
     x = np.asarray(x_train, dtype=np.float64) / 255.0
     if x.ndim == 3:
@@ -257,7 +258,9 @@ def evaluate(model, dataset, loss_fn, metrics):
     """Mean loss and accuracy of ``model`` over ``dataset``, with the metrics of ``make_metrics``.
 
     The same metric objects are reused between calls: reset them first.
-    Returns ``{"loss": float, "accuracy": float}``.
+    Returns ``{"loss": float, "accuracy": float}``: the accuracy exactly over samples; the loss
+    over samples, or as the mean of the batches' mean losses (what a ``keras.metrics.Mean`` fed
+    each batch's loss gives): both are accepted.
     """
     # BEGIN SOLUTION
     for metric in metrics.values():
@@ -312,7 +315,8 @@ def train_step(model, x, y, loss_fn, optimizer):
 def fit(model, train_ds, test_ds, loss_fn, optimizer, epochs):
     """Train for ``epochs`` epochs with ``train_step``, evaluating on ``test_ds`` after each.
 
-    Returns history: ``[{"epoch", "train_loss", "test_loss", "test_accuracy"}, ...]``.
+    Returns history: one dict per epoch, ``{"epoch": int (1-based), "train_loss": float (the
+    mean of the epoch's ``train_step`` losses), "test_loss": float, "test_accuracy": float}``.
     """
     # BEGIN SOLUTION
     optimizer.build(model.trainable_variables)  # create its variables here, not inside train_step's graph

@@ -81,7 +81,9 @@ def normalization_stats(x_train):
         x_train: uint8 array (N, H, W) (grey) or (N, H, W, C) (colour) with values 0..255.
 
     Returns:
-        (mean, std): float32 numpy arrays of shape (C,), C = 1 for grey images.
+        (mean, std): float32 numpy arrays of shape (C,), C = 1 for grey images. ``std`` is the
+        population standard deviation (numpy's default, ``ddof=0``); the sample one
+        (``ddof=1``) is accepted too.
     """
     x = np.asarray(x_train, dtype=np.float64) / 255.0
     if x.ndim == 3:
@@ -256,7 +258,8 @@ check("metric")
 
 
 def train_one_epoch(model, loader, loss_fn, optimizer, device):
-    """Train ``model`` for one pass over ``loader``; return the mean training loss as a float."""
+    """Train ``model`` for one pass over ``loader``; return the mean training loss as a float
+    (the mean over samples or the mean of the batches' losses: both are accepted)."""
     model.train()
     total_loss, count = 0.0, 0
     for x, y in loader:
