@@ -32,13 +32,12 @@ def test_warm_two_at_a_time_and_cold_one_at_a_time_give_the_same_records(
     warm = graded_mutants(assignment)
     cold = grade_sources(mutant_sources(assignment), tmp_path, assignment, warm=None, jobs=1)
     assert sorted(cold) == sorted(warm)
-    differ = {
-        name: {
-            key: (value, _record(cold[name])[key])
-            for key, value in _record(warm[name]).items()
-            if value != _record(cold[name])[key]
-        }
-        for name in warm
-        if _record(warm[name]) != _record(cold[name])
-    }
+    differ = {}
+    for name in warm:
+        a, b = _record(warm[name]), _record(cold[name])
+        if a != b:
+            tests = [(x, y) for x, y in zip(a.pop("tests"), b.pop("tests"), strict=True) if x != y]
+            differ[name] = {"tests (warm, cold)": tests} | {
+                k: (v, b[k]) for k, v in a.items() if v != b[k]
+            }
     assert differ == {}, differ

@@ -194,3 +194,27 @@ def test_tf1_learning_rate_shows_in_the_steps_of_the_learners_train_op():
     assert result.score == 0 and "init created before the optimizer" in result.message
     old = _judge("tf1", "optimizer_uses_lr", {"lrs": [1.0], "lr_given": 1.0})
     assert old.score == 0 and old.status == "error"
+
+
+def test_tf2_traces_show_in_the_losses_of_a_marked_spy():
+    """Losses of one graph's gain for all three calls pass (whatever graph number Keras gave
+    the trace, with or without training=True); eager gains and a new gain per call fail with
+    their names; the spy log's flags that used to decide no longer do."""
+    from autograder.hidden.tf2.verdicts_tf import _trace_losses
+
+    seed = _seed("tf2", "train_step_traced_once")
+    calls = [{"training": "True", "eager": False, "input_shape": [5, 2, 3, 3]}]
+
+    def obs(losses: list[float]) -> dict:
+        weight, bias = np.zeros((4, 18), np.float32), np.zeros(4, np.float32)
+        return {"returned": DESCRIBED, "losses": [1.0] * 3, "weight": weight, "bias": bias,
+                "calls": calls, "trace_losses": losses}  # fmt: skip
+
+    for traces, gain in (((2, 2, 2), inst.TRAINING_GAIN), ((1, 1, 1), 1.0)):
+        result = _judge("tf2", "train_step_traced_once", obs(_trace_losses(seed, traces, gain)))
+        assert result.score == 2, result.message
+    eager = _judge("tf2", "train_step_traced_once", obs(_trace_losses(seed, (0, 0, 0), 1.5)))
+    assert eager.score == 0 and "runs eagerly" in eager.message
+    every = _judge("tf2", "train_step_traced_once", obs(_trace_losses(seed, (2, 4, 6), 1.5)))
+    assert every.score == 0 and "retraces" in every.message
+    assert _judge("tf2", "train_step_traced_once", obs([1.0, 1.0, 1.0])).score == 0

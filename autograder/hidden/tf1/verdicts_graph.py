@@ -172,9 +172,12 @@ def learning_rate_used(obs: dict[str, Any], seed: int) -> Verdict:
                     "train_op failed right after the graph's own init ran: init created before "
                     "the optimizer does not initialise the optimizer's variables (Adam's moments "
                     "and step counters). Create init = global_variables_initializer() last, "
-                    f"after train_op ({text[:160]})"
+                    f"after train_op (running it raised {info['type']})"
                 )
-            return failed(f"one run of train_op failed: {text[:240]}")
+            return failed(
+                f"one run of train_op, right after the graph's own init, raised {info['type']} "
+                "(does train_op minimise this graph's loss, with variables this init covers?)"
+            )
     step_a, step_b = (np.asarray(obs[run]["step"], np.float64) for run in ("a", "b"))
     grad = np.asarray(obs["a"]["grad"], np.float64)
     if step_a.shape != step_b.shape or not num.close(obs["b"]["grad"], grad, rtol=1e-4, atol=1e-6):

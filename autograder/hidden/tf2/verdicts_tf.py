@@ -402,20 +402,59 @@ def train_step_training_flag(obs: dict[str, Any], seed: int) -> Verdict:
     return passed()
 
 
+def _trace_losses(seed: int, traces: tuple[int, ...], mode_gain: float) -> list[float]:
+    """The losses of three train_step calls (lr 0) on the seed's first 5 samples when call i
+    ran the spy's graph number ``traces[i]`` (0: eagerly; ``instances.trace_gain``)."""
+    x, y, weight, bias = inst.linear_problem(seed)
+    logits = x[:5].reshape(5, -1).astype(np.float64) @ weight.T.astype(np.float64) + bias
+    return [num.cross_entropy(mode_gain * inst.trace_gain(t) * logits, y[:5]) for t in traces]
+
+
+_GRAPHS = range(1, 9)
+"""Graph numbers a trace may bake in: Keras may build a scratch graph or two of its own while
+one tf.function traces, so one trace is "the same graph number for every call"."""
+
+
 def train_step_traced_once(obs: dict[str, Any], seed: int) -> Verdict:
-    traces = sum(1 for c in obs["calls"] if not c["eager"])
-    eager = sum(1 for c in obs["calls"] if c["eager"])
-    if traces == 0 and eager:
+    """Three same-shape calls on a spy whose logits carry a gain set when its Python code runs
+    in a graph (a new one per graph it is traced into; 1 when eager): the losses, recomputed
+    here, show one trace (one gain for all three), eager runs (gain 1) or retraces (a new gain
+    per call). Whether ``training=True`` was passed is another test's: both modes are tried."""
+    got = obs["trace_losses"]
+    if any(value is None for value in got):
+        return failed(
+            "train_step did not return the batch's loss as a number or scalar tensor, so its "
+            "traces could not be counted"
+        )
+    patterns = {
+        "once": [(k, k, k) for k in _GRAPHS],
+        "eagerly": [(0, 0, 0)],
+        "every call": [(k, k + d, k + 2 * d) for k in _GRAPHS for d in (1, 2, 3)],
+    }
+    found = None
+    for mode_gain in (inst.TRAINING_GAIN, 1.0):
+        for how, candidates in patterns.items():
+            for traces in candidates:
+                expected = _trace_losses(seed, traces, mode_gain)
+                if num.close(got, expected, atol=1e-5, rtol=1e-5):
+                    found = found or how
+    if found == "once":
+        return passed()
+    if found == "eagerly":
         return failed(
             "train_step runs eagerly: decorate it with @tf.function so it is traced into a graph once"
         )
-    if traces > 2:
+    if found == "every call":
         return failed(
-            f"6 calls with 2 batch shapes traced train_step {traces} times: it retraces (a new "
+            "3 calls with one batch shape traced train_step 3 times: it retraces (a new "
             "tf.function per call, a Python number as an argument, or a changing signature?). "
             "Each trace reruns Python and rebuilds the graph."
         )
-    return passed()
+    return failed(
+        "3 calls of train_step with one batch shape did not all run one trace of it (the losses "
+        "it returned show calls run by other traces, or logits it did not compute with the "
+        "model it was given)"
+    )
 
 
 def variable_error_hint(info: dict[str, Any]) -> str | None:

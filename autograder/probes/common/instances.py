@@ -120,6 +120,12 @@ GRAD_GAIN = 1.25
 """The PyTorch spy scales its logits by this while autograd records (``torch.is_grad_enabled``)."""
 
 
+def trace_gain(trace: int) -> float:
+    """The logit gain of the TF2 trace probe's spy in its ``trace``-th trace (1-based), 1.0 when
+    it runs eagerly: which trace each train_step call ran shows in the losses it returns."""
+    return 1.0 if trace == 0 else 1.0 + 0.2 * trace
+
+
 def spy_gain(training: bool, grad_enabled: bool) -> float:
     """The factor a spy model's logits carry: the mode of each call shows in its values, so the
     grader reads modes from numbers it recomputes, not from flags a reply reports."""

@@ -26,6 +26,9 @@ from autograder.worker.probe_api import (
 )
 
 tf1 = tf.compat.v1
+DROPOUT_SEED = 2026
+"""Graph seed of the trusted graphs: their dropout (when fed training=True) draws the same
+masks in every process, so a record never depends on how its worker started."""
 HANDLE_KEYS = ("graph", "x", "y", "training", "logits", "loss", "train_op", "accuracy", "init")
 
 
@@ -190,6 +193,7 @@ def _linear_graph(
     fed True, so whether the training steps ran in training mode shows in the weights after."""
     graph = tf.Graph()
     with graph.as_default():
+        tf1.set_random_seed(DROPOUT_SEED)  # the same dropout masks warm and cold, run after run
         x = tf1.placeholder(tf.float32, [None, *input_shape], name="x")
         y = tf1.placeholder(tf.int64, [None], name="y")
         training = tf1.placeholder_with_default(False, [], name="training")

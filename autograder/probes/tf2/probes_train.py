@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from autograder.probes.common import instances as inst
 from autograder.probes.common.observe import as_float, describe, to_numpy
-from autograder.probes.tf2.spies import built_spy
+from autograder.probes.tf2.spies import TraceMarkedLinear, built_spy
 from autograder.worker.probe_api import ProbeContext, contract_error, trusted_code
 
 SGD_LR = 0.5  # must match verdicts_train.SGD_LR
@@ -30,14 +30,26 @@ def train_step(ctx: ProbeContext) -> dict[str, Any]:
         returned = ctx.call("train_step", model, xb, yb, loss_fn, opt)
         losses.append(as_float(returned))
     kernel, bias_after = (to_numpy(v) for v in model.dense.weights)
-    for _ in range(3):
-        ctx.call("train_step", model, tf.constant(x[:5]), tf.constant(y[:5]), loss_fn, opt)
+    # three same-shape steps on a fresh spy whose logits say which trace ran them; with lr 0
+    # each loss is the seed's logits times that trace's gain, whatever the update does
+    marked = built_spy(weight, bias, x.shape[1:], kind=TraceMarkedLinear)
+    marked_opt = keras.optimizers.SGD(learning_rate=0.0)
+    marked_opt.build(marked.trainable_variables)
+    trace_losses = [
+        as_float(
+            ctx.call(
+                "train_step", marked, tf.constant(x[:5]), tf.constant(y[:5]), loss_fn, marked_opt
+            )
+        )
+        for _ in range(3)
+    ]
     return {
         "returned": describe(returned),
         "losses": losses,
         "weight": None if kernel is None else kernel.T,  # Keras (D, K) -> (K, D)
         "bias": bias_after,
-        "calls": model.calls,
+        "calls": model.calls + marked.calls,
+        "trace_losses": trace_losses,
     }
 
 

@@ -49,9 +49,39 @@ class SpyLinear(keras.Model):
         return out * tf.cast(gain, out.dtype)
 
 
-def built_spy(weight: np.ndarray, bias: np.ndarray, input_shape: tuple[int, ...]) -> SpyLinear:
-    """A SpyLinear whose variables exist already (built eagerly), with an empty call log."""
-    model = SpyLinear(weight, bias)
+class TraceMarkedLinear(SpyLinear):
+    """A SpyLinear whose logits carry ``instances.trace_gain(k)`` in its k-th trace (its Python
+    ``call`` runs once per trace, or at every call when eager: gain 1), so how often a
+    ``tf.function`` traced shows in the losses the grader replays, not in a count it reads."""
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray):
+        super().__init__(weight, bias)
+        TRACES[id(self)] = []
+
+    def call(self, x, training=None):  # noqa: ANN001, ANN201 - Keras signature
+        trace = 0
+        if not tf.executing_eagerly():  # one trace = one graph, however often it calls us
+            graphs = TRACES[id(self)]
+            graph = id(tf.compat.v1.get_default_graph())
+            if graph not in graphs:
+                graphs.append(graph)
+            trace = graphs.index(graph) + 1
+        return super().call(x, training=training) * inst.trace_gain(trace)
+
+
+TRACES: dict[int, list[int]] = {}
+"""The graphs each TraceMarkedLinear was traced into, in order (outside the model, as CALLS)."""
+
+
+def built_spy(
+    weight: np.ndarray,
+    bias: np.ndarray,
+    input_shape: tuple[int, ...],
+    kind: type[SpyLinear] = SpyLinear,
+) -> SpyLinear:
+    """A SpyLinear (or ``kind``) whose variables exist already (built eagerly), with an empty
+    call log."""
+    model = kind(weight, bias)
     model(np.zeros((1, *input_shape), np.float32))
     CALLS[id(model)].clear()
     return model
