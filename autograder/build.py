@@ -153,6 +153,10 @@ def build_outputs(root: Path | None = None) -> dict[Path, str]:
             if mutant.example:
                 header = f"# Sample submission: {mutant.name} ({mutant.misconception}).\n"
                 outputs[examples / f"{mutant.name}.py"] = header + apply_edits(reference, mutant)
+    from autograder import contract
+
+    tables = {a.name: (root / a.source, contract.promises(a.name)) for a in ASSIGNMENTS.values()}
+    outputs[root / "docs" / "contract.md"] = contract.render(tables)
     return outputs
 
 
