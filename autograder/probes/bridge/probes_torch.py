@@ -158,10 +158,14 @@ def _ok(report: dict[str, Any]) -> bool | None:
 
 
 class _CountingSGD(torch.optim.SGD):
-    steps = 0
+    """SGD that counts its own steps (per instance: a probe child answers several probes)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.steps = 0
 
     def step(self, closure: Any = None) -> Any:
-        type(self).steps += 1
+        self.steps += 1
         return super().step(closure)
 
 
@@ -190,7 +194,7 @@ def accumulation_torch(
     return {
         "w": model.weight.detach().numpy(),
         "b": model.bias.detach().numpy(),
-        "steps": _CountingSGD.steps,
+        "steps": optimizer.steps,
         "loss": as_float(loss),
     }
 
