@@ -440,6 +440,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # its notice ignores the log level
     name = f"<dlcourse check {Path(args.file).name}>"
     linecache.cache[name] = (len(extracted.code), None, extracted.code.splitlines(True), name)
     namespace: dict = {"__name__": "submission"}

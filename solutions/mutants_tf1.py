@@ -175,6 +175,12 @@ MUTANTS = [
         ],
     ),
     Mutant(
+        "alt_training_placeholder_without_default",
+        None,
+        "",
+        [('        training = tf1.placeholder_with_default(False, [], name="training")', '        training = tf1.placeholder(tf.bool, [], name="training")')],
+    ),
+    Mutant(
         "alt_writer_left_open",
         None,
         "",

@@ -57,7 +57,8 @@ def _graph(ns: dict[str, Any]) -> str:
         )
     with tf.compat.v1.Session(graph=h["graph"]) as s:
         s.run(h["init"])
-        logits = s.run(h["logits"], {h["x"]: np.zeros((3, 8, 8, 1), np.float32)})
+        zeros = np.zeros((3, 8, 8, 1), np.float32)
+        logits = s.run(h["logits"], {h["x"]: zeros, h["training"]: False})
     if logits.shape != (3, 10):
         raise CheckFailed(f"3 images should give (3, 10) logits, got {logits.shape}")
     return "placeholders with a None batch axis; (N, 10) logits"
@@ -71,9 +72,14 @@ def _loss(ns: dict[str, Any]) -> str:
     y = np.arange(16) % 10
     with tf.compat.v1.Session(graph=h["graph"]) as s:
         s.run(h["init"])
-        before = s.run(h["loss"], {h["x"]: x, h["y"]: y})
+        feed = {
+            h["x"]: x,
+            h["y"]: y,
+            h["training"]: False,
+        }  # a training placeholder may have no default
+        before = s.run(h["loss"], feed)
         try:
-            s.run(h["train_op"], {h["x"]: x, h["y"]: y})
+            s.run(h["train_op"], feed)
         except tf.errors.FailedPreconditionError as exc:
             raise common.fail(
                 "train_op to run right after the graph's init",
@@ -83,8 +89,8 @@ def _loss(ns: dict[str, Any]) -> str:
                 "last, after train_op",
             ) from None
         for _ in range(19):
-            s.run(h["train_op"], {h["x"]: x, h["y"]: y})
-        after = s.run(h["loss"], {h["x"]: x, h["y"]: y})
+            s.run(h["train_op"], feed)
+        after = s.run(h["loss"], feed)
     if not after < before:
         raise CheckFailed(
             f"20 train_op steps on one batch did not lower the loss ({before:.3f} -> {after:.3f})"

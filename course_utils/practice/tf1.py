@@ -27,11 +27,13 @@ def _graph(ns: dict[str, Any], rng: np.random.Generator) -> str:
         logits = common.attempt(
             s.run,
             h["logits"],
-            {h["x"]: x},
+            {h["x"]: x, h["training"]: False},  # a training placeholder may have no default
             expected=f"logits {(n, 'num_classes')} for {n} images",
             cause="a fixed batch size in the placeholder or a reshape (use None / -1)",
         )
-        single = np.concatenate([s.run(h["logits"], {h["x"]: x[i : i + 1]}) for i in range(n)])
+        single = np.concatenate(
+            [s.run(h["logits"], {h["x"]: x[i : i + 1], h["training"]: False}) for i in range(n)]
+        )
     if logits.shape != (n, classes):
         raise fail(f"logits {(n, classes)}", f"{logits.shape}", "a fixed batch size or class count")
     if not np.allclose(logits, single, atol=1e-5):
@@ -49,7 +51,7 @@ def _evaluate(ns: dict[str, Any], rng: np.random.Generator) -> str:
     x = rng.normal(size=(n, 8, 8, 1)).astype(np.float32)
     with tf.compat.v1.Session(graph=h["graph"]) as s:
         s.run(h["init"])
-        logits = s.run(h["logits"], {h["x"]: x}).astype(np.float64)
+        logits = s.run(h["logits"], {h["x"]: x, h["training"]: False}).astype(np.float64)
         y = common.uneven_labels(logits.argmax(1), batch, classes)
         ops = len(h["graph"].get_operations())
         got = need(ns, "evaluate")(h, s, x, y, batch)

@@ -12,10 +12,14 @@ pytestmark = [pytest.mark.torch, pytest.mark.tensorflow]
 HERE = Path(__file__).parent / "submissions"
 
 
+@pytest.mark.parametrize("style", ["other_style", "tutorial_style"])
 @pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1", "bridge"])
-def test_other_style_submission_gets_full_marks(assignment):
-    """Is a correct submission that shares no code with the reference graded as correct?"""
-    result = grade_file(HERE / f"{assignment}_other_style.py", assignment)
+def test_other_style_submission_gets_full_marks(assignment, style):
+    """Is a correct submission that shares no code with the reference graded as correct?
+    ``tutorial_style``: written from the notebook alone, the way the PyTorch examples, the
+    TensorFlow 2 quickstart and TF1-era tutorials write it (the TF1 one with a ``training``
+    placeholder that has no default)."""
+    result = grade_file(HERE / f"{assignment}_{style}.py", assignment)
     assert [(t.name, t.message) for t in result.tests if t.status != "passed"] == []
     assert result.score == result.max_score
 
