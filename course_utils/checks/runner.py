@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import importlib
 import inspect
 import secrets
+import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -121,11 +124,54 @@ class Progress:
 PublicCheck = Callable[[dict[str, Any]], str | None]
 
 
-def run_check(name: str, func: PublicCheck, namespace: dict[str, Any]) -> CheckResult:
-    """Run one public check; learner exceptions become teaching results, never tracebacks."""
+TIME_LIMIT_S = 30.0
+"""Seconds one check may take before it is stopped (each takes well under one when the code
+it checks is right)."""
+
+
+class CheckTimedOut(BaseException):
+    """Raised in the learner's code when a check ran out of time (a BaseException, so a bare
+    ``except Exception`` in an endless loop cannot swallow it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (SIGALRM, main thread on POSIX; elsewhere no
+    limit). A loop in Python stops at once; a long C call when it returns to Python."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise CheckTimedOut
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        message = func(namespace) or ""
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_check(name: str, func: PublicCheck, namespace: dict[str, Any]) -> CheckResult:
+    """Run one public check; learner exceptions become teaching results, never tracebacks, and
+    a check that runs longer than ``TIME_LIMIT_S`` is stopped with a message."""
+    try:
+        with _time_limit(TIME_LIMIT_S):
+            message = func(namespace) or ""
         return CheckResult(name, True, message)
+    except CheckTimedOut:
+        return CheckResult(
+            name,
+            False,
+            f"did not finish within {TIME_LIMIT_S:g} s and was stopped (the check itself takes "
+            "well under a second). Likely cause: an endless loop in your code (a `while` whose "
+            "condition never changes, a loader or dataset iterated without end, a `.repeat()` "
+            "without a count)",
+            "timed out",
+        )
     except CheckFailed as exc:
         return CheckResult(name, False, str(exc), "failed")
     except NotImplementedError:

@@ -111,3 +111,28 @@ def test_public_checks_reveal_no_hidden_test():
             assert test.name not in out
         source = (ROOT / "course_utils" / "checks" / f"{name}.py").read_text()
         assert "autograder" not in source
+
+
+def test_a_function_that_never_returns_is_stopped_with_a_message(monkeypatch):
+    """A learner's ``download`` stuck in an endless loop (one that even swallows every
+    Exception) does not hang the kernel: its check stops after the time limit and says why,
+    and the next check runs."""
+    import time
+
+    from course_utils.checks import runner
+
+    monkeypatch.setattr(runner, "TIME_LIMIT_S", 0.5)
+
+    def download(url, cache_dir, sha256):  # noqa: ANN001, ANN202
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:  # noqa: BLE001, S112 - what a learner might write
+                continue
+
+    started = time.perf_counter()
+    report = Checker("pytorch", {"download": download})("download")
+    assert time.perf_counter() - started < 5
+    (result,) = report.results
+    assert result.status == "timed out" and "endless loop" in result.message
+    assert runner.run_check("next", lambda ns: "ran", {}).passed
