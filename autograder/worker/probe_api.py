@@ -3,6 +3,7 @@ into plain data. Runs inside the worker, next to untrusted code; holds no expect
 
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,30 @@ def _clip(message: str, limit: int = 400) -> str:
     return message[: limit // 2].rstrip() + " [...] " + message[-limit // 2 :].lstrip()
 
 
+_GRAPH_ERROR = "Detected at node"
+_RACY_NAMES = re.compile(r"(find variable |resource variable |resource: )[^\s.)]+")
+_NODE = re.compile(r"\s*\[\[\{\{node [^}]*\}\}\]\]")
+
+
+def _error_text(exc: BaseException) -> str:
+    """``str(exc)``, except for a TensorFlow graph error: only its cause, without the Python
+    traceback of the op's creation and the node names. Which of several uninitialised
+    variables an executor reads first changes from run to run, so their names are left out too:
+    the same bytes must always give the same message."""
+    text = str(exc)
+    if _GRAPH_ERROR not in text:
+        return text
+    cause = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip()
+        and not line.startswith((" ", "\t"))
+        and not line.startswith((_GRAPH_ERROR, "Graph execution error", "Node:", "Original stack"))
+    ]
+    found = _NODE.sub("", " ".join(cause))
+    return _RACY_NAMES.sub(r"\1<name>", found).strip() or "a TensorFlow operation failed"
+
+
 def describe_exception(exc: BaseException, function: str) -> dict[str, Any]:
     """Plain-data description of an exception raised by learner code."""
     line = None
@@ -45,7 +70,7 @@ def describe_exception(exc: BaseException, function: str) -> dict[str, Any]:
         "function": function,
         "kind": kind,
         "type": type(exc).__name__,
-        "message": _clip(str(exc)),
+        "message": _clip(_error_text(exc)),
         "line": line,
     }
 

@@ -41,3 +41,26 @@ def test_warm_two_at_a_time_and_cold_one_at_a_time_give_the_same_records(
                 k: (v, b[k]) for k, v in a.items() if v != b[k]
             }
     assert differ == {}, differ
+
+
+def test_a_tensorflow_graph_error_reads_the_same_whichever_variable_failed_first():
+    """TF1 reports an uninitialised graph at whichever variable its executor reads first, with
+    the Python traceback of that op's creation: the learner's error keeps the cause only."""
+    from autograder.worker.probe_api import describe_exception
+
+    def graph_error(node: str, variable: str) -> Exception:
+        return RuntimeError(
+            f"Graph execution error:\n\nDetected at node '{node}' defined at (most recent call "
+            f'last):\n  File "<string>", line 1, in <module>\n    File "/x/boot.py", line 3\n'
+            f"Node: '{node}'\nCould not find variable {variable}. This could mean that the "
+            "variable has been deleted. In TF1, it can also mean the variable is uninitialized. "
+            f"(Could not find resource: localhost/{variable})\n\t [[{{{{node {node}}}}}]]\n"
+            f"Original stack trace for '{node}':\n  File \"/x/ops.py\", line 9"
+        )
+
+    first = describe_exception(graph_error("add/ReadVariableOp", "b"), "train")["message"]
+    second = describe_exception(graph_error("Adam/update_w/ReadVariableOp_1", "w"), "train")
+    assert first == second["message"]
+    assert "uninitialized" in first and "File" not in first and "node" not in first.lower()
+    plain = describe_exception(ValueError("Incompatible shapes: [7] vs. [13]"), "f")["message"]
+    assert plain == "Incompatible shapes: [7] vs. [13]"
