@@ -179,7 +179,7 @@ def test_wrong_return_type_says_what_was_expected(tmp_path):
     """Does a function returning the wrong type get a message naming the expected type?"""
     code = "def build_model(in_channels=1, num_classes=10):\n    return 'a model'\n"
     test = _by_name(_grade(tmp_path, "wrong_type.py", code))["model_output_shape"]
-    assert test.status == "failed" and "should return a model (torch.nn.Module" in test.message
+    assert test.status == "failed" and "should return a torch.nn.Module" in test.message
 
 
 def test_submission_time_budget_marks_the_rest_as_timeout(tmp_path):

@@ -175,8 +175,8 @@ def test_train_zero_grad_nan_weights():
 
 def test_tf1_logits_nan():
     """Do NaN logits fail the logits test instead of passing as 'not probabilities'?"""
-    obs = {"runs": {"13": {"logits": np.full((13, 7), NAN)}}}
-    _assert_fails_naming(tf1.logits_shape(obs, 5))
+    runs = {n: {"logits": np.full((int(n), 7), NAN)} for n in ("1", "5", "13", "26")}
+    _assert_fails_naming(tf1.logits_shape({"runs": runs}, 5))
 
 
 def test_bridge_parity_nan_gradient():

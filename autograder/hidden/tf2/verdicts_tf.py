@@ -420,7 +420,7 @@ def train_step_traced_once(obs: dict[str, Any], seed: int) -> Verdict:
     in a graph (a new one per graph it is traced into; 1 when eager): the losses, recomputed
     here, show one trace (one gain for all three), eager runs (gain 1) or retraces (a new gain
     per call). Whether ``training=True`` was passed is another test's: both modes are tried."""
-    got = obs["trace_losses"]
+    got = obs.get("trace_losses") or [None]
     if any(value is None for value in got):
         return failed(
             "train_step did not return the batch's loss as a number or scalar tensor, so its "

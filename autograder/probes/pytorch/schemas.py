@@ -160,8 +160,9 @@ SCHEMAS: dict[str, Schema] = {
             "value": FLOAT_OR_NONE,
             "weight": VALUES,
             "bias": VALUES,
-            "events": List(Choice("backward", "step", "step without gradient"), 200),
-        }
+        },
+        # in order, the backward passes and steps the probe logged: for messages only
+        optional={"events": List(Choice("backward", "step", "step without gradient"), 200)},
     ),
     "train_mode": Dict(
         required={

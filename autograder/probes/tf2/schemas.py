@@ -114,8 +114,8 @@ SCHEMAS: dict[str, Schema] = {
             "weight": VALUES,
             "bias": VALUES,
             "calls": CALLS,
-            "trace_losses": List(FLOAT_OR_NONE, 3),
-        }
+        },
+        optional={"trace_losses": List(FLOAT_OR_NONE, 3)},
     ),
     "fit_run": Dict(
         required={
