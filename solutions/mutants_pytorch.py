@@ -161,6 +161,12 @@ MUTANTS = [
         ],
     ),
     Mutant(
+        "to_device_tuple_becomes_list",
+        "model",
+        "keep their type",
+        [("        return type(obj)(to_device(value, device) for value in obj)", "        return [to_device(value, device) for value in obj]")],
+    ),
+    Mutant(
         "hardcoded_batch_in_view",
         "model",
         "batch size hard-coded",

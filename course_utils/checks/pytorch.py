@@ -116,7 +116,7 @@ def _to_device(ns: dict[str, Any]) -> str:
     pair = moved.get("pair")
     if not isinstance(pair, tuple) or not isinstance(pair[1], list):
         raise fail(
-            "a tuple to stay a tuple and a list a list",
+            "a tuple to stay a tuple and a list a list (containers keep their type)",
             f"{type(pair).__name__}",
             "containers rebuilt as another type",
         )

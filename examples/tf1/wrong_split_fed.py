@@ -23,7 +23,8 @@ hint = Hints("tf1")  # hint("data") gives one more hint each call
 
 def download(url, cache_dir, sha256):
     """Download ``url`` into ``cache_dir`` (once), verify its sha256 (``ValueError`` and no file
-    left behind on a mismatch), and return its ``Path``."""
+    left behind on a mismatch), and return its ``Path``. The file is saved in ``cache_dir``
+    under the URL's last part."""
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     target = cache_dir / url.rsplit("/", 1)[-1]

@@ -24,6 +24,7 @@ hint = Hints("tf2")  # hint("data") gives one more hint each call
 def download(url, cache_dir, sha256):
     """Download ``url`` into ``cache_dir`` (once), verify its sha256, and return its ``Path``.
 
+    The file is saved in ``cache_dir`` under the URL's last part.
     Raises ``ValueError`` (leaving no file at the destination) when the digest does not match.
     """
     cache_dir = Path(cache_dir)

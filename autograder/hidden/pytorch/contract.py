@@ -180,7 +180,12 @@ CONTRACT = [
         "Move a tensor, or tensors nested in tuples / lists / dicts, to ``device``",
         ("to_device_nested",),
     ),
-    P("to_device", "Containers keep their type (a tuple stays a tuple)", ("to_device_nested",)),
+    P(
+        "to_device",
+        "Containers keep their type (a tuple stays a tuple)",
+        ("to_device_nested",),
+        ("to_device_tuple_becomes_list",),
+    ),
     # build_model
     P(
         "build_model",

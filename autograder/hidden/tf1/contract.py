@@ -5,6 +5,11 @@ from autograder.contract import Promise as P
 CONTRACT = [
     P(
         "download",
+        "The file is saved in ``cache_dir`` under the URL's last part",
+        ("download_fetches_and_verifies",),
+    ),
+    P(
+        "download",
         "Download ``url`` into ``cache_dir`` (once), verify its sha256",
         ("download_fetches_and_verifies", "download_reuses_cache"),
         ("download_cache_unverified",),
