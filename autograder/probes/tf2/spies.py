@@ -62,15 +62,18 @@ class TraceMarkedLinear(SpyLinear):
         trace = 0
         if not tf.executing_eagerly():  # one trace = one graph, however often it calls us
             graphs = TRACES[id(self)]
-            graph = id(tf.compat.v1.get_default_graph())
-            if graph not in graphs:
+            graph = tf.compat.v1.get_default_graph()
+            # by identity, holding each graph: a freed graph's id may be reused by the next
+            known = [i for i, g in enumerate(graphs) if g is graph]
+            if not known:
                 graphs.append(graph)
-            trace = graphs.index(graph) + 1
+            trace = (known[0] if known else len(graphs) - 1) + 1
         return super().call(x, training=training) * inst.trace_gain(trace)
 
 
-TRACES: dict[int, list[int]] = {}
-"""The graphs each TraceMarkedLinear was traced into, in order (outside the model, as CALLS)."""
+TRACES: dict[int, list[Any]] = {}
+"""The graphs each TraceMarkedLinear was traced into, in order, kept alive (outside the model,
+as CALLS)."""
 
 
 def built_spy(
