@@ -26,8 +26,7 @@ def _judge(assignment: str, name: str, obs: dict):  # noqa: ANN202
 
 def _seed(assignment: str, name: str) -> int:
     suite = get_suite(assignment)
-    (test,) = [t for t in suite.tests if t.name == name]
-    return suite.seed_for(test)
+    return suite.seed_for(next(t for t in suite.tests if t.name == name))
 
 
 RAISED = {

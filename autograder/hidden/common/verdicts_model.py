@@ -80,27 +80,40 @@ def _rows_judged(obs: dict[str, Any], seed: int, framework: str) -> Verdict | No
     first, again = (obs["shapes"][n] for n in ("13", "26"))
     if "error" in first or "error" in again:
         return failed("the model could not be run on a batch (see the shape test)")
-    a = np.asarray(first["values"], np.float64)
-    b = np.asarray(again["values"], np.float64)
-    doing = "computing logits of a batch"
+    message = rows_again_problem(
+        first["values"],
+        again["values"],
+        seed,
+        ("the model", "computing logits of a batch", "returned"),
+        "the same 13 images, shuffled and each given twice as a batch of 26, did not get "
+        f"their own logits again {WORDS[framework]['inference']}: the output for an image "
+        "changes from call to call or with its place in the batch (dropout or noise active "
+        "outside training, a state the forward pass changes, or a reshape that mixes the "
+        "batch axis?)",
+    )
+    return failed(message) if message else None
+
+
+def rows_again_problem(
+    first: Any, again: Any, seed: int, naming: tuple[str, str, str], mismatch: str
+) -> str | None:
+    """Why the logits ``again`` of the batch of 26 (the 13 images of ``first`` each twice, in
+    the order ``instances.rows_again`` draws) are not those of a function of the images: a
+    non-finite value, the same row for every image, no (N, classes) shape, or (``mismatch``)
+    rows that are not ``first``'s again. ``naming``: (what, doing, verb) for the non-finite
+    message. None when they are. Shared by the PyTorch/TF2 model tests and TF1's feeds."""
+    what, doing, verb = naming
+    a, b = np.asarray(first, np.float64), np.asarray(again, np.float64)
     for values in (a, b):
-        if message := num.non_finite_message("the model", values, doing):
-            return failed(message)
+        if message := num.non_finite_message(what, values, doing, verb=verb):
+            return message
     if constant := constant_output(a):
-        return failed(constant)
+        return constant
     rows = inst.rows_again(seed)
     if a.ndim != 2 or b.shape != (len(rows), a.shape[1]):
-        return failed("the model's logits have no (N, classes) shape (see the shape test)")
+        return "the model's logits have no (N, classes) shape (see the shape test)"
     scale = max(1.0, float(np.abs(a).max()))
-    if not num.close(b, a[rows], atol=1e-4 * scale, rtol=1e-4):
-        return failed(
-            "the same 13 images, shuffled and each given twice as a batch of 26, did not get "
-            f"their own logits again {WORDS[framework]['inference']}: the output for an image "
-            "changes from call to call or with its place in the batch (dropout or noise active "
-            "outside training, a state the forward pass changes, or a reshape that mixes the "
-            "batch axis?)"
-        )
-    return None
+    return None if num.close(b, a[rows], atol=1e-4 * scale, rtol=1e-4) else mismatch
 
 
 def constant_output(values: np.ndarray) -> str | None:

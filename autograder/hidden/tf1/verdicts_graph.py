@@ -9,7 +9,7 @@ import numpy as np
 from autograder.hidden.base import Verdict, failed, passed
 from autograder.hidden.common import numerics as num
 from autograder.hidden.common import verdicts_report as rep
-from autograder.hidden.common.verdicts_model import constant_output
+from autograder.hidden.common.verdicts_model import rows_again_problem
 from autograder.probes.common import instances as inst
 
 
@@ -47,27 +47,18 @@ def _runs_broken(obs: dict[str, Any]) -> list[str]:
 
 
 def _rows_again(obs: dict[str, Any], seed: int) -> str | None:
-    """Why the fed batches' logits are not what a graph computes from its feeds: finite, not
-    the same row for every image, and the batch of 26 (the 13 images each twice, in an order
-    drawn from the seed) gets the rows of the batch of 13 again. None when they are."""
-    a = np.asarray(obs["runs"]["13"]["logits"], np.float64)
-    b = np.asarray(obs["runs"]["26"]["logits"], np.float64)
-    for values in (a, b):
-        if message := num.non_finite_message(
-            "the logits tensor", values, "running the graph on a batch", verb="is"
-        ):
-            return message
-    if constant := constant_output(a):
-        return constant
-    scale = max(1.0, float(np.abs(a).max()))
-    if not num.close(b, a[inst.rows_again(seed)], atol=1e-4 * scale, rtol=1e-4):
-        return (
-            "the same 13 images, shuffled and each fed twice as a batch of 26 with training "
-            "False, did not get their own logits again: the logits depend on the run or on the "
-            "batch (dropout not behind the training placeholder, a variable the run changes, or "
-            "a reshape that mixes the batch axis?)"
-        )
-    return None
+    """Why the fed batches' logits are not what a graph computes from its feeds
+    (``verdicts_model.rows_again_problem``), or None."""
+    return rows_again_problem(
+        obs["runs"]["13"]["logits"],
+        obs["runs"]["26"]["logits"],
+        seed,
+        ("the logits tensor", "running the graph on a batch", "is"),
+        "the same 13 images, shuffled and each fed twice as a batch of 26 with training "
+        "False, did not get their own logits again: the logits depend on the run or on the "
+        "batch (dropout not behind the training placeholder, a variable the run changes, or "
+        "a reshape that mixes the batch axis?)",
+    )
 
 
 def placeholders_any_batch(obs: dict[str, Any], seed: int) -> Verdict:
@@ -78,14 +69,13 @@ def placeholders_any_batch(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(
             f"the x placeholder should be (None, 8, 8, 3) for input_shape=(8, 8, 3), got {x_shape}"
         )
-    broken = _runs_broken(obs)
-    if broken or x_shape[0] is not None or (y_shape and y_shape[0] is not None):
+    if x_shape[0] is not None or (y_shape and y_shape[0] is not None):
         return failed(
             f"the placeholders have a fixed batch size (x {x_shape}, y {y_shape}): the graph then only "
             "accepts batches of exactly that size, and the last, smaller batch fails. Use None."
-            if x_shape[0] is not None or (y_shape and y_shape[0] is not None)
-            else f"the graph does not run on batches of any size: {'; '.join(broken[:3])}"
         )
+    if broken := _runs_broken(obs):
+        return failed(f"the graph does not run on batches of any size: {'; '.join(broken[:3])}")
     if message := _rows_again(obs, seed):
         return failed(message)
     return passed()

@@ -61,10 +61,10 @@ def download_bad_checksum(ctx: ProbeContext) -> dict[str, Any]:
     The observation says what each call did, never which calls should have been refused."""
     src, data = _source_file(ctx)
     digest = hashlib.sha256(data).hexdigest()
+    wrong = hashlib.sha256(data + b"tampered").hexdigest()
     calls = []
     for i, kind in enumerate(inst.checksum_schedule(ctx.seed)):
         src.write_bytes(inst.damaged_copy(data) if kind == "damaged_file" else data)
-        wrong = hashlib.sha256(data + b"tampered").hexdigest()
         expected = wrong if kind == "wrong_digest" else digest
         cache = ctx.subdir(f"cache-{i}")
         returned, raised = _call_or_raised(ctx, "download", src.as_uri(), str(cache), expected)
