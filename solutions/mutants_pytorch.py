@@ -349,6 +349,12 @@ MUTANTS = [
         ],
     ),
     Mutant(
+        "fit_history_train_loss_is_test_loss",
+        "train",
+        "mean of that epoch's training losses",
+        [('                "train_loss": train_loss,\n', '                "train_loss": metrics["loss"],\n')],
+    ),
+    Mutant(
         "fit_model_not_moved",
         "train",
         "model.to(device)",

@@ -344,7 +344,14 @@ def _fit(ns: dict[str, Any]) -> str:
     model = _Spy()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     cpu = torch.device("cpu")
-    history = need(ns, "fit")(model, loader, loader, torch.nn.CrossEntropyLoss(), opt, cpu, 2)
+    gen = torch.Generator().manual_seed(SEED)
+    train = torch.utils.data.TensorDataset(torch.randn(6, 1, 2, 2, generator=gen), y)
+    test = torch.utils.data.TensorDataset(torch.randn(5, 1, 2, 2, generator=gen), y[:5])
+    train_loader = torch.utils.data.DataLoader(train, batch_size=4)
+    steps: list[tuple[float, int]] = []
+    history = need(ns, "fit")(
+        model, train_loader, torch.utils.data.DataLoader(test), _step_loss(steps), opt, cpu, 2
+    )
     returns(history, list, "fit", "a list with one dict per epoch")
     if len(history) != 2 or not all(isinstance(h, dict) for h in history):
         raise fail("2 dicts for 2 epochs", f"{len(history)} entries", "one entry per epoch")
@@ -358,7 +365,49 @@ def _fit(ns: dict[str, Any]) -> str:
     for h in history:
         for key in keys - {"epoch"}:
             common.finite(h[key], f"history[{h['epoch'] - 1}][{key!r}]")
+    _history_train_losses(history, steps, len(train_loader))
     return "fit moves the model to the device; one history entry per epoch"
+
+
+def _step_loss(steps: list[tuple[float, int]]) -> Any:
+    """A cross-entropy that records each training call's loss and batch size."""
+    torch = _torch()
+
+    def loss_fn(logits: Any, targets: Any) -> Any:
+        loss = torch.nn.functional.cross_entropy(logits, targets)
+        if torch.is_grad_enabled():
+            steps.append((float(loss.detach()), len(targets)))
+        return loss
+
+    return loss_fn
+
+
+def _history_train_losses(
+    history: list[dict[str, Any]], steps: list[tuple[float, int]], batches: int
+) -> None:
+    """Each epoch's train_loss must be the mean (over batches or samples) of its step losses."""
+    for i, entry in enumerate(history):
+        epoch = steps[i * batches : (i + 1) * batches]
+        if not epoch:
+            raise fail(
+                f"{batches} training steps in epoch {i + 1}",
+                "none",
+                "fit does not train every epoch (call train_one_epoch once per epoch)",
+            )
+        means = (
+            sum(loss for loss, _ in epoch) / len(epoch),
+            sum(loss * n for loss, n in epoch) / sum(n for _, n in epoch),
+        )
+        if not any(abs(entry["train_loss"] - m) <= 1e-4 for m in means):
+            same_as_test = abs(entry["train_loss"] - entry["test_loss"]) <= 1e-6
+            raise fail(
+                f"history[{i}]['train_loss'] = {means[1]:.4f}, the mean of that epoch's training "
+                "losses",
+                f"{entry['train_loss']:.4f}",
+                "the epoch's test loss was stored as its train_loss"
+                if same_as_test
+                else "train_loss is not what train_one_epoch returned for that epoch",
+            )
 
 
 def _optimizer(ns: dict[str, Any]) -> str:

@@ -278,7 +278,8 @@ def fit(model, train_loader, test_loader, loss_fn, optimizer, device, epochs):
 
     Returns:
         history: one dict per epoch, ``{"epoch": int (1-based), "train_loss": float,
-        "test_loss": float, "test_accuracy": float}``.
+        "test_loss": float, "test_accuracy": float}``: the epoch's mean training loss (what
+        ``train_one_epoch`` returned) and the test metrics after it.
     """
     model.to(device)
     history = []

@@ -27,9 +27,12 @@ def _history_entries(obs: dict[str, Any]) -> list[dict[str, Any]] | str:
     return entries
 
 
-def fit_history(obs: dict[str, Any], seed: int, split: str = "loader") -> Verdict:
+def fit_history(
+    obs: dict[str, Any], seed: int, split: str = "loader", replayed: bool = False
+) -> Verdict:
     """``split``: what the framework calls a split's batches (a PyTorch loader, a tf.data
-    dataset), for the messages."""
+    dataset), for the messages. ``replayed``: each ``train_loss`` must be the mean of the
+    training losses recorded that epoch (``obs["steps"]``), not just positive."""
     entries = _history_entries(obs)
     if isinstance(entries, str):
         return failed(entries)
@@ -69,11 +72,55 @@ def fit_history(obs: dict[str, Any], seed: int, split: str = "loader") -> Verdic
                 f"epoch {epoch}: the history's test_loss/test_accuracy are not a test evaluation made after that epoch"
             )
         position = matches[0]
-    if not all(num.above(e["train_loss"], 0) for e in entries):
+    if replayed:
+        message = train_loss_problem(entries, obs["steps"])
+        if message:
+            return failed(message)
+    elif not all(num.above(e["train_loss"], 0) for e in entries):
         return failed(
             "train_loss in the history should be the positive mean training loss of the epoch"
         )
     return passed()
+
+
+def train_loss_problem(entries: list[dict[str, Any]], steps: list[list[list[Any]]]) -> str | None:
+    """Is each epoch's ``train_loss`` the mean (over batches or over samples) of the training
+    losses the probe recorded in that epoch (``steps``: per epoch, ``[loss, batch size]`` of each
+    step)? The message names what the number is instead, where the grader can tell."""
+    if len(steps) < len(entries) or any(not epoch for epoch in steps[: len(entries)]):
+        return "fit trained on no batch in some epoch: every epoch trains on every batch"
+    for i, entry in enumerate(entries):
+        message = num.non_finite_message(
+            f"in fit's history, epoch {i + 1}, 'train_loss'",
+            entry["train_loss"],
+            "training for 3 epochs",
+            verb="is",
+        )
+        if message:
+            return message
+        if num.close_to_any(entry["train_loss"], _means(steps[i]), atol=1e-4):
+            continue
+        if i > 0 and num.close_to_any(
+            entry["train_loss"], _means(sum(steps[: i + 1], [])), atol=1e-4
+        ):
+            return (
+                f"epoch {i + 1}'s train_loss is the average since the first epoch: the training-loss "
+                "metric is not reset between epochs. Call reset_state() at the start of each epoch."
+            )
+        if num.close(entry["train_loss"], entry.get("test_loss"), atol=1e-6):
+            return (
+                f"epoch {i + 1}'s train_loss is not the mean of that epoch's training losses: it "
+                "is the epoch's test loss"
+            )
+        return f"epoch {i + 1}'s train_loss is not the mean of that epoch's step losses"
+    return None
+
+
+def _means(steps: list[list[Any]]) -> list[float]:
+    """The mean of step losses over batches and over samples (both allowed)."""
+    values = np.asarray([[np.nan if v is None else v for v in step] for step in steps], float)
+    losses, sizes = values[:, 0], values[:, 1]
+    return [float(losses.mean()), float((losses * sizes).sum() / sizes.sum())]
 
 
 @functools.lru_cache(maxsize=4)

@@ -273,6 +273,12 @@ CONTRACT = [
         ("fit_model_not_moved",),
     ),
     P("fit", "history: one dict per epoch", ("fit_history",)),
+    P(
+        "fit",
+        "the epoch's mean training loss",
+        ("fit_history",),
+        ("fit_history_train_loss_is_test_loss",),
+    ),
     # report
     P("report", "Summarise a run", ("report_keeps_splits_apart",), ("report_train_test_swapped",)),
     P("report", "history: as returned by ``fit``", reason=ARG),

@@ -472,29 +472,8 @@ def fit_resets_train_loss(obs: dict[str, Any], seed: int) -> Verdict:
         return failed("fit should return one history entry with a numeric train_loss per epoch")
     if any(not epoch for epoch in steps[:3]):
         return failed("fit ran no train_step in some epoch: every epoch trains on every batch")
-    epochs = [np.asarray(s[:], float) for s in steps[:3]]
-    for i, entry in enumerate(entries):
-        message = num.non_finite_message(
-            f"in fit's history, epoch {i + 1}, 'train_loss'",
-            entry["train_loss"],
-            "training for 3 epochs",
-            verb="is",
-        )
-        if message:
-            return failed(message)
-        losses, sizes = epochs[i][:, 0], epochs[i][:, 1]
-        own = [losses.mean(), (losses * sizes).sum() / sizes.sum()]
-        if num.close_to_any(entry["train_loss"], own, atol=1e-4):
-            continue
-        upto = np.concatenate(epochs[: i + 1])
-        cumulative = [upto[:, 0].mean(), (upto[:, 0] * upto[:, 1]).sum() / upto[:, 1].sum()]
-        if i > 0 and num.close_to_any(entry["train_loss"], cumulative, atol=1e-4):
-            return failed(
-                f"epoch {i + 1}'s train_loss is the average since the first epoch: the training-loss "
-                "metric is not reset between epochs. Call reset_state() at the start of each epoch."
-            )
-        return failed(f"epoch {i + 1}'s train_loss is not the mean of that epoch's step losses")
-    return passed()
+    message = rep.train_loss_problem(entries, steps)
+    return failed(message) if message else passed()
 
 
 def fit_keras_learns(obs: dict[str, Any], seed: int) -> Verdict:

@@ -93,6 +93,25 @@ def _digits_tensors(seed: int) -> tuple[torch.Tensor, ...]:
     )
 
 
+class _StepLosses(nn.CrossEntropyLoss):
+    """The loss fit is given: records each training call's loss and batch size, one list per
+    epoch (an evaluation logged since the last call starts a new one), for the grader to check
+    the history's ``train_loss`` against. Bounded: a loop gone wild records no more."""
+
+    def __init__(self, evaluations: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.evaluations, self.seen, self.epochs = evaluations, -1, []
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        loss = super().forward(logits, target)
+        if torch.is_grad_enabled() and sum(map(len, self.epochs)) < 2_000:
+            if len(self.evaluations) != self.seen:
+                self.seen = len(self.evaluations)
+                self.epochs.append([])
+            self.epochs[-1].append([as_float(loss.detach()), int(target.shape[0])])
+        return loss
+
+
 def fit_run(ctx: ProbeContext, trusted: str) -> dict[str, Any]:
     """fit() with a trusted model, loss, optimizer and evaluate (its source comes with the
     request: ``hidden/common/trusted.py``), on the digits: does it learn, and does its history
@@ -114,9 +133,9 @@ def fit_run(ctx: ProbeContext, trusted: str) -> dict[str, Any]:
     # fit looks `evaluate` up in its module at call time: the trusted one stands in
     stand_ins = trusted_code(trusted, torch=torch, nn=nn)
     vars(ctx.module)["evaluate"] = stand_ins["pytorch_evaluate"](log, loaders)
-    history = ctx.call(
-        "fit", model, train_loader, test_loader, nn.CrossEntropyLoss(), opt, torch.device("cpu"), 3
-    )
+    loss_fn = _StepLosses(log)
+    cpu = torch.device("cpu")
+    history = ctx.call("fit", model, train_loader, test_loader, loss_fn, opt, cpu, 3)
     entries = []
     if isinstance(history, list | tuple):
         for entry in history:
@@ -128,6 +147,7 @@ def fit_run(ctx: ProbeContext, trusted: str) -> dict[str, Any]:
         "history_type": describe(history)["type"],
         "entries": entries if isinstance(history, list | tuple) else None,
         "evaluations": log,
+        "steps": loss_fn.epochs,
         "weights": [  # the grader computes the test accuracy from them (x @ w + b layouts)
             hidden.weight.detach().numpy().T.copy(),
             hidden.bias.detach().numpy().copy(),

@@ -19,7 +19,20 @@ from autograder.probes.common.schemas import (
     TYPE_NAME,
     VALUES,
 )
-from autograder.schema import Array, Bool, Choice, Dict, Float, Int, List, OneOf, Opt, Schema, Str
+from autograder.schema import (
+    Array,
+    Bool,
+    Choice,
+    Dict,
+    Float,
+    Int,
+    List,
+    OneOf,
+    Opt,
+    Schema,
+    Str,
+    Tuple,
+)
 
 DEVICE_TYPE = Str(1100)
 """``probes_nn._device_type``: a device type, or ``not a device: <type name>``."""
@@ -177,6 +190,7 @@ SCHEMAS: dict[str, Schema] = {
             "history_type": TYPE_NAME,
             "entries": HISTORY,
             "evaluations": EVALUATIONS,
+            "steps": List(List(Tuple(FLOAT_OR_NONE, Int()))),
             "weights": List(Array("f"), 4),
         }
     ),
