@@ -100,7 +100,8 @@ class _StepLosses(nn.CrossEntropyLoss):
 
     def __init__(self, evaluations: list[dict[str, Any]]) -> None:
         super().__init__()
-        self.evaluations, self.seen, self.epochs = evaluations, -1, []
+        self.evaluations, self.seen = evaluations, -1
+        self.epochs: list[list[list[float | int | None]]] = []
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         loss = super().forward(logits, target)
