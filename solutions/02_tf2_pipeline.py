@@ -315,6 +315,8 @@ def train_step(model, x, y, loss_fn, optimizer):
 
 def fit(model, train_ds, test_ds, loss_fn, optimizer, epochs):
     """Train for ``epochs`` epochs with ``train_step``, evaluating on ``test_ds`` after each.
+    Call ``train_step`` as it is: wrapping it in a new ``tf.function`` at every step retraces
+    every step (graded).
 
     Returns history: one dict per epoch, ``{"epoch": int (1-based), "train_loss": float (the
     mean of the epoch's ``train_step`` losses), "test_loss": float, "test_accuracy": float}``.

@@ -185,6 +185,17 @@ MUTANTS = [
         [("        train_loss.reset_state()\n", "")],
         example=True,
     ),
+    Mutant(
+        "fit_retraces_every_step",
+        "train",
+        "retraces every step",
+        [
+            (
+                "            train_loss.update_state(train_step(model, x, y, loss_fn, optimizer)",
+                "            train_loss.update_state(tf.function(train_step)(model, x, y, loss_fn, optimizer)",
+            )
+        ],
+    ),
     # -- report --------------------------------------------------------------------------------
     Mutant(
         "report_train_test_swapped",
@@ -268,6 +279,24 @@ MUTANTS = [
         None,
         "",
         [("@tf.function(reduce_retracing=True)\ndef train_step(", "@tf.function\ndef train_step(")],
+    ),
+    Mutant(
+        "alt_fit_uses_the_tf_function_api",
+        None,
+        "",
+        [
+            (
+                "    history = []\n    for epoch in range(1, epochs + 1):\n        train_loss.reset_state()",
+                "    history = []\n    traced_before = train_step.experimental_get_tracing_count()\n"
+                "    assert callable(train_step.python_function)\n"
+                "    for epoch in range(1, epochs + 1):\n        train_loss.reset_state()",
+            ),
+            (
+                '                "test_accuracy": result["accuracy"],\n            }\n        )\n    return history',
+                '                "test_accuracy": result["accuracy"],\n            }\n        )\n'
+                "    assert train_step.experimental_get_tracing_count() >= traced_before\n    return history",
+            ),
+        ],
     ),
     Mutant(
         "alt_keras_fit_with_callback",

@@ -229,9 +229,16 @@ def _fit(ns: dict[str, Any]) -> str:
     need(ns, "train_step")
     epoch = {"n": 0, "batches": 0}
 
-    def stand_in(model: Any, x: Any, y: Any, loss_fn: Any, optimizer: Any) -> Any:
+    def known_losses(model: Any, x: Any, y: Any, loss_fn: Any, optimizer: Any) -> Any:
         epoch["batches"] += 1
         return tf.constant(1.0 if epoch["batches"] <= 2 else 3.0)
+
+    stand_in = tf.function(known_losses)  # a tf.function, as the learner's is (same API)
+    real_function, made = tf.function, []
+
+    def counting_function(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        return real_function(*args, **kwargs)
 
     keras.utils.set_random_seed(SEED)
     model = keras.Sequential(
@@ -244,10 +251,17 @@ def _fit(ns: dict[str, Any]) -> str:
     original = ns["train_step"]
     ns["train_step"] = stand_in
     try:
-        with _eagerly():
+        with _eagerly(), mock.patch.object(tf, "function", counting_function):
             history = fit(model, data, data, loss_fn, keras.optimizers.SGD(0.1), 2)
     finally:
         ns["train_step"] = original
+    if len(made) > 2:
+        raise fail(
+            "train_step traced once (at most once per epoch)",
+            f"{len(made)} new tf.function objects in 2 epochs of 2 batches",
+            "fit makes a new tf.function around train_step at every step, so it retraces every "
+            "step: make it once, outside the loop, or decorate train_step itself",
+        )
     returns(history, list, "fit", "a list with one dict per epoch")
     if len(history) != 2 or not all(isinstance(h, dict) for h in history):
         raise fail("2 dicts for 2 epochs", f"{len(history)} entries", "one entry per epoch")

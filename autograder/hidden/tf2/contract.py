@@ -136,6 +136,12 @@ CONTRACT = [
     ),
     P(
         "fit",
+        "wrapping it in a new ``tf.function`` at every step retraces every step",
+        ("fit_history",),
+        ("fit_retraces_every_step",),
+    ),
+    P(
+        "fit",
         '"train_loss": float (the mean of the epoch\'s ``train_step`` losses)',
         ("fit_resets_train_loss", "fit_history"),
         ("train_loss_not_reset",),

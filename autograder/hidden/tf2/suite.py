@@ -40,7 +40,7 @@ TESTS = [
     _t("train_step_training_true", "train", 2, "train_step", tf2.train_step_training_flag, "taking SGD steps", **_STEP),
     _t("train_step_traced_once", "train", 2, "train_step", tf2.train_step_traced_once, "calling train_step six times", **_STEP),
     _t("fit_resets_train_loss", "train", 2, "fit_run", tf2.fit_resets_train_loss, "fitting for 3 epochs", **_SLOW, params=trusted.TF2_FIT),
-    _t("fit_history", "train", 1, "fit_run", partial(rep.fit_history, split="dataset"), "fitting for 3 epochs", **_SLOW, params=trusted.TF2_FIT),
+    _t("fit_history", "train", 1, "fit_run", tf2.fit_history, "fitting for 3 epochs", **_SLOW, params=trusted.TF2_FIT),
     _t("fit_learns_digits", "train", 1, "fit_run", rep.fit_learns, "fitting for 3 epochs", **_SLOW, params=trusted.TF2_FIT),
     _t("fit_keras_learns_digits", "train", 2, "fit_keras", tf2.fit_keras_learns, "compiling and fitting for 4 epochs", **_SLOW),
     *parts.report_tests(),

@@ -466,6 +466,24 @@ def variable_error_hint(info: dict[str, Any]) -> str | None:
     return None
 
 
+FIT_MAX_TRACES = 10
+"""Traces of a ``tf.function`` that fit makes around ``train_step`` allowed in 3 epochs: one per
+epoch and input shape (the last batch is smaller), with room; one per step is far more."""
+
+
+def fit_history(obs: dict[str, Any], seed: int) -> Verdict:
+    """The shared history check, after fit's own graph traces: a ``tf.function`` made around
+    ``train_step`` for every step retraces every step."""
+    steps = sum(len(epoch) for epoch in obs["steps"])
+    if obs["traces"] > FIT_MAX_TRACES:
+        return failed(
+            f"fit traced train_step {obs['traces']} times in {steps} steps: a new tf.function is "
+            "made around it at every step, so it retraces every step (make the tf.function once, "
+            "outside the loop, or decorate train_step itself)"
+        )
+    return rep.fit_history(obs, seed, split="dataset")
+
+
 def fit_resets_train_loss(obs: dict[str, Any], seed: int) -> Verdict:
     entries, steps = obs["entries"] or [], obs["steps"]
     if len(entries) != 3 or len(steps) < 3 or any(e.get("train_loss") is None for e in entries):

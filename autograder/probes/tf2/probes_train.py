@@ -100,6 +100,67 @@ def _entries(history: Any) -> list[dict[str, Any]] | None:
     ]
 
 
+class _RecordingStep:
+    """Stands in for the learner's ``train_step`` in fit's probe: calls it and records each
+    step's loss and batch size, one list per epoch (an evaluation logged since the last step
+    starts a new one). It keeps the function's API: any other attribute is the learner's
+    (``experimental_get_tracing_count``...), ``python_function`` records too, and inside a
+    ``tf.function`` that fit makes around it the values are recorded each time the graph runs
+    (``traces`` counts those traces)."""
+
+    MAX_STEPS = 2_000
+
+    def __init__(self, step: Any, evaluations: list[dict[str, Any]]) -> None:
+        self._step, self._evaluations = step, evaluations
+        self.seen, self.traces = -1, 0
+        self.epochs: list[list[list[float | int]]] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._run(self._step, args, kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._step, name)
+
+    @property
+    def python_function(self) -> Any:
+        inner = self._step.python_function  # an AttributeError, as the learner's own would be
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            return self._run(inner, args, kwargs)
+
+        return recorded
+
+    def _run(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        result = fn(*args, **kwargs)
+        y = args[2] if len(args) > 2 else kwargs.get("y")
+        if tf.executing_eagerly():
+            self._record(result, _batch_size(y))
+            return result
+        self.traces += 1
+        try:
+            loss = tf.cast(tf.reshape(result, []), tf.float32)
+        except (TypeError, ValueError):
+            loss = tf.constant(float("nan"))
+        tf.py_function(self._record, [loss, tf.shape(y)[0]], [])
+        return result
+
+    def _record(self, loss: Any, size: Any) -> None:
+        if sum(map(len, self.epochs)) >= self.MAX_STEPS:
+            return
+        if len(self._evaluations) != self.seen:  # an evaluation since the last step: a new epoch
+            self.seen = len(self._evaluations)
+            self.epochs.append([])
+        value = as_float(loss)
+        self.epochs[-1].append([float("nan") if value is None else value, int(size)])
+
+
+def _batch_size(y: Any) -> int:
+    try:
+        return int(tf.shape(y)[0])
+    except (TypeError, ValueError, tf.errors.InvalidArgumentError):
+        return 0
+
+
 def fit_run(ctx: ProbeContext, trusted: str) -> dict[str, Any]:
     """fit() with a trusted model, loss, optimizer, metrics and evaluate: does it learn, does its
     history say what happened, and is the training-loss metric reset every epoch?"""
@@ -109,23 +170,12 @@ def fit_run(ctx: ProbeContext, trusted: str) -> dict[str, Any]:
     opt = keras.optimizers.Adam(0.01)
     opt.build(model.trainable_variables)
     log: list[dict[str, Any]] = []
-    steps: list[list[list[float]]] = []  # per epoch: [loss, batch size] of each step
-    learner_step = ctx.fn("train_step")
-    seen = {"evaluations": -1}
-
-    def recording_step(model_, x, y, loss_fn, optimizer):  # noqa: ANN001, ANN202
-        result = learner_step(model_, x, y, loss_fn, optimizer)
-        if len(log) != seen["evaluations"]:  # an evaluation since the last step: a new epoch
-            seen["evaluations"] = len(log)
-            steps.append([])
-        steps[-1].append([as_float(result) or float("nan"), int(tf.shape(y)[0])])
-        return result
-
+    step = _RecordingStep(ctx.fn("train_step"), log)
     # fit looks these names up in its module at call time: trusted stand-ins for other steps
     module = vars(ctx.module)
     stand_ins = trusted_code(trusted, tf=tf, keras=keras)
     module["evaluate"] = stand_ins["tf2_evaluate"](log, {"train": train, "test": test})
-    module["train_step"] = recording_step
+    module["train_step"] = step
     module["make_metrics"] = stand_ins["tf2_metrics"]
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     history = ctx.call("fit", model, train, test, loss_fn, opt, 3)
@@ -133,7 +183,8 @@ def fit_run(ctx: ProbeContext, trusted: str) -> dict[str, Any]:
         "history_type": describe(history)["type"],
         "entries": _entries(history),
         "evaluations": log,
-        "steps": steps,
+        "steps": step.epochs,
+        "traces": step.traces,
         "weights": _weights(model),
     }
 

@@ -123,6 +123,7 @@ SCHEMAS: dict[str, Schema] = {
             "entries": HISTORY,
             "evaluations": EVALUATIONS,
             "steps": List(List(Tuple(Float(), Int()))),
+            "traces": Int(min=0),
             "weights": List(Array("f"), 4),
         }
     ),
