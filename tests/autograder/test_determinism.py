@@ -1,7 +1,8 @@
-"""Does grading the same bytes give the same record whatever the way: warm workers two at a
-time (how the mutant tests grade) against cold workers one at a time, for the reference, every
-mutant and every alternative of every assignment? Scores, statuses and messages must be equal;
-only timings and memory may differ."""
+"""Does grading the same bytes give the same record whatever the way? Warm workers two at a
+time (how the mutant tests grade) against cold workers, also two at a time, for the reference,
+every mutant and every alternative of every assignment; and warm workers one at a time for a
+fixed sample of each. Scores, statuses and messages must be equal; only timings and memory may
+differ."""
 
 from __future__ import annotations
 
@@ -25,22 +26,44 @@ def _record(result: SubmissionResult) -> dict:
     }
 
 
-@pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1", "bridge"])
-def test_warm_two_at_a_time_and_cold_one_at_a_time_give_the_same_records(
-    graded_mutants, tmp_path, assignment
-):
-    warm = graded_mutants(assignment)
-    cold = grade_sources(mutant_sources(assignment), tmp_path, assignment, warm=None, jobs=1)
-    assert sorted(cold) == sorted(warm)
+ASSIGNMENTS = ["pytorch", "tf2", "tf1", "bridge"]
+ONE_AT_A_TIME = 6
+"""Submissions per assignment graded again one at a time (the reference and every n-th)."""
+
+
+def _differences(
+    first: dict[str, SubmissionResult], second: dict[str, SubmissionResult]
+) -> dict[str, dict]:
     differ = {}
-    for name in warm:
-        a, b = _record(warm[name]), _record(cold[name])
+    for name in second:
+        a, b = _record(first[name]), _record(second[name])
         if a != b:
             tests = [(x, y) for x, y in zip(a.pop("tests"), b.pop("tests"), strict=True) if x != y]
-            differ[name] = {"tests (warm, cold)": tests} | {
+            differ[name] = {"tests (first, second)": tests} | {
                 k: (v, b[k]) for k, v in a.items() if v != b[k]
             }
-    assert differ == {}, differ
+    return differ
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_warm_and_cold_workers_give_the_same_records(graded_mutants, tmp_path, assignment):
+    warm = graded_mutants(assignment)
+    cold = grade_sources(mutant_sources(assignment), tmp_path, assignment, warm=None, jobs=2)
+    assert sorted(cold) == sorted(warm)
+    assert _differences(warm, cold) == {}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_one_at_a_time_and_two_at_a_time_give_the_same_records(
+    graded_mutants, warm_pool, tmp_path, assignment
+):
+    warm = graded_mutants(assignment)
+    names = sorted(warm)
+    sample = {"reference"} | set(names[:: max(1, len(names) // (ONE_AT_A_TIME - 1))])
+    sources = {k: v for k, v in mutant_sources(assignment).items() if k in sample}
+    alone = grade_sources(sources, tmp_path, assignment, warm=warm_pool, jobs=1)
+    assert sorted(alone) == sorted(sample)
+    assert _differences(warm, alone) == {}
 
 
 def test_a_tensorflow_graph_error_reads_the_same_whichever_variable_failed_first():
