@@ -61,12 +61,9 @@ def _stems(paths: list[Path]) -> list[str]:
     return stems
 
 
-def _previous(out: Path | None, stem: str, path: Path, assignment: str) -> SubmissionResult | None:
-    """A result this grader wrote (its signature verifies) for this exact file and this version
-    of the hidden tests."""
-    from autograder.reader import SubmissionReadError, read_bytes
+def _stored(out: Path | None, stem: str) -> SubmissionResult | None:
+    """The result this grader wrote (its signature verifies) under ``stem`` in ``out``."""
     from autograder.records import verify
-    from autograder.suites import get_suite
 
     if out is None or not (out / f"{stem}.json").is_file():
         return None
@@ -74,16 +71,53 @@ def _previous(out: Path | None, stem: str, path: Path, assignment: str) -> Submi
         data = json.loads((out / f"{stem}.json").read_text(encoding="utf-8"))
         if not verify(data):
             return None  # not written by this grader (planted, edited, or another key): regrade
-        previous = SubmissionResult.from_dict(data)
-        digest = hashlib.sha256(read_bytes(path)).hexdigest()
-    except (OSError, ValueError, KeyError, TypeError, SubmissionReadError):
+        return SubmissionResult.from_dict(data)
+    except (OSError, ValueError, KeyError, TypeError):
         return None  # unreadable or from an interrupted writer: grade again
-    same = (
+
+
+def _reusable(previous: SubmissionResult | None, path: Path, assignment: str) -> bool:
+    """Was ``previous`` made from these exact bytes by this version of the hidden tests?"""
+    from autograder.reader import SubmissionReadError, read_bytes
+    from autograder.suites import get_suite
+
+    if previous is None:
+        return False
+    try:
+        digest = hashlib.sha256(read_bytes(path)).hexdigest()
+    except (OSError, SubmissionReadError):
+        return False
+    return (
         previous.assignment == assignment
         and previous.content_sha256 == digest
-        and previous.suite_version == get_suite(assignment).version
+        and previous.suite_version == get_suite(assignment).record_version
     )
-    return previous if same else None
+
+
+def regrade_change(before: SubmissionResult, after: SubmissionResult) -> str:
+    """One line on what a regrade changed: why it was regraded, the score, the tests whose
+    points moved (``regraded alice.ipynb (hidden tests changed): 56 -> 55; fit_history 1 -> 0``)."""
+    if before.content_sha256 != after.content_sha256:
+        why = "the file changed"
+    elif before.suite_version != after.suite_version:
+        why = "hidden tests changed"
+    else:
+        why = "graded again"
+    line = f"regraded {after.submission} ({why}): {before.score:g} -> {after.score:g}"
+    if before.max_score != after.max_score:
+        line += f" of {before.max_score:g} -> {after.max_score:g}"
+    old = {t.name: t.score for t in before.tests}
+    moved = [
+        f"{t.name} {old[t.name]:g} -> {t.score:g}"
+        if t.name in old
+        else f"{t.name} new ({t.score:g})"
+        for t in after.tests
+        if old.get(t.name) != t.score
+    ]
+    moved += [f"{name} removed" for name in old if name not in {t.name for t in after.tests}]
+    return line + (
+        "; " + ", ".join(moved[:8]) + (", ..." if len(moved) > 8 else "") if moved else ""
+    )
 
 
 def grade_paths(
@@ -109,12 +143,14 @@ def grade_paths(
             print(message, file=sys.stderr)
 
     results: dict[int, SubmissionResult] = {}
+    before: dict[int, SubmissionResult] = {}  # the records a regrade replaces
     tasks: list[Task] = []
     started = time.monotonic()
     for index, (path, stem) in enumerate(zip(paths, _stems(paths))):
         name = resolve_assignment(path, assignment)
-        previous = _previous(out, stem, path, name) if resume and name else None
-        if previous is not None:
+        previous = _stored(out, stem) if name else None
+        if resume and name and _reusable(previous, path, name):
+            assert previous is not None
             say(f"unchanged {path.name}: {previous.score:g}/{previous.max_score:g} (kept)")
             results[index] = previous
         elif name is None:
@@ -131,6 +167,9 @@ def grade_paths(
         else:
             get_suite(name)
             tasks.append(Task(index, path, stem, name))
+            if previous is not None:
+                before[index] = previous
+    changes: list[str] = []
     owned = engine is None
     engine = engine or LocalEngine(private_dirs=[out] if out is not None else None)
     try:
@@ -141,6 +180,8 @@ def grade_paths(
             if out is not None:
                 write_result(result, out, task.stem)
             results[task.index] = result
+            if task.index in before:
+                changes.append(regrade_change(before[task.index], result))
             elapsed = time.monotonic() - started
             left = elapsed / done * (len(tasks) - done)
             line = (
@@ -158,6 +199,8 @@ def grade_paths(
             engine.close()
         if tasks and not quiet and sys.stderr.isatty():
             sys.stderr.write("\n")
+    for change in changes:
+        say(change)
     ordered = [results[i] for i in range(len(paths))]
     if len(paths) > 1:
         full = sum(r.max_score > 0 and r.score == r.max_score for r in ordered)
@@ -329,8 +372,19 @@ def _cmd_gradebook(args: argparse.Namespace) -> int:
     with Gradebook(args.db) as book:
         counts = book.record_all(results)
         book.export_csv(args.csv)
+        mixed = book.mixed_versions()
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing"
     print(f"gradebook {args.db}: {summary}; CSV (one row per learner): {args.csv}")
+    for assignment, versions in mixed.items():
+        parts = "; ".join(
+            f"{version}: {len(names)} ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"
+            for version, names in versions.items()
+        )
+        print(
+            f"warning: {assignment} mixes {len(versions)} versions of the hidden tests ({parts}): "
+            "regrade the older records with `dlcourse grade` into the same --out first",
+            file=sys.stderr,
+        )
     return EXIT_SKIPPED if skipped else EXIT_OK
 
 

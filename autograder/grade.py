@@ -57,7 +57,7 @@ def grade_file(
     started = time.monotonic()
     suite = get_suite(assignment)
     result = SubmissionResult(
-        submission=path.name, assignment=assignment, suite_version=suite.version
+        submission=path.name, assignment=assignment, suite_version=suite.record_version
     )
     try:
         _grade(path, suite, result, started, limits or Limits(), private_dirs, pool)

@@ -203,7 +203,9 @@ def _not_graded(submission: str, assignment: str, error: str, message: str) -> S
     from autograder.suites import get_suite
 
     suite = get_suite(assignment)
-    result = SubmissionResult(submission, assignment, suite_version=suite.version, error=error)
+    result = SubmissionResult(
+        submission, assignment, suite_version=suite.record_version, error=error
+    )
     result.tests = [result_for(t, "error", message) for t in suite.tests]
     return result
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from autograder.hidden.replies import SchemaLookup, probe_schemas, reply_misfit
@@ -93,6 +95,29 @@ class Suite:
         main = WorkerSpec(self.probes_module, self.blocked_modules, self.label)
         return {MAIN: main, **self.more_workers}
 
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """sha256 of what decides this suite's grades: each test's name, step, points, probe,
+        time limit and parameters, and the source of every module that probes or judges (the
+        suite's own hidden and probe packages, the shared ones, the reply checks). Any change to
+        a test's code or points changes it; the hand-set ``version`` need not be bumped."""
+        digest = hashlib.sha256(self.version.encode())
+        for test in self.tests:
+            facts = (test.name, test.step, test.points, test.doing, test.probe, test.timeout_s)
+            facts_more = (test.worker, test.depends_on)
+            digest.update(repr((facts, facts_more, test.params)).encode())
+        for path in _graded_sources(self):
+            digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    @property
+    def record_version(self) -> str:
+        """What a result record keeps as its ``suite_version``: the hand-set version and the
+        first 12 hex digits of the fingerprint (``pytorch-5+3fa2...``). A record of another one
+        is graded again."""
+        return f"{self.version}+{self.fingerprint[:12]}"
+
     def seed_for(self, test: HiddenTest) -> int:
         """Tests that share a probe share its instance (and one run of it)."""
         return self.probe_seed(test.probe or test.name)
@@ -104,6 +129,57 @@ class Suite:
     def probe_seed(self, key: str) -> int:
         digest = hashlib.sha256(f"{_SEED_SALT}:{self.version}:{key}".encode()).digest()
         return int.from_bytes(digest[:4], "big")
+
+
+_PACKAGE = Path(__file__).resolve().parents[1]  # autograder/
+
+
+def _graded_sources(suite: Suite) -> list[Path]:
+    """The source files whose code decides ``suite``'s grades, in a fixed order: its suite
+    module and its workers' probe modules, and every ``autograder`` module they import, directly
+    or not (read, never imported: the names of the imports are enough)."""
+    todo = [f"autograder.hidden.{suite.assignment}.suite"]
+    todo += [spec.probes_module for spec in suite.workers.values()]
+    seen: dict[str, Path] = {}
+    while todo:
+        name = todo.pop()
+        path = _module_file(name)
+        if name in seen or path is None:
+            continue
+        seen[name] = path
+        todo += _imported(path, name)
+    return sorted(set(seen.values()))
+
+
+def _module_file(name: str) -> Path | None:
+    parts = name.split(".")
+    if parts[0] != "autograder":
+        return None
+    base = _PACKAGE.joinpath(*parts[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported(path: Path, name: str) -> list[str]:
+    """The ``autograder`` modules ``path`` (module ``name``) imports, with ``from a import b``
+    read as module ``a.b`` too (it may be one)."""
+    import ast
+
+    found: list[str] = []
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join([*anchor, module] if module else anchor)
+            found.append(module)
+            found += [f"{module}.{alias.name}" for alias in node.names]
+    return [m for m in found if m.startswith("autograder")]
 
 
 def brief_exception(exc: BaseException, limit: int = 200) -> str:

@@ -94,23 +94,34 @@ class Gradebook:
     def latest(self, assignment: str | None = None) -> list[dict]:
         """Latest submission per learner (and assignment), with points per step."""
         query = (
-            "SELECT s.id, s.learner, s.assignment, s.score, s.max_score, t.step, "
+            "SELECT s.id, s.learner, s.assignment, s.suite_version, s.score, s.max_score, t.step, "
             "SUM(t.score), SUM(t.max_score) FROM submissions s JOIN tests t "
             "ON t.submission_id = s.id WHERE s.latest=1"
             + (" AND s.assignment=?" if assignment else "")
             + " GROUP BY s.id, t.step ORDER BY s.assignment, s.learner"
         )
         rows: dict[int, dict] = {}
-        for sid, learner, name, score, max_score, step, got, out_of in self.db.execute(
+        for sid, learner, name, version, score, max_score, step, got, out_of in self.db.execute(
             query, (assignment,) if assignment else ()
         ):
             entry = rows.setdefault(
                 sid,
                 {"learner": learner, "assignment": name, "total": score, "max": max_score,
-                 "steps": {}},
+                 "suite_version": version, "steps": {}},
             )  # fmt: skip
             entry["steps"][step] = (got, out_of)
         return list(rows.values())
+
+    def mixed_versions(self) -> dict[str, dict[str, list[str]]]:
+        """Assignments whose latest records were graded by more than one version of the hidden
+        tests: ``{assignment: {suite_version: [learners]}}`` (empty when none is mixed)."""
+        found: dict[str, dict[str, list[str]]] = {}
+        for learner, assignment, version in self.db.execute(
+            "SELECT learner, assignment, suite_version FROM submissions WHERE latest=1 "
+            "ORDER BY assignment, suite_version, learner"
+        ):
+            found.setdefault(assignment, {}).setdefault(version, []).append(learner)
+        return {a: versions for a, versions in found.items() if len(versions) > 1}
 
     def history(self, learner: str, assignment: str) -> list[tuple[float, float, int]]:
         """(score, imported_at, latest) of every version of a learner's submission, oldest first."""
@@ -121,18 +132,20 @@ class Gradebook:
         ).fetchall()
 
     def export_csv(self, path: str | Path) -> Path:
-        """One row per learner and assignment: total, max and the points of each step."""
+        """One row per learner and assignment: total, max, the points of each step and the
+        version of the hidden tests that graded it (so a mix of versions shows)."""
         rows = self.latest()
         steps = [s for s in ALL_STEPS if any(s in r["steps"] for r in rows)]
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp")
         with tmp.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
-            writer.writerow(["learner", "assignment", "total", "max", *steps])
+            writer.writerow(["learner", "assignment", "total", "max", *steps, "suite_version"])
             for r in rows:
                 writer.writerow(
                     [r["learner"], r["assignment"], f"{r['total']:g}", f"{r['max']:g}"]
                     + [f"{r['steps'][s][0]:g}" if s in r["steps"] else "" for s in steps]
+                    + [r["suite_version"]]
                 )
         tmp.replace(path)
         return path

@@ -118,6 +118,42 @@ def test_rerun_keeps_unchanged_results_and_regrades_changed_ones(tmp_path, capsy
     assert "unchanged" not in capsys.readouterr().err
 
 
+def test_changed_hidden_tests_regrade_and_say_what_changed(tmp_path, capsys, monkeypatch):
+    """After a hidden test's points change (nobody bumps a version string), does a rerun regrade
+    the records of the old tests, keep none of them, and print each learner's old -> new score
+    with the tests that moved? And does an unchanged suite keep them again afterwards?"""
+    import dataclasses
+
+    from autograder.hidden.pytorch import suite as pytorch_suite
+
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    ref = (ROOT / "examples" / "pytorch" / "reference.ipynb").read_text()
+    (subs / "alice.ipynb").write_text(ref)
+    (subs / "bob.ipynb").write_text(ref.replace("lr=lr", "lr=0.5"))
+    assert main(["grade", str(subs), "--out", str(out)]) == EXIT_OK
+    before = {n: json.loads((out / f"{n}.json").read_text()) for n in ("alice", "bob")}
+    capsys.readouterr()
+    old = pytorch_suite.SUITE
+    tests = [dataclasses.replace(t, points=3) if t.name == "fit_history" else t for t in old.tests]
+    changed = dataclasses.replace(old, tests=tests)
+    assert changed.version == old.version and changed.record_version != old.record_version
+    monkeypatch.setattr(pytorch_suite, "SUITE", changed)
+    assert main(["grade", str(subs), "--out", str(out)]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "unchanged" not in err
+    assert (
+        "regraded alice.ipynb (hidden tests changed): 56 -> 58 of 56 -> 58; fit_history 1 -> 3"
+        in err
+    )
+    bob = before["bob"]["score"]
+    assert f"regraded bob.ipynb (hidden tests changed): {bob:g} -> {bob + 2:g}" in err
+    after = json.loads((out / "alice.json").read_text())
+    assert after["suite_version"] == changed.record_version != before["alice"]["suite_version"]
+    assert main(["grade", str(subs), "--out", str(out)]) == EXIT_OK
+    assert "unchanged alice.ipynb: 58/58 (kept)" in capsys.readouterr().err
+
+
 def test_result_names_stay_unique_when_submissions_share_a_name():
     """Do two files called reference.ipynb (in two folders, or twice) get distinct result files?"""
     from pathlib import Path

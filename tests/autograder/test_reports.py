@@ -84,6 +84,29 @@ def test_regrading_keeps_history_and_the_latest_wins(tmp_path):
     assert list(csv.DictReader((tmp_path / "g.csv").open()))[0]["total"] == "5"
 
 
+def test_a_gradebook_of_mixed_hidden_test_versions_says_so(tmp_path, capsys):
+    """Records graded by two versions of the hidden tests: does `dlcourse gradebook` warn, name
+    the learners of each version, and keep each row's version in the CSV?"""
+    out = tmp_path / "results"
+    write_result(_result("alice", 3.0), out, "alice")
+    newer = _result("bob", 0.0)
+    newer.suite_version = "pytorch-2"
+    write_result(newer, out, "bob")
+    db, table = tmp_path / "gb.sqlite", tmp_path / "grades.csv"
+    assert main(["gradebook", str(out), "--db", str(db), "--csv", str(table)]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "pytorch mixes 2 versions of the hidden tests" in err
+    assert "pytorch-1: 1 (alice)" in err and "pytorch-2: 1 (bob)" in err
+    rows = list(csv.DictReader(table.open()))
+    assert [(r["learner"], r["suite_version"]) for r in rows] == [
+        ("alice", "pytorch-1"),
+        ("bob", "pytorch-2"),
+    ]
+    write_result(_result("bob", 0.0, "b" * 64), out, "bob")  # regraded with pytorch-1
+    assert main(["gradebook", str(out), "--db", str(db), "--csv", str(table)]) == EXIT_OK
+    assert "mixes" not in capsys.readouterr().err
+
+
 def test_feedback_page_shows_messages_and_hints_never_grader_internals():
     """Does the page carry each failure's message and a hint, escape learner text, and quote no
     grader-only file and not the seeds' salt?"""
