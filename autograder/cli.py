@@ -27,6 +27,7 @@ from autograder.sandbox import GraderInternalError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_STALE, EXIT_CHECKS_FAIL = 0, 1, 2, 3, 4
 EXIT_SKIPPED = 5
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 
 
@@ -227,6 +228,10 @@ def _duration(seconds: float) -> str:
 def _cmd_grade(args: argparse.Namespace) -> int:
     from autograder.table import class_table, detail_table
 
+    wrong = _not_submissions(args.submissions)
+    if wrong:
+        print(f"dlcourse grade: {wrong}; nothing was graded", file=sys.stderr)
+        return EXIT_USAGE
     paths = _expand(args.submissions)
     if not paths:
         print("dlcourse grade: no .ipynb or .py submissions found", file=sys.stderr)
@@ -239,6 +244,14 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     engine = _engine(args, out)
     try:
         results = grade_paths(paths, args.assignment, out, resume=not args.force, engine=engine)
+    except KeyboardInterrupt:
+        kept = (
+            f"; the results written so far are in {out}/ and the same command continues"
+            if out
+            else ""
+        )
+        print(f"\ndlcourse grade: interrupted{kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         engine.close()
     print(class_table(results))
@@ -252,6 +265,18 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     for r in unmatched:
         print(f"dlcourse: {r.error}", file=sys.stderr)
     return EXIT_USAGE if unmatched else EXIT_OK
+
+
+def _not_submissions(given: list[str]) -> str:
+    """Why the paths given are not all submissions or folders of them ('' when they are): a
+    mistyped path, or a file of another type, stops the command before anything is graded."""
+    for raw in given:
+        path = Path(raw)
+        if not path.exists():
+            return f"no such file or folder: {raw}"
+        if path.is_file() and path.suffix not in SUBMISSION_SUFFIXES:
+            return f"{raw} is not a notebook (.ipynb) or a Python file (.py)"
+    return ""
 
 
 def _out_inside_submissions(out: Path | None, given: list[str], paths: list[Path]) -> str:

@@ -67,6 +67,63 @@ def test_no_submissions_is_a_usage_error(tmp_path):
     assert main(["grade", str(tmp_path), "--assignment", "pytorch"]) == EXIT_USAGE
 
 
+def test_a_mistyped_path_or_another_file_type_stops_before_grading(tmp_path, capsys):
+    """Is a path that does not exist, or a file that is no notebook or .py, a usage error that
+    names it, with nothing graded and no record written (not a 0-point 'learner')?"""
+    good = tmp_path / "alice.ipynb"
+    good.write_text((ROOT / "examples" / "pytorch" / "reference.ipynb").read_text())
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
+    out = tmp_path / "out"
+    for given, words in (
+        ("alcie.ipynb", "no such file or folder"),
+        ("notes.pdf", "not a notebook"),
+    ):
+        code = main(["grade", str(good), str(tmp_path / given), "--out", str(out)])
+        assert code == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert words in err and given in err and "nothing was graded" in err
+        assert not out.exists()
+
+
+def test_ctrl_c_stops_with_one_line_and_the_rerun_continues(tmp_path, capsys, monkeypatch):
+    """Ctrl-C after the first of two submissions: one line (no traceback), exit 130, the first
+    record kept; the same command then keeps it and grades only the second."""
+    import autograder.cli as cli
+
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    ref = (ROOT / "examples" / "pytorch" / "reference.ipynb").read_text()
+    for name in ("a", "b"):
+        (subs / f"{name}.ipynb").write_text(ref)
+    real = cli._engine
+
+    class StopsAfterOne:
+        def __init__(self, engine):  # noqa: ANN001
+            self.engine = engine
+
+        def run(self, tasks):  # noqa: ANN001, ANN202
+            for done, pair in enumerate(self.engine.run(tasks)):
+                if done == 1:
+                    raise KeyboardInterrupt
+                yield pair
+
+        def describe(self):  # noqa: ANN202
+            return self.engine.describe()
+
+        def close(self):  # noqa: ANN202
+            self.engine.close()
+
+    monkeypatch.setattr(cli, "_engine", lambda args, out: StopsAfterOne(real(args, out)))
+    assert main(["grade", str(subs), "--out", str(out)]) == cli.EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert "interrupted; the results written so far are in" in err and "Traceback" not in err
+    assert sorted(p.name for p in out.glob("*.json")) == ["a.json"]
+    monkeypatch.setattr(cli, "_engine", real)
+    assert main(["grade", str(subs), "--out", str(out)]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "unchanged a.ipynb: 56/56 (kept)" in err and "graded b.ipynb" in err
+
+
 def test_unknown_assignment_is_rejected_by_the_parser():
     """Is an unknown --assignment refused with exit code 2?"""
     proc = subprocess.run(
