@@ -23,7 +23,7 @@ from typing import Any
 from autograder.assignments import ASSIGNMENTS, UnknownAssignmentError
 from autograder.exports.gradescope import VISIBILITIES
 from autograder.results import SubmissionResult, write_result
-from autograder.sandbox import GraderInternalError
+from autograder.sandbox import GraderInternalError, Limits
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_STALE, EXIT_CHECKS_FAIL = 0, 1, 2, 3, 4
 EXIT_SKIPPED = 5
@@ -302,16 +302,20 @@ def _out_inside_submissions(out: Path | None, given: list[str], paths: list[Path
 def _engine(args: argparse.Namespace, out: Path | None) -> Any:
     from autograder.engines import DaskEngine, LocalEngine
 
+    limits = Limits(
+        load_timeout_s=args.load_timeout,
+        submission_timeout_s=args.submission_timeout,
+        probe_time_factor=args.probe_time_factor,
+    )
     if args.scheduler:
         try:
-            return DaskEngine(args.scheduler, gpu=args.gpu)
+            return DaskEngine(args.scheduler, gpu=args.gpu, limits=limits)
         except ImportError:
             raise GraderInternalError(
                 "--scheduler needs dask.distributed: pip install 'dlcourse[cluster]'"
             ) from None
-    return LocalEngine(
-        jobs=args.jobs, warm=not args.cold, private_dirs=[out] if out is not None else None
-    )
+    private = [out] if out is not None else None
+    return LocalEngine(jobs=args.jobs, warm=not args.cold, private_dirs=private, limits=limits)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -533,6 +537,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if all(s.passed for s in steps) else EXIT_CHECKS_FAIL
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -568,6 +582,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument(
         "--gpu", action="store_true", help="with --scheduler: only on workers with resource GPU"
+    )
+    limits = Limits()
+    grade.add_argument(
+        "--load-timeout",
+        type=_seconds,
+        default=limits.load_timeout_s,
+        metavar="S",
+        help=f"seconds to start a worker and run the submission's definitions "
+        f"(default {limits.load_timeout_s:g}; a module-level endless loop ends here)",
+    )
+    grade.add_argument(
+        "--submission-timeout",
+        type=_seconds,
+        default=limits.submission_timeout_s,
+        metavar="S",
+        help=f"seconds for all tests of one submission (default {limits.submission_timeout_s:g})",
+    )
+    grade.add_argument(
+        "--probe-time-factor",
+        type=_seconds,
+        default=limits.probe_time_factor,
+        metavar="X",
+        help="multiplies each test's own limit (20 s, 60 s for fit; default 1): "
+        "above 1 on slow machines",
     )
     grade.set_defaults(func=_cmd_grade)
     build = sub.add_parser("build", help="generate assignments/ and examples/ from solutions/")

@@ -18,6 +18,7 @@ from typing import Any
 
 from autograder.pool import WarmPool
 from autograder.results import SubmissionResult
+from autograder.sandbox import Limits
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,20 @@ class Task:
 
 
 class LocalEngine:
-    """``jobs`` submissions at a time on this machine; warm workers unless ``warm=False``."""
+    """``jobs`` submissions at a time on this machine; warm workers unless ``warm=False``;
+    ``limits``: each worker's time and resource limits (default: ``Limits()``)."""
 
-    def __init__(self, jobs: int = 1, warm: bool = True, private_dirs: list[Path] | None = None):
+    def __init__(
+        self,
+        jobs: int = 1,
+        warm: bool = True,
+        private_dirs: list[Path] | None = None,
+        limits: Limits | None = None,
+    ):
         self.jobs = max(1, int(jobs))
         self.pool = WarmPool() if warm else None
         self.private_dirs = private_dirs
+        self.limits = limits
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[Task, SubmissionResult]]:
         """Grade every task; yields (task, result) as each one finishes."""
@@ -43,7 +52,7 @@ class LocalEngine:
         with ThreadPoolExecutor(max_workers=self.jobs) as executor:
             futures = {
                 executor.submit(
-                    grade_file, t.path, t.assignment, None, self.private_dirs, self.pool
+                    grade_file, t.path, t.assignment, self.limits, self.private_dirs, self.pool
                 ): t
                 for t in tasks
             }
@@ -73,14 +82,16 @@ def _process_pool() -> WarmPool:
         return _WORKER_POOL["pool"]
 
 
-def grade_on_worker(filename: str, content: bytes, assignment: str) -> dict[str, Any]:
+def grade_on_worker(
+    filename: str, content: bytes, assignment: str, limits: Limits | None = None
+) -> dict[str, Any]:
     """A Dask task: grade one submission's bytes on the worker's machine, sandbox and all."""
     from autograder.grade import grade_file
 
     with tempfile.TemporaryDirectory(prefix="dlcourse-task-") as tmp:
         path = Path(tmp) / Path(filename).name
         path.write_bytes(content)
-        return grade_file(path, assignment, pool=_process_pool()).to_dict()
+        return grade_file(path, assignment, limits, pool=_process_pool()).to_dict()
 
 
 class DaskEngine:
@@ -91,10 +102,10 @@ class DaskEngine:
     ``--resources GPU=1``.
     """
 
-    def __init__(self, address: Any, gpu: bool = False):
+    def __init__(self, address: Any, gpu: bool = False, limits: Limits | None = None):
         from dask.distributed import Client
 
-        self.address = address
+        self.address, self.limits = address, limits
         self.client = Client(address)
         self.resources = {"GPU": 1} if gpu else None
 
@@ -107,6 +118,7 @@ class DaskEngine:
                 t.path.name,
                 t.path.read_bytes(),
                 t.assignment,
+                self.limits,
                 pure=False,
                 key=f"grade-{t.index}-{t.stem}",
                 resources=self.resources,

@@ -176,7 +176,8 @@ def _jobs(run: _Grading, side: str) -> list[_Job]:
         if test.static is not None or test.worker != side:
             continue
         seed = suite.seed_for(test)
-        jobs.append(_Job(str(test.probe), seed, test.timeout_s, test, dict(test.params)))
+        timeout = test.timeout_s * run.limits.probe_time_factor
+        jobs.append(_Job(str(test.probe), seed, timeout, test, dict(test.params)))
     return jobs
 
 

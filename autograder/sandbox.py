@@ -45,6 +45,9 @@ class Limits:
     """Starting the worker, importing the framework and executing the learner's definitions."""
     submission_timeout_s: float = 300.0
     """All tests of one submission together."""
+    probe_time_factor: float = 1.0
+    """Each test's own time limit (20 s for most probes, 60 s for fit's) is multiplied by this:
+    above 1 on a slow machine (Gradescope's half a vCPU)."""
     memory_mb: int = 2048
     """Resident memory of the worker and its children together (not address space)."""
     file_size_mb: int = 64

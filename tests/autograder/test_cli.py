@@ -124,6 +124,27 @@ def test_ctrl_c_stops_with_one_line_and_the_rerun_continues(tmp_path, capsys, mo
     assert "unchanged a.ipynb: 56/56 (kept)" in err and "graded b.ipynb" in err
 
 
+def test_time_limits_are_flags_with_their_defaults_in_the_help(tmp_path, capsys):
+    """Do --load-timeout, --submission-timeout and --probe-time-factor show their defaults, and
+    does a short load limit end a definition that never finishes loading, with a record?"""
+    with pytest.raises(SystemExit):
+        main(["grade", "--help"])
+    usage = " ".join(capsys.readouterr().out.split())
+    assert "--load-timeout S" in usage and "(default 60;" in usage
+    assert "(default 300)" in usage and "--probe-time-factor X" in usage
+    looping = tmp_path / "loop.py"
+    looping.write_text("def download(url=any(iter(lambda: 0, 1))):\n    pass\n")
+    argv = ["grade", str(looping), "--assignment", "pytorch", "--out", str(tmp_path / "out")]
+    assert main([*argv, "--load-timeout", "2"]) == EXIT_OK
+    record = json.loads((tmp_path / "out" / "loop.json").read_text())
+    assert record["score"] == 0 and record["elapsed_s"] < 30
+    assert "loading your code before the time limit" in record["tests"][0]["message"]
+    with pytest.raises(SystemExit) as refused:
+        main([*argv, "--load-timeout", "0"])
+    assert refused.value.code == EXIT_USAGE
+    assert "expected a positive number, got '0'" in capsys.readouterr().err
+
+
 def test_unknown_assignment_is_rejected_by_the_parser():
     """Is an unknown --assignment refused with exit code 2?"""
     proc = subprocess.run(
