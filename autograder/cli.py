@@ -62,6 +62,28 @@ def _stems(paths: list[Path]) -> list[str]:
     return stems
 
 
+def _learner_stems(learners: list[str], names: list[str | None], out: Path | None) -> list[str]:
+    """Result-file stems named after the learners: ``<learner>``, or ``<learner>__<assignment>``
+    where the learner has another assignment in this batch or a record of another one in
+    ``out``; a counter where even that is taken."""
+    from autograder.learners import file_stem
+
+    bases = [file_stem(learner) for learner in learners]
+    assignments: dict[str, set[str | None]] = {}
+    for base, name in zip(bases, names, strict=True):
+        assignments.setdefault(base, set()).add(name)
+    stems: list[str] = []
+    for base, name in zip(bases, names, strict=True):
+        stored = _stored(out, base)
+        other = stored is not None and stored.assignment != (name or "unknown")
+        stem = f"{base}__{name or 'unknown'}" if len(assignments[base]) > 1 or other else base
+        candidate, n = stem, 2
+        while candidate in stems:
+            candidate, n = f"{stem}-{n}", n + 1
+        stems.append(candidate)
+    return stems
+
+
 def _stored(out: Path | None, stem: str) -> SubmissionResult | None:
     """The result this grader wrote (its signature verifies) under ``stem`` in ``out``."""
     from autograder.records import verify
@@ -128,8 +150,15 @@ def grade_paths(
     quiet: bool = False,
     resume: bool = True,
     engine: Any = None,
+    learners: list[str] | None = None,
+    notes: dict[int, list[str]] | None = None,
 ) -> list[SubmissionResult]:
     """Grade each file; a file whose assignment cannot be told still gets a result record.
+
+    ``learners``: who handed in each file (``autograder.learners``); the records are then named
+    after them (``<learner>.json``, ``<learner>__<assignment>.json`` where one learner has
+    several assignments here or in ``out``). Without them, each file's learner is its name and
+    records are named after the files. ``notes`` go into the record of the file at that index.
 
     With ``resume``, a file whose result in ``out`` was made from the same bytes by the same
     version of the hidden tests is not graded again (an interrupted batch continues where it
@@ -137,6 +166,7 @@ def grade_paths(
     with an estimate of the time left, goes to stderr; results come back in input order."""
     from autograder.engines import LocalEngine, Task
     from autograder.grade import resolve_assignment
+    from autograder.learners import identify
     from autograder.suites import get_suite
 
     def say(message: str) -> None:
@@ -147,8 +177,13 @@ def grade_paths(
     before: dict[int, SubmissionResult] = {}  # the records a regrade replaces
     tasks: list[Task] = []
     started = time.monotonic()
-    for index, (path, stem) in enumerate(zip(paths, _stems(paths))):
-        name = resolve_assignment(path, assignment)
+    names = [resolve_assignment(path, assignment) for path in paths]
+    if learners is None:
+        stems = _stems(paths)
+        learners = [identify(path, None).learner for path in paths]
+    else:
+        stems = _learner_stems(learners, names, out)
+    for index, (path, stem, name) in enumerate(zip(paths, stems, names, strict=True)):
         previous = _stored(out, stem) if name else None
         if resume and name and _reusable(previous, path, name):
             assert previous is not None
@@ -158,6 +193,7 @@ def grade_paths(
             results[index] = SubmissionResult(
                 submission=path.name,
                 assignment="unknown",
+                learner=learners[index],
                 error=(
                     f"{path.name}: no --assignment given and the file names none in its metadata; "
                     f"pass --assignment ({', '.join(ASSIGNMENTS)})"
@@ -178,6 +214,8 @@ def grade_paths(
             say(f"grading {len(tasks)} submissions ({engine.describe()})")
         for done, (task, result) in enumerate(engine.run(tasks), start=1):
             result.submission = task.path.name
+            result.learner = learners[task.index]
+            result.notes.extend((notes or {}).get(task.index, []))
             if out is not None:
                 write_result(result, out, task.stem)
             results[task.index] = result
@@ -232,18 +270,53 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if wrong:
         print(f"dlcourse grade: {wrong}; nothing was graded", file=sys.stderr)
         return EXIT_USAGE
-    paths = _expand(args.submissions)
-    if not paths:
+    from autograder.grade import resolve_assignment
+    from autograder.learners import Roster, RosterError, choose, discover, identify
+
+    try:
+        roster = Roster.read(args.roster) if args.roster else None
+    except RosterError as exc:
+        print(f"dlcourse grade: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    found = [
+        identify(p, root, roster) for p, root in discover(args.submissions, SUBMISSION_SUFFIXES)
+    ]
+    if not found:
         print("dlcourse grade: no .ipynb or .py submissions found", file=sys.stderr)
         return EXIT_USAGE
     out = Path(args.out) if args.out else None
-    clash = _out_inside_submissions(out, args.submissions, paths)
+    clash = _out_inside_submissions(out, args.submissions, [f.path for f in found])
     if clash:
         print(f"dlcourse grade: {clash}", file=sys.stderr)
         return EXIT_USAGE
+    choices = choose(found, [resolve_assignment(f.path, args.assignment) for f in found])
+    paths = [c.found.path for c in choices]
+    notes = {
+        i: [
+            "also handed in, not graded (the latest file of a learner is graded): "
+            + ", ".join(p.name for p in c.others)
+        ]
+        for i, c in enumerate(choices)
+        if c.others
+    }
+    for c in choices:
+        if c.others:
+            print(
+                f"{c.found.learner}: graded {c.found.path.name}, the latest of "
+                f"{len(c.others) + 1} files for {c.assignment}",
+                file=sys.stderr,
+            )
     engine = _engine(args, out)
     try:
-        results = grade_paths(paths, args.assignment, out, resume=not args.force, engine=engine)
+        results = grade_paths(
+            paths,
+            args.assignment,
+            out,
+            resume=not args.force,
+            engine=engine,
+            learners=[c.found.learner for c in choices],
+            notes=notes,
+        )
     except KeyboardInterrupt:
         kept = (
             f"; the results written so far are in {out}/ and the same command continues"
@@ -264,7 +337,24 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     unmatched = [r for r in results if r.assignment == "unknown"]
     for r in unmatched:
         print(f"dlcourse: {r.error}", file=sys.stderr)
+    if roster is not None:
+        _roster_report(roster, [c.found for c in choices])
     return EXIT_USAGE if unmatched else EXIT_OK
+
+
+def _roster_report(roster: Any, found: list[Any]) -> None:
+    """Learners not on the roster, and learners on it with no submission."""
+    unknown = sorted({f.learner for f in found if not f.known})
+    if unknown:
+        print(
+            f"not on the roster ({len(unknown)}, graded under the name found): "
+            + ", ".join(unknown),
+            file=sys.stderr,
+        )
+    handed_in = {f.learner for f in found}
+    missing = [learner.id for learner in roster.learners if learner.id not in handed_in]
+    if missing:
+        print(f"no submission from ({len(missing)}): " + ", ".join(missing), file=sys.stderr)
 
 
 def _not_submissions(given: list[str]) -> str:
@@ -564,7 +654,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--assignment", choices=sorted(ASSIGNMENTS), help="default: the notebook's metadata"
     )
-    grade.add_argument("--out", help="directory for <submission>.json results")
+    grade.add_argument("--out", help="directory for <learner>.json results")
+    grade.add_argument(
+        "--roster",
+        metavar="CSV",
+        help="learners (columns id, name, email, lms_id): names found are matched to their id",
+    )
     grade.add_argument("--details", action="store_true", help="print every failed test's message")
     grade.add_argument(
         "--force", action="store_true", help="grade again even where an up-to-date result exists"

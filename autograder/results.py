@@ -51,6 +51,8 @@ class SubmissionResult:
     peak_rss_mb: float = 0.0
     sandbox: str = ""
     """Which isolation the worker got: namespaces granted (``mount, net, pid``) or ``basic``."""
+    learner: str = ""
+    """Who handed it in (``autograder.learners``: roster id, LMS name, folder or file name)."""
 
     @property
     def score(self) -> float:
@@ -84,6 +86,7 @@ class SubmissionResult:
             "content_sha256": self.content_sha256,
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "sandbox": self.sandbox,
+            "learner": self.learner,
         }
 
     @classmethod
@@ -99,6 +102,7 @@ class SubmissionResult:
                 "peak_rss_mb",
                 "elapsed_s",
                 "sandbox",
+                "learner",
             )
             if k in data
         }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from autograder.assignments import ALL_STEPS
 from autograder.results import SubmissionResult
 
@@ -11,25 +13,31 @@ def _fmt(value: float) -> str:
 
 
 def class_table(results: list[SubmissionResult]) -> str:
-    """One row per submission: points per step and the total."""
+    """One row per submission: points per step and the total; rows are named after the
+    learners where they are not just the files' names."""
     steps = [s for s in ALL_STEPS if any(s in r.steps for r in results)]
-    name_width = max([len("submission")] + [len(r.submission) for r in results])
-    header = f"{'submission':<{name_width}}  " + "  ".join(f"{s:>8}" for s in steps) + "     total"
+    by_learner = any(r.learner and r.learner != Path(r.submission).stem for r in results)
+    title = "learner" if by_learner else "submission"
+    names = [(r.learner or r.submission) if by_learner else r.submission for r in results]
+    name_width = max([len(title)] + [len(n) for n in names])
+    header = f"{title:<{name_width}}  " + "  ".join(f"{s:>8}" for s in steps) + "     total"
     lines = [header, "-" * len(header)]
-    for r in results:
+    for r, name in zip(results, names, strict=True):
         cells = []
         for step in steps:
             score = r.steps.get(step)
             cells.append(f"{_fmt(score.score) + '/' + _fmt(score.max_score) if score else '-':>8}")
         total = f"{_fmt(r.score)}/{_fmt(r.max_score)}"
         flag = "  (!)" if r.error else ""
-        lines.append(f"{r.submission:<{name_width}}  " + "  ".join(cells) + f"  {total:>8}{flag}")
+        lines.append(f"{name:<{name_width}}  " + "  ".join(cells) + f"  {total:>8}{flag}")
     return "\n".join(lines)
 
 
 def detail_table(result: SubmissionResult, failures_only: bool = True) -> str:
     """The tests of one submission, with their messages."""
-    lines = [f"{result.submission}: {_fmt(result.score)}/{_fmt(result.max_score)}"]
+    named = result.learner and result.learner != Path(result.submission).stem
+    who = f"{result.learner} ({result.submission})" if named else result.submission
+    lines = [f"{who}: {_fmt(result.score)}/{_fmt(result.max_score)}"]
     if result.error:
         lines.append(f"  error: {result.error}")
     for note in result.notes:

@@ -86,8 +86,8 @@ class Gradebook:
     def record_all(self, results: dict[str, SubmissionResult]) -> dict[str, int]:
         """Record each learner's result; returns how many were added, regraded, unchanged."""
         counts: dict[str, int] = {}
-        for learner, result in sorted(results.items()):
-            outcome = self.record(learner, result)
+        for key, result in sorted(results.items()):
+            outcome = self.record(result.learner or key, result)  # older records: the file name
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
 
