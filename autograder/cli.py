@@ -62,6 +62,14 @@ def _stems(paths: list[Path]) -> list[str]:
     return stems
 
 
+def _when(path: Path) -> str:
+    from datetime import UTC, datetime
+
+    from autograder.learners import submission_time
+
+    return datetime.fromtimestamp(submission_time(path), UTC).isoformat(timespec="seconds")
+
+
 def _learner_stems(learners: list[str], names: list[str | None], out: Path | None) -> list[str]:
     """Result-file stems named after the learners: ``<learner>``, or ``<learner>__<assignment>``
     where the learner has another assignment in this batch or a record of another one in
@@ -178,6 +186,7 @@ def grade_paths(
     tasks: list[Task] = []
     started = time.monotonic()
     names = [resolve_assignment(path, assignment) for path in paths]
+    stamped = learners is not None  # a class batch: when each file was handed in is kept
     if learners is None:
         stems = _stems(paths)
         learners = [identify(path, None).learner for path in paths]
@@ -215,6 +224,8 @@ def grade_paths(
         for done, (task, result) in enumerate(engine.run(tasks), start=1):
             result.submission = task.path.name
             result.learner = learners[task.index]
+            if stamped:
+                result.submitted_at = _when(task.path)
             result.notes.extend((notes or {}).get(task.index, []))
             if out is not None:
                 write_result(result, out, task.stem)
@@ -485,15 +496,43 @@ def _collect_all(directories: list[str]):  # noqa: ANN202
 
 
 def _cmd_gradebook(args: argparse.Namespace) -> int:
-    from autograder.reports.gradebook import Gradebook
+    from autograder.learners import Roster, RosterError
+    from autograder.reports import lms
+    from autograder.reports.course import Course, CourseFileError
+    from autograder.reports.gradebook import Gradebook, GradebookError
 
+    try:
+        course = Course.read(args.course) if args.course else None
+        roster = Roster.read(args.roster) if args.roster else None
+    except (CourseFileError, RosterError) as exc:
+        print(f"dlcourse gradebook: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if (args.canvas or args.moodle) and roster is None:
+        print("dlcourse gradebook: --canvas and --moodle need --roster", file=sys.stderr)
+        return EXIT_USAGE
     results, skipped = _collect_all(args.results)
-    with Gradebook(args.db) as book:
-        counts = book.record_all(results)
-        book.export_csv(args.csv)
-        mixed = book.mixed_versions()
+    try:
+        with Gradebook(args.db) as book:
+            counts = book.record_all(results)
+            book.export_csv(args.csv, course)
+            mixed = book.mixed_versions()
+            rows = book.latest()
+    except GradebookError as exc:
+        print(f"dlcourse gradebook: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing"
     print(f"gradebook {args.db}: {summary}; CSV (one row per learner): {args.csv}")
+    for flag, write in (("canvas", lms.canvas_csv), ("moodle", lms.moodle_csv)):
+        target = getattr(args, flag)
+        if target and roster is not None:
+            left_out = write(rows, roster, course or Course(), Path(target))
+            print(f"{flag.capitalize()} grade import: {target}")
+            if left_out:
+                print(
+                    f"not in the {flag.capitalize()} file (not on the roster): "
+                    + ", ".join(left_out),
+                    file=sys.stderr,
+                )
     for assignment, versions in mixed.items():
         parts = "; ".join(
             f"{version}: {len(names)} ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"
@@ -505,6 +544,36 @@ def _cmd_gradebook(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+def _cmd_override(args: argparse.Namespace) -> int:
+    from autograder.reports import overrides as ov
+
+    try:
+        if args.list:
+            print(ov.listed(args.results))
+            return EXIT_OK
+        if not (args.learner and args.assignment and (args.test or args.step)):
+            print(
+                "dlcourse override: give LEARNER, --assignment and --test or --step "
+                "(with --points and --comment), or --list",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        kind, target = ("test", args.test) if args.test else ("step", args.step)
+        done = ov.record(
+            args.results,
+            ov.Override(args.learner, args.assignment, kind, target, args.points, args.comment),
+        )
+    except ov.OverrideError as exc:
+        print(f"dlcourse override: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"override recorded in {ov.path_in(args.results)}: {done.learner} {done.assignment} "
+        f"{done.kind} {done.target} = {done.points:g} ({done.comment}); it survives regrades "
+        "and shows in the gradebook and the feedback pages"
+    )
+    return EXIT_OK
 
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
@@ -738,7 +807,25 @@ def build_parser() -> argparse.ArgumentParser:
     gradebook.add_argument("results", nargs="+", help="directories written by dlcourse grade")
     gradebook.add_argument("--db", default="gradebook.sqlite")
     gradebook.add_argument("--csv", default="grades.csv")
+    gradebook.add_argument(
+        "--course", metavar="TOML", help="due dates, late policy, extensions, LMS titles"
+    )
+    gradebook.add_argument("--roster", metavar="CSV", help="learners (id, name, email, lms_id)")
+    gradebook.add_argument("--canvas", metavar="CSV", help="also write Canvas's grade import")
+    gradebook.add_argument("--moodle", metavar="CSV", help="also write a Moodle grade import")
     gradebook.set_defaults(func=_cmd_gradebook)
+    override = sub.add_parser(
+        "override", help="record a manual score for a learner's test or step (kept on regrade)"
+    )
+    override.add_argument("results", help="a directory written by dlcourse grade")
+    override.add_argument("learner", nargs="?", help="the learner id of the record")
+    override.add_argument("--assignment", choices=sorted(ASSIGNMENTS))
+    override.add_argument("--test", help="a hidden test's name (as in the record)")
+    override.add_argument("--step", help="a step's name: its points are set as a whole")
+    override.add_argument("--points", type=float, default=0.0)
+    override.add_argument("--comment", default="", help="why (shown to the learner)")
+    override.add_argument("--list", action="store_true", help="list the overrides recorded")
+    override.set_defaults(func=_cmd_override)
     feedback = sub.add_parser("feedback", help="one HTML feedback page per submission")
     feedback.add_argument("results", nargs="+")
     feedback.add_argument("--out", default="feedback")

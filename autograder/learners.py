@@ -157,14 +157,11 @@ def file_stem(learner: str) -> str:
 def submission_time(path: Path) -> float:
     """When ``path`` was handed in (seconds since the epoch): nbgrader's ``timestamp.txt`` in its
     submission folder where there is one, else the file's modification time."""
-    from datetime import datetime
-
     for folder in path.parents:
         stamp = folder / "timestamp.txt"
         if stamp.is_file():
             try:
-                text = stamp.read_text(encoding="utf-8").strip()
-                return datetime.fromisoformat(text.replace(" ", "T", 1)).timestamp()
+                return nbgrader_time(stamp.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 break
         if folder.parent.name == "submitted":
@@ -173,6 +170,18 @@ def submission_time(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return 0.0
+
+
+def nbgrader_time(text: str) -> float:
+    """nbgrader's ``timestamp.txt`` (``2026-11-30 23:59:00.123456 UTC``; a time without a zone
+    is UTC, as nbgrader writes it) as seconds since the epoch."""
+    from datetime import UTC, datetime
+
+    text = text.strip()
+    if text.endswith(" UTC"):
+        text = text[: -len(" UTC")]
+    when = datetime.fromisoformat(text.replace(" ", "T", 1))
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 @dataclass(frozen=True)

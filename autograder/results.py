@@ -53,6 +53,8 @@ class SubmissionResult:
     """Which isolation the worker got: namespaces granted (``mount, net, pid``) or ``basic``."""
     learner: str = ""
     """Who handed it in (``autograder.learners``: roster id, LMS name, folder or file name)."""
+    submitted_at: str = ""
+    """When it was handed in (ISO 8601, UTC): nbgrader's timestamp, else the file's time."""
 
     @property
     def score(self) -> float:
@@ -87,6 +89,7 @@ class SubmissionResult:
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "sandbox": self.sandbox,
             "learner": self.learner,
+            "submitted_at": self.submitted_at,
         }
 
     @classmethod
@@ -103,6 +106,7 @@ class SubmissionResult:
                 "elapsed_s",
                 "sandbox",
                 "learner",
+                "submitted_at",
             )
             if k in data
         }

@@ -17,7 +17,11 @@ class Collected:
     problems: list[str] = field(default_factory=list)
 
 
-def collect(directory: str | Path) -> Collected:
+def collect(directory: str | Path, with_overrides: bool = True) -> Collected:
+    """Every record of ``directory``, with the instructor's overrides (``overrides.csv`` there)
+    applied unless ``with_overrides`` is False."""
+    from autograder.reports import overrides as ov
+
     directory = Path(directory)
     found = Collected()
     if not directory.is_dir():
@@ -43,4 +47,12 @@ def collect(directory: str | Path) -> Collected:
             found.problems.append(f"{path.name}: not a dlcourse result ({exc}); skipped")
             continue
         found.results[path.stem] = result
+    if with_overrides:
+        try:
+            manual = ov.read(directory)
+        except ov.OverrideError as exc:
+            found.problems.append(f"{exc}; no override applied")
+            manual = []
+        for key, result in found.results.items():
+            found.results[key] = ov.apply(result, manual, result.learner or key)
     return found

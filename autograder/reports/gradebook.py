@@ -4,12 +4,35 @@ wins, history kept); CSV export with one row per learner (total and per-step poi
 from __future__ import annotations
 
 import csv
+import io
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 from autograder.assignments import ALL_STEPS
-from autograder.results import SubmissionResult
+from autograder.reports.course import Course, Lateness
+from autograder.results import SubmissionResult, write_text_atomic
+from course_utils.errors import CourseError
+
+
+class GradebookError(CourseError, ValueError):
+    """A gradebook database this version cannot use."""
+
+
+def final_score(row: dict[str, Any], course: Course) -> tuple[Lateness, float]:
+    """A gradebook row's lateness under ``course`` and its score after the penalty."""
+    lateness = course.lateness(row["learner"], row["assignment"], row["submitted_at"])
+    final = round(row["total"] * (1 - lateness.penalty_percent / 100), 4)
+    return lateness, final
+
+
+def write_csv(path: str | Path, lines: list[list[str]]) -> Path:
+    """Write rows as CSV atomically (a reader sees the old file or the whole new one)."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(lines)
+    return write_text_atomic(path, text.getvalue())
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -24,7 +47,9 @@ CREATE TABLE IF NOT EXISTS submissions (
     error TEXT NOT NULL,
     imported_at REAL NOT NULL,
     latest INTEGER NOT NULL,
-    UNIQUE (learner, assignment, content_sha256, suite_version)
+    adjusted TEXT NOT NULL DEFAULT '',
+    submitted_at TEXT NOT NULL DEFAULT '',
+    UNIQUE (learner, assignment, content_sha256, suite_version, adjusted)
 );
 CREATE TABLE IF NOT EXISTS tests (
     submission_id INTEGER NOT NULL REFERENCES submissions(id),
@@ -47,15 +72,23 @@ class Gradebook:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path)
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(submissions)")}
+        if "adjusted" not in columns:
+            self.db.close()
+            raise GradebookError(
+                f"{self.path} was made by an older dlcourse (no overrides or submission times): "
+                "write a new one with --db; the result records are the source of truth"
+            )
 
     def record(self, learner: str, result: SubmissionResult) -> str:
         """Add a graded submission; returns ``added``, ``regraded`` (older rows kept, no longer
         latest) or ``unchanged`` (this content and hidden-test version are already in)."""
-        key = (learner, result.assignment, result.content_sha256, result.suite_version)
+        adjusted = "; ".join(n for n in result.notes if n.startswith("override:"))
+        key = (learner, result.assignment, result.content_sha256, result.suite_version, adjusted)
         with self.db:
             row = self.db.execute(
                 "SELECT id, latest FROM submissions WHERE learner=? AND assignment=? "
-                "AND content_sha256=? AND suite_version=?",
+                "AND content_sha256=? AND suite_version=? AND adjusted=?",
                 key,
             ).fetchone()
             if row is not None and row[1]:
@@ -69,10 +102,10 @@ class Gradebook:
                 return "regraded"
             cursor = self.db.execute(
                 "INSERT INTO submissions (learner, assignment, submission, content_sha256, "
-                "suite_version, score, max_score, error, imported_at, latest) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                "suite_version, adjusted, score, max_score, error, imported_at, latest, "
+                "submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
                 (*key[:2], result.submission, *key[2:], result.score, result.max_score,
-                 result.error, time.time()),
+                 result.error, time.time(), result.submitted_at),
             )  # fmt: skip
             self.db.executemany(
                 "INSERT INTO tests VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -94,20 +127,22 @@ class Gradebook:
     def latest(self, assignment: str | None = None) -> list[dict]:
         """Latest submission per learner (and assignment), with points per step."""
         query = (
-            "SELECT s.id, s.learner, s.assignment, s.suite_version, s.score, s.max_score, t.step, "
+            "SELECT s.id, s.learner, s.assignment, s.suite_version, s.submitted_at, s.adjusted, "
+            "s.score, s.max_score, t.step, "
             "SUM(t.score), SUM(t.max_score) FROM submissions s JOIN tests t "
             "ON t.submission_id = s.id WHERE s.latest=1"
             + (" AND s.assignment=?" if assignment else "")
             + " GROUP BY s.id, t.step ORDER BY s.assignment, s.learner"
         )
         rows: dict[int, dict] = {}
-        for sid, learner, name, version, score, max_score, step, got, out_of in self.db.execute(
-            query, (assignment,) if assignment else ()
-        ):
+        for row in self.db.execute(query, (assignment,) if assignment else ()):
+            sid, learner, name, version, submitted, adjusted, score, max_score = row[:8]
+            step, got, out_of = row[8:]
             entry = rows.setdefault(
                 sid,
                 {"learner": learner, "assignment": name, "total": score, "max": max_score,
-                 "suite_version": version, "steps": {}},
+                 "suite_version": version, "submitted_at": submitted, "overrides": adjusted,
+                 "steps": {}},
             )  # fmt: skip
             entry["steps"][step] = (got, out_of)
         return list(rows.values())
@@ -131,24 +166,26 @@ class Gradebook:
             (learner, assignment),
         ).fetchall()
 
-    def export_csv(self, path: str | Path) -> Path:
-        """One row per learner and assignment: total, max, the points of each step and the
-        version of the hidden tests that graded it (so a mix of versions shows)."""
+    def export_csv(self, path: str | Path, course: Course | None = None) -> Path:
+        """One row per learner and assignment: the total (overrides applied), max, the points
+        of each step, the overrides, the version of the hidden tests that graded it; with a
+        ``course``, when it was handed in, its due date, days late, the penalty and the final
+        score."""
         rows = self.latest()
         steps = [s for s in ALL_STEPS if any(s in r["steps"] for r in rows)]
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with tmp.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["learner", "assignment", "total", "max", *steps, "suite_version"])
-            for r in rows:
-                writer.writerow(
-                    [r["learner"], r["assignment"], f"{r['total']:g}", f"{r['max']:g}"]
-                    + [f"{r['steps'][s][0]:g}" if s in r["steps"] else "" for s in steps]
-                    + [r["suite_version"]]
-                )
-        tmp.replace(path)
-        return path
+        late = ["submitted_at", "due", "days_late", "penalty_percent", "final"] if course else []
+        header = ["learner", "assignment", "total", "max", *steps, *late, "overrides"]
+        lines = [[*header, "suite_version"]]
+        for r in rows:
+            cells = [r["learner"], r["assignment"], f"{r['total']:g}", f"{r['max']:g}"]
+            cells += [f"{r['steps'][s][0]:g}" if s in r["steps"] else "" for s in steps]
+            if course is not None:
+                lateness, final = final_score(r, course)
+                due = lateness.due.isoformat() if lateness.due else ""
+                cells += [r["submitted_at"], due, str(lateness.days_late)]
+                cells += [f"{lateness.penalty_percent:g}", f"{final:g}"]
+            lines.append([*cells, r["overrides"], r["suite_version"]])
+        return write_csv(path, lines)
 
     def close(self) -> None:
         self.db.close()

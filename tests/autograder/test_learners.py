@@ -74,7 +74,7 @@ def test_the_latest_file_of_a_learner_is_chosen_nbgraders_timestamp_first(tmp_pa
     assert len(choose(found, ["pytorch", "tf2"])) == 2  # two assignments: both graded
     stamped = tmp_path / "submitted" / "ann" / "pytorch"
     stamped.mkdir(parents=True)
-    (stamped / "timestamp.txt").write_text("2026-11-30 23:59:00.000000 UTC".replace(" UTC", ""))
+    (stamped / "timestamp.txt").write_text("2026-11-30 23:59:00.000000 UTC\n")
     (stamped / "nb.ipynb").write_text("z")
     assert submission_time(stamped / "nb.ipynb") < os.stat(stamped / "nb.ipynb").st_mtime
 
