@@ -576,6 +576,35 @@ def _cmd_override(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_triage(args: argparse.Namespace) -> int:
+    from autograder.grade import resolve_assignment
+    from autograder.learners import Roster, RosterError, choose, discover, identify
+    from autograder.reports.triage import submission_code, triage
+
+    results, skipped = _collect_all(args.results)
+    code = None
+    if args.submissions:
+        wrong = _not_submissions(args.submissions)
+        try:
+            roster = Roster.read(args.roster) if args.roster else None
+        except RosterError as exc:
+            wrong = str(exc)
+        if wrong:
+            print(f"dlcourse triage: {wrong}", file=sys.stderr)
+            return EXIT_USAGE
+        found = [
+            identify(p, root, roster) for p, root in discover(args.submissions, SUBMISSION_SUFFIXES)
+        ]
+        choices = choose(found, [resolve_assignment(f.path, args.assignment) for f in found])
+        code = {
+            c.found.learner: (c.assignment, submission_code(c.found.path))
+            for c in choices
+            if c.assignment
+        }
+    print(triage(results, code).render())
+    return EXIT_SKIPPED if skipped else EXIT_OK
+
+
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from autograder.reports.feedback import write_feedback
 
@@ -814,6 +843,16 @@ def build_parser() -> argparse.ArgumentParser:
     gradebook.add_argument("--canvas", metavar="CSV", help="also write Canvas's grade import")
     gradebook.add_argument("--moodle", metavar="CSV", help="also write a Moodle grade import")
     gradebook.set_defaults(func=_cmd_gradebook)
+    tri = sub.add_parser(
+        "triage", help="what to look at: unreadable, would not run, time-outs, duplicates"
+    )
+    tri.add_argument("results", nargs="+", help="directories written by dlcourse grade")
+    tri.add_argument(
+        "--submissions", nargs="+", metavar="PATH", help="the files graded: compare their code"
+    )
+    tri.add_argument("--roster", metavar="CSV", help="as given to dlcourse grade")
+    tri.add_argument("--assignment", choices=sorted(ASSIGNMENTS), help="as given to grade")
+    tri.set_defaults(func=_cmd_triage)
     override = sub.add_parser(
         "override", help="record a manual score for a learner's test or step (kept on regrade)"
     )

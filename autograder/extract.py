@@ -142,6 +142,33 @@ def _is_import_guard(node: ast.stmt) -> bool:
     )
 
 
+def _endless(node: ast.stmt) -> bool:
+    """A ``while`` loop whose test is a true constant and whose body has no ``break`` of its
+    own (one inside a nested loop ends that loop only) and no ``return``/``raise``."""
+    if not isinstance(node, ast.While) or not (
+        isinstance(node.test, ast.Constant) and node.test.value
+    ):
+        return False
+
+    def exits(body: list[ast.stmt]) -> bool:
+        for stmt in body:
+            for child in ast.walk(stmt):
+                stops = isinstance(child, ast.Break | ast.Raise | ast.Return)
+                if stops and not _inside_inner_loop(stmt, child):
+                    return True
+        return False
+
+    return not exits(node.body)
+
+
+def _inside_inner_loop(top: ast.stmt, target: ast.AST) -> bool:
+    """Is ``target`` (a break) inside a loop nested in ``top`` (so it does not end the outer)?"""
+    if not isinstance(target, ast.Break):
+        return False
+    loops = (n for n in ast.walk(top) if isinstance(n, ast.For | ast.While | ast.AsyncFor))
+    return any(any(child is target for child in ast.walk(loop)) for loop in loops)
+
+
 def _keep(node: ast.stmt) -> bool:
     return (
         isinstance(node, _KEPT)
@@ -173,6 +200,13 @@ def extract(submission: Submission) -> Extracted:
             continue
         cell_lines = source.splitlines()
         for node in tree.body:
+            if _endless(node):
+                place = f"cell {cell.index}" if submission.kind == "notebook" else "the file"
+                result.notes.append(
+                    f"{place} has a top-level endless loop at line {node.lineno + shift} "
+                    "(`while True` with no break): 'Run All' would never get past it; grading "
+                    "runs only the definitions and skipped it"
+                )
             if not _keep(node):
                 continue
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])

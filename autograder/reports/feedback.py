@@ -25,8 +25,10 @@ def feedback_html(learner: str, result: SubmissionResult) -> str:
         f"<p class='muted'>{esc(learner)} · {esc(result.submission)}</p>",
         f"<p class='score'>{result.score:g} / {result.max_score:g}</p>",
     ]
-    if result.error:
+    if result.error:  # one explanation, not the same error under every test with hints
         parts.append(f"<p class='problem'>Your file could not be graded: {esc(result.error)}</p>")
+        parts.extend(f"<p class='problem'>Note: {esc(note)}</p>" for note in result.notes)
+        return page(f"Feedback: {result.assignment} ({learner})", "".join(parts))
     for note in result.notes:
         parts.append(f"<p class='problem'>Note: {esc(note)}</p>")
     steps = result.steps

@@ -122,6 +122,24 @@ def test_feedback_page_shows_messages_and_hints_never_grader_internals():
                 assert line.strip() not in page
 
 
+def test_an_unreadable_submissions_feedback_says_what_is_wrong_once():
+    from autograder.results import TestResult
+
+    error = "alice.ipynb is not valid notebook JSON (line 3, column 1); was it saved completely?"
+    result = SubmissionResult(
+        submission="alice.ipynb",
+        assignment="pytorch",
+        error=error,
+        tests=[
+            TestResult(f"t{i}", "train", 0.0, 1.0, "error", f"not graded: {error}")
+            for i in range(9)
+        ],
+    )
+    html = feedback_html("alice", result)
+    assert html.count("not valid notebook JSON") == 1
+    assert "Hint:" not in html
+
+
 def test_analytics_counts_and_ranks_misconceptions():
     """Are scores, per-step full-mark rates and the most frequent failed test right, with
     empty submissions not counted as misconceptions?"""
