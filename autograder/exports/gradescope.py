@@ -105,8 +105,9 @@ def find_submission(folder: Path, assignment: str) -> Path:
     """The file to grade in Gradescope's submission folder (uploads may be nested).
 
     The notebook with the assignment's name; else the one notebook naming the assignment in its
-    metadata; else the only notebook; else the only ``.py`` file. Raises ``FileNotFoundError``
-    saying what was found otherwise."""
+    metadata; else the only notebook; else the only ``.py`` file. The first of these that finds
+    anything decides: two candidates there are ambiguous (a ``.py`` beside two notebooks is not
+    graded instead). Raises ``FileNotFoundError`` saying what was found otherwise."""
     from autograder.exports.cell import names_assignment
 
     expected = Path(get_assignment(assignment).notebook).name
@@ -120,6 +121,13 @@ def find_submission(folder: Path, assignment: str) -> Path:
     ):
         if len(choice) == 1:
             return choice[0]
+        if len(choice) > 1:
+            names = ", ".join(str(p.relative_to(folder)) for p in choice[:10])
+            raise FileNotFoundError(
+                f"the submission is ambiguous: {len(choice)} files could be the {assignment} "
+                f"notebook ({names}), and none is graded in their place. Likely cause: "
+                f"several versions were uploaded; upload one, named {expected}"
+            )
     shown = ", ".join(str(p.relative_to(folder)) for p in files[:10]) or "nothing"
     raise FileNotFoundError(
         f"expected one notebook ({expected}) in the submission; found {shown}. Likely cause: "
@@ -155,6 +163,8 @@ def results_json(result: SubmissionResult, details: str = "after_due_date") -> d
             }
         )
     lines = [f"{result.assignment}: {result.score:g}/{result.max_score:g} points"]
+    if result.submission and not result.submission.startswith("("):
+        lines.append(f"Graded file: {result.submission}")
     if result.error:
         lines.append(f"Not graded: {result.error}")
     lines += [f"Note: {note}" for note in result.notes]
@@ -185,6 +195,7 @@ def run(root: Path, assignment: str, details: str = "after_due_date") -> dict[st
     try:
         path = find_submission(root / "submission", assignment)
         result = grade_file(path, assignment, private_dirs=[results_dir, root / "submission"])
+        result.submission = path.relative_to(root / "submission").as_posix()
     except FileNotFoundError as exc:
         result = _not_graded("(none)", assignment, str(exc), f"not graded: {exc}")
     except Exception as exc:  # the grader's own failure: still a record, never a missing file

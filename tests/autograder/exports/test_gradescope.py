@@ -187,3 +187,16 @@ def test_an_empty_or_ambiguous_upload_says_what_was_expected(tmp_path):
     nb = nbformat.writes(nbformat.v4.new_notebook()).encode()
     results, _ = _run(tmp_path / "two", "pytorch", {"a.ipynb": nb, "b.ipynb": nb})
     assert results["score"] == 0 and "a.ipynb, b.ipynb" in results["output"]
+    # two notebooks that name the assignment and a .py beside them: ambiguous, the .py is not
+    # graded in their place, and the output says which files it found
+    named = nbformat.v4.new_notebook(metadata={"dlcourse": {"assignment": "pytorch"}})
+    named_bytes = nbformat.writes(named).encode()
+    ref_py = (repo_root() / "examples" / "pytorch" / "no_zero_grad.py").read_bytes()
+    upload = {"a.ipynb": named_bytes, "b.ipynb": named_bytes, "b.py": ref_py}
+    results, _ = _run(tmp_path / "three", "pytorch", upload)
+    assert results["score"] == 0
+    assert (
+        "ambiguous: 2 files could be the pytorch notebook (a.ipynb, b.ipynb)" in results["output"]
+    )
+    results, _ = _run(tmp_path / "one", "pytorch", {"work/b.py": ref_py})
+    assert results["score"] > 0 and "Graded file: work/b.py" in results["output"]
