@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from autograder.assignments import ASSIGNMENTS
-from autograder.build import new_cell, new_notebook, number_cells
+from autograder.build import new_cell, new_notebook, number_cells, repo_root
 from autograder.exports.layout import HiddenTestPoints, Layout, StepBlock, is_solution, layout
+from autograder.exports.wheel import build_wheel, wheel_name
 from autograder.notebook_source import BEGIN, END, SourceCell, strip_solutions
 
 _CONFIG = """\
@@ -33,6 +34,13 @@ export_cell: false
 run_tests: false
 solutions_pdf: false
 generate: true
+# What otter's grading environment installs (environment.yml in the autograder zip): this
+# package (its wheel travels in the zip) and the framework, as CPU wheels, on Python 3.11.
+python_version: "3.11"
+requirements:
+{requirements}
+autograder_files:
+    - {wheel}
 plugins:
     - autograder.exports.otter_plugin.TrustedScores:
         assignment: {name}
@@ -52,6 +60,29 @@ SHARES = (0.5, 1.0)
 def _case_points(test: HiddenTestPoints) -> float:
     """Each of a hidden test's otter cases (one per share) is worth an equal part of it."""
     return test.points / len(SHARES)
+
+
+FRAMEWORKS = {
+    "torch": ["torch==2.13.0"],
+    "tensorflow": ["tensorflow-cpu==2.21.0"],
+    "torch+tensorflow": ["torch==2.13.0", "tensorflow-cpu==2.21.0"],
+}
+"""The frameworks of an assignment, pinned as ``pyproject.toml``'s extras pin them."""
+CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
+
+
+def requirements(framework: str, wheel: str) -> list[str]:
+    """The pip lines otter's environment needs for an assignment of ``framework``: the CPU
+    index where torch is needed (the default one gives a multi-GB CUDA build), the pinned
+    frameworks, and this package's ``wheel`` (otter puts autograder_files in ``files/`` beside
+    environment.yml, and conda reads pip paths from there)."""
+    index = [CPU_INDEX] if "torch" in framework else []
+    return [*index, *FRAMEWORKS[framework], f"./files/{wheel}"]  # otter zips them in files/
+
+
+def _requirements(plan: Layout, wheel: str) -> str:
+    lines = requirements(plan.assignment.framework, wheel)
+    return "\n".join(f"    - {line}" for line in lines)
 
 
 def _questions(plan: Layout) -> str:
@@ -110,7 +141,11 @@ def master(plan: Layout) -> Any:
 
     raw = nbformat.v4.new_raw_cell
     name = plan.assignment.name
-    cells: list[Any] = [raw(_CONFIG.format(name=name, questions=_questions(plan)))]
+    wheel = wheel_name(repo_root())
+    config = _CONFIG.format(
+        name=name, questions=_questions(plan), requirements=_requirements(plan, wheel), wheel=wheel
+    )
+    cells: list[Any] = [raw(config)]
 
     def plain(cell: SourceCell) -> Any:
         return new_cell(cell.kind, cell.source)
@@ -156,5 +191,6 @@ def write_masters(out: Path, assignments: list[str] | None = None) -> list[Path]
         path = out / name / plan.notebook_name
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(master(plan), path)
+        build_wheel(repo_root(), path.parent)  # the config's autograder_files: into the zip
         written.append(path)
     return written

@@ -222,3 +222,62 @@ def test_otters_kernel_runs_no_learner_code_and_its_results_run_nothing(tmp_path
     assert not marker.exists(), "unpickling the kernel's results ran code in otter's process"
     _otter_steps(_without_plugin(dist, tmp_path), forger, tmp_path / "without-plugin")
     assert marker.exists(), "without our plugin the planted object never ran: nothing tested"
+
+
+def _declared_pip_lines(zip_path: Path, into: Path) -> list[str]:
+    """The pip section of the zip's environment.yml (what otter's image installs), with the zip
+    unpacked into ``into`` (the paths in it are relative to there)."""
+    import yaml
+
+    with zipfile.ZipFile(zip_path) as z:
+        z.extractall(into)
+    env = yaml.safe_load((into / "environment.yml").read_text(encoding="utf-8"))
+    assert "python=3.11" in env["dependencies"]
+    (pip,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    return pip
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_the_zip_declares_everything_its_grading_needs(assign, tmp_path):
+    """A fresh venv built only from what the autograder zip's environment.yml declares (otter,
+    the framework as CPU wheels, this package's wheel from the zip) runs ``otter run`` on the
+    solved notebook to full marks: what ``otter grade`` in otter's image and otter-on-Gradescope
+    install is enough. Nothing of this checkout is on the venv's path."""
+    import subprocess
+    import sys
+
+    assignment, dist = assign("pytorch")
+    (zip_path,) = (dist / "autograder").glob("*.zip")
+    unpacked = tmp_path / "zip"
+    pip_lines = _declared_pip_lines(zip_path, unpacked)
+    assert any(line.startswith("torch==") for line in pip_lines)
+    assert any(line.startswith("--extra-index-url") and "/whl/cpu" in line for line in pip_lines)
+    (wheel,) = [line for line in pip_lines if line.endswith(".whl")]
+    assert (unpacked / wheel).is_file()
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    args = [a for line in pip_lines for a in line.split(" ", 1 if line.startswith("--") else 0)]
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
+    env |= {"PIP_RETRIES": "0", "PIP_DEFAULT_TIMEOUT": "10"}  # no route to the CPU index here
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", *args],
+        cwd=unpacked, env=env, check=True, capture_output=True, timeout=1500,
+    )  # fmt: skip
+    student = dist / "student" / layout(assignment).notebook_name
+    nb = nbformat.read(student, 4)
+    fill_code_cells(nb, variant_code(assignment, "reference"))
+    submission = tmp_path / "reference.ipynb"
+    nbformat.write(nb, submission)
+    out = tmp_path / "out"
+    out.mkdir()
+    env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '')}"
+    proc = subprocess.run(
+        [str(venv / "bin" / "otter"), "run", "-a", str(zip_path), "-o", str(out), str(submission)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tests = json.loads((out / "results.json").read_text(encoding="utf-8"))["tests"]
+    plan = layout(assignment)
+    full = {t.step: plan.step_points(t.step) for t in plan.tests}
+    assert {t["name"]: t["score"] for t in tests if t.get("max_score")} == full
