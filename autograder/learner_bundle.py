@@ -35,7 +35,7 @@ requires-python = ">=3.11"
 dependencies = ["numpy>=1.26", "matplotlib>=3.8", "tensorboard>=2.16", "jupyterlab>=4"]
 
 [project.optional-dependencies]
-torch = ["{torch}"]
+torch = ["{torch}", "tensorboardX>=2.6"]
 tf = [
     'tensorflow=={tf}; {apple}',
     'tensorflow-cpu=={tf}; {not_apple}',

@@ -484,9 +484,13 @@ check("train")
 # TensorBoard reads *event files* that a `SummaryWriter` writes: `writer.add_scalar(tag, value,
 # step)` once per epoch and series. To look at them in JupyterLab, run `%load_ext tensorboard`
 # and then `%tensorboard --logdir runs` in a cell (or `tensorboard --logdir runs` in a terminal).
+#
+# We take the writer from **tensorboardX**, a small package that writes the same event files
+# without TensorFlow. PyTorch's own `torch.utils.tensorboard.SummaryWriter` works too, but
+# where TensorFlow is installed it imports it (seconds and hundreds of MB in this kernel).
 
 # %%
-from torch.utils.tensorboard import SummaryWriter
+from tensorboardX import SummaryWriter
 
 
 def report(history, train_metrics, test_metrics):
@@ -531,7 +535,7 @@ def plot_history(history):
 
 
 def log_to_tensorboard(history, log_dir):
-    """Write the history as TensorBoard scalars (``torch.utils.tensorboard.SummaryWriter``).
+    """Write the history as TensorBoard scalars (``tensorboardX.SummaryWriter``, or PyTorch's).
 
     One value per epoch, at ``step = epoch``, under the tags ``loss/train``, ``loss/test`` and
     ``accuracy/test``. Returns the ``log_dir`` as a ``Path``.

@@ -300,7 +300,7 @@ def fit(model, train_loader, test_loader, loss_fn, optimizer, device, epochs):
 check("train")
 
 
-from torch.utils.tensorboard import SummaryWriter
+from tensorboardX import SummaryWriter
 
 
 def report(history, train_metrics, test_metrics):
@@ -341,7 +341,7 @@ def plot_history(history):
 
 
 def log_to_tensorboard(history, log_dir):
-    """Write the history as TensorBoard scalars (``torch.utils.tensorboard.SummaryWriter``).
+    """Write the history as TensorBoard scalars (``tensorboardX.SummaryWriter``, or PyTorch's).
 
     One value per epoch, at ``step = epoch``, under the tags ``loss/train``, ``loss/test`` and
     ``accuracy/test``. Returns the ``log_dir`` as a ``Path``.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import random
 
@@ -30,8 +31,10 @@ def prepare_worker() -> None:
         "matplotlib.pyplot",
         "torch.utils.tensorboard",
         "tensorboard.compat.proto.event_pb2",
+        "tensorboardX",  # the notebook's writer (the `torch` extra installs it)
     ):
-        importlib.import_module(name)
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
 
 def seed_child(seed: int) -> None:
