@@ -24,8 +24,14 @@ _CONFIG = """\
 # nbgrader course configuration written by `dlcourse build --nbgrader`; run nbgrader here.
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
-# A step's hidden tests run the learner's whole pipeline once, sandboxed, outside the kernel.
-c.ExecutePreprocessor.timeout = 1800
+# A step's hidden tests run the learner's whole pipeline once, sandboxed, outside the kernel,
+# before any cell runs; a cell of the kernel then takes seconds (a minute at most for a training
+# cell if learner code runs there), so a hanging notebook stalls the class for 2 minutes a
+# cell, not half an hour.
+c.ExecutePreprocessor.timeout = 120
+# TensorBoard logs a learner's run left beside the notebook are not copied into the autograded
+# and feedback folders.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "runs"]
 c.ClearSolutions.code_stub = {{"python": 'raise NotImplementedError("write your code here")'}}
 # Keep these two lines of dlcourse (autograder/exports/nbgrader_hooks.py): the notebook is
 # graded in nbgrader's own process before Execute runs any learner code, and the hidden-test

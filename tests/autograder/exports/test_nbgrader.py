@@ -263,3 +263,26 @@ def test_learner_code_cannot_change_what_is_graded(course_running_learner_code):
     overwritten = root / "submitted" / "rewriter" / "pytorch" / name
     assert overwritten.read_bytes() == (root / "source" / "pytorch" / name).read_bytes()
     assert set(_nbgrader_steps(root, "pytorch", "rewriter").values()) == {0.0}
+
+
+def test_the_course_config_times_cells_out_in_minutes_and_copies_no_tensorboard_logs(tmp_path):
+    """The generated nbgrader_config.py: a per-cell limit that suits these notebooks (not half an
+    hour), and a learner's runs/ folder left out of the autograded and feedback copies."""
+    import os
+
+    from nbgrader.utils import find_all_files
+    from traitlets.config import Config
+
+    from autograder.exports.nbgrader import write_course
+
+    config_file = write_course(tmp_path, ["pytorch"])[0]
+    config = Config()
+    exec(config_file.read_text(), {"get_config": lambda: config})  # noqa: S102
+    os.environ.pop("DLCOURSE_NBGRADER_TRUSTED", None)  # the config sets it for nbgrader's process
+    assert config.ExecutePreprocessor.timeout == 120
+    submitted = tmp_path / "submitted" / "alice" / "pytorch"
+    (submitted / "runs" / "pytorch").mkdir(parents=True)
+    (submitted / "runs" / "pytorch" / "events.out.tfevents.1").write_bytes(b"x")
+    (submitted / "data.txt").write_text("kept")
+    copied = find_all_files(str(submitted), config.CourseDirectory.ignore + ["*.ipynb"])
+    assert copied == [str(submitted / "data.txt")]
