@@ -62,12 +62,19 @@ def _case_points(test: HiddenTestPoints) -> float:
     return test.points / len(SHARES)
 
 
-FRAMEWORKS = {
-    "torch": ["torch==2.13.0"],
-    "tensorflow": ["tensorflow-cpu==2.21.0"],
-    "torch+tensorflow": ["torch==2.13.0", "tensorflow-cpu==2.21.0"],
-}
-"""The frameworks of an assignment, pinned as ``pyproject.toml``'s extras pin them."""
+EXTRAS = {"torch": ["torch"], "tensorflow": ["tf"], "torch+tensorflow": ["torch", "tf"]}
+"""The ``pyproject.toml`` extras an assignment of each framework needs (the pins live there)."""
+
+
+def framework_pins(framework: str) -> list[str]:
+    """The requirements of ``framework``'s extras, as ``pyproject.toml`` pins them."""
+    import tomllib
+
+    project = tomllib.loads((repo_root() / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = project["project"]["optional-dependencies"]
+    return [req for extra in EXTRAS[framework] for req in extras[extra]]
+
+
 CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
 
 
@@ -77,7 +84,7 @@ def requirements(framework: str, wheel: str) -> list[str]:
     frameworks, and this package's ``wheel`` (otter puts autograder_files in ``files/`` beside
     environment.yml, and conda reads pip paths from there)."""
     index = [CPU_INDEX] if "torch" in framework else []
-    return [*index, *FRAMEWORKS[framework], f"./files/{wheel}"]  # otter zips them in files/
+    return [*index, *framework_pins(framework), f"./files/{wheel}"]  # otter zips them in files/
 
 
 def _requirements(plan: Layout, wheel: str) -> str:
