@@ -10,6 +10,7 @@ import contextlib
 import struct
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +58,29 @@ def read_scalars(log_dir: str | Path) -> dict[str, list[list[float]]]:
 _WRITER_MODULES = ("torch.utils.tensorboard", "tensorboardX", "tensorflow", "tensorboard")
 
 
+def _drained(pending: Any) -> bool:
+    try:
+        return bool(pending.empty()) and not getattr(pending, "_buffer", None)
+    except Exception:  # noqa: BLE001 - a closed queue: nothing more will come
+        return True
+
+
+def settled_scalars(log_dir: str | Path, expected: int, wait_s: float = 3.0) -> dict:
+    """``read_scalars(log_dir)`` once ``expected`` values are there, or after ``wait_s``: open
+    writers are flushed (``flush_open_writers``) before each read, so a writer left open whose
+    thread has not written everything yet is waited for, and code that writes fewer values
+    is read the same way every time (it costs that code the wait only)."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        flush_open_writers()
+        found = read_scalars(log_dir)
+        if sum(len(v) for v in found.values()) >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
 def flush_open_writers() -> None:
     """Flush every TensorBoard writer still open: the docstrings do not ask for a close, and a
     writer left open holds events in a buffer that its own thread flushes at some later time,
@@ -71,11 +95,16 @@ def flush_open_writers() -> None:
     deadline = time.monotonic() + 5.0
     for thread in threading.enumerate():
         pending, records = getattr(thread, "_queue", None), getattr(thread, "_record_writer", None)
-        if isinstance(pending, queues.Queue) and records is not None:
+        if records is None or pending is None:
+            continue
+        if isinstance(pending, queues.Queue):  # torch's writer: counts what it has written
             while pending.unfinished_tasks and time.monotonic() < deadline:
                 time.sleep(0.002)
-            with contextlib.suppress(Exception):
-                records.flush()
+        else:  # tensorboardX's multiprocessing queue: drained once empty and its feeder idle
+            while time.monotonic() < deadline and not _drained(pending):
+                time.sleep(0.002)
+        with contextlib.suppress(Exception):
+            records.flush()
     for obj in gc.get_objects():
         module = getattr(type(obj), "__module__", "") or ""
         if "Writer" in type(obj).__name__ and module.startswith(_WRITER_MODULES):

@@ -379,6 +379,176 @@ MUTANTS = [
         ],
         example=True,
     ),
+    # -- promises that had no mutant (docs/contract.md) ----------------------------------------
+    Mutant(
+        "download_cache_dir_not_created",
+        "download",
+        "cache_dir",
+        [("    cache_dir.mkdir(parents=True, exist_ok=True)\n", "")],
+    ),
+    Mutant(
+        "stats_not_per_channel",
+        "data",
+        "statistics are per channel",
+        [
+            (
+                "    mean = x.mean(axis=(0, 1, 2))\n    std = x.std(axis=(0, 1, 2))\n",
+                "    mean = x.mean()\n    std = x.std()\n",
+            )
+        ],
+    ),
+    Mutant(
+        "stats_std_per_image",
+        "data",
+        "each image's own",
+        [("    std = x.std(axis=(0, 1, 2))\n", "    std = x.std(axis=(1, 2)).mean(axis=0)\n")],
+    ),
+    Mutant(
+        "stats_not_scaled",
+        "data",
+        "0..255 scale",
+        [("    x = np.asarray(x_train, dtype=np.float64) / 255.0", "    x = np.asarray(x_train, dtype=np.float64)")],
+    ),
+    Mutant(
+        "stats_float64",
+        "data",
+        "float64",
+        [("    return mean.astype(np.float32), std.astype(np.float32)", "    return mean, std")],
+    ),
+    Mutant(
+        "preprocess_not_scaled",
+        "data",
+        "scaled to [0, 1]",
+        [("    x = np.asarray(images, dtype=np.float32) / 255.0", "    x = np.asarray(images, dtype=np.float32)")],
+    ),
+    Mutant(
+        "split_not_stratified",
+        "data",
+        "not stratified",
+        [
+            (
+                "    train_idx, test_idx = stratified_split(labels, test_size, seed)",
+                "    order = np.random.default_rng(seed).permutation(len(labels))\n"
+                "    n_test = int(round(test_size * len(labels)))\n"
+                "    test_idx, train_idx = order[:n_test], order[n_test:]",
+            )
+        ],
+    ),
+    Mutant(
+        "split_seed_ignored",
+        "data",
+        "seed argument is ignored",
+        [("    train_idx, test_idx = stratified_split(labels, test_size, seed)", "    train_idx, test_idx = stratified_split(labels, test_size, 0)")],
+    ),
+    Mutant(
+        "split_test_size_ignored",
+        "data",
+        "test_size",
+        [("    train_idx, test_idx = stratified_split(labels, test_size, seed)", "    train_idx, test_idx = stratified_split(labels, 0.2, seed)")],
+    ),
+    Mutant(
+        "split_train_test_unpacked_swapped",
+        "data",
+        "swapped",
+        [("    train_idx, test_idx = stratified_split(", "    test_idx, train_idx = stratified_split(")],
+    ),
+    Mutant(
+        "loaders_batch_size_ignored",
+        "data",
+        "batch_size",
+        [
+            ("batch_size=batch_size, shuffle=True", "batch_size=64, shuffle=True"),
+            ("batch_size=batch_size, shuffle=False", "batch_size=64, shuffle=False"),
+        ],
+    ),
+    Mutant(
+        "train_order_not_seeded",
+        "data",
+        "not reproducible",
+        [("shuffle=True, generator=generator", "shuffle=True")],
+    ),
+    Mutant(
+        "loader_seed_ignored",
+        "data",
+        "seed argument is ignored",
+        [("    generator = torch.Generator().manual_seed(seed)", "    generator = torch.Generator().manual_seed(0)")],
+    ),
+    Mutant(
+        "to_device_ignores_dicts",
+        "model",
+        "nested tensors must be moved",
+        [("    if isinstance(obj, dict):\n        return {key: to_device(value, device) for key, value in obj.items()}\n", "")],
+    ),
+    Mutant(
+        "fit_history_last_epoch_only",
+        "train",
+        "one per epoch",
+        [
+            (
+                "        history.append(\n"
+                "            {\n"
+                '                "epoch": epoch,\n'
+                '                "train_loss": train_loss,\n'
+                '                "test_loss": metrics["loss"],\n'
+                '                "test_accuracy": metrics["accuracy"],\n'
+                "            }\n"
+                "        )\n",
+                "    history.append(\n"
+                "        {\n"
+                '            "epoch": epoch,\n'
+                '            "train_loss": train_loss,\n'
+                '            "test_loss": metrics["loss"],\n'
+                '            "test_accuracy": metrics["accuracy"],\n'
+                "        }\n"
+                "    )\n",
+            )
+        ],
+    ),
+    Mutant(
+        "report_gap_reversed",
+        "report",
+        "wrong sign",
+        [('float(train_metrics["accuracy"] - test_metrics["accuracy"])', 'float(test_metrics["accuracy"] - train_metrics["accuracy"])')],
+    ),
+    Mutant(
+        "plot_missing_test_loss",
+        "report",
+        "no curve",
+        [('    ax_loss.plot(epochs, [h["test_loss"] for h in history], label="test")\n', "")],
+    ),
+    Mutant(
+        "tensorboard_step_is_index",
+        "report",
+        "step = epoch",
+        [
+            ("        for h in history:\n            writer.add_scalar(", "        for i, h in enumerate(history):\n            writer.add_scalar("),
+            ('h["train_loss"], h["epoch"])', 'h["train_loss"], i)'),
+            ('h["test_loss"], h["epoch"])', 'h["test_loss"], i)'),
+            ('h["test_accuracy"], h["epoch"])', 'h["test_accuracy"], i)'),
+        ],
+    ),
+    Mutant(
+        "tensorboard_wrong_tags",
+        "report",
+        "tags",
+        [
+            ('writer.add_scalar("loss/train"', 'writer.add_scalar("train_loss"'),
+            ('writer.add_scalar("loss/test"', 'writer.add_scalar("test_loss"'),
+            ('writer.add_scalar("accuracy/test"', 'writer.add_scalar("test_accuracy"'),
+        ],
+    ),
+    Mutant(
+        "loaders_returned_swapped",
+        "data",
+        "swapped",
+        [("    return train_loader, test_loader\n", "    return test_loader, train_loader\n")],
+    ),
+    Mutant(
+        "plot_returns_axes",
+        "report",
+        "matplotlib Figure",
+        [("    fig.tight_layout()\n    return fig\n", "    fig.tight_layout()\n    return ax_loss\n")],
+    ),
     # -- correct code in other styles: full marks ----------------------------------------------
     Mutant("alt_model_zero_grad", None, "", [("        optimizer.zero_grad()\n        loss =", "        model.zero_grad()\n        loss =")]),
     Mutant(

@@ -40,6 +40,8 @@ def _error_text(exc: BaseException) -> str:
     traceback of the op's creation and the node names. Which of several uninitialised
     variables an executor reads first changes from run to run, so their names are left out too:
     the same bytes must always give the same message."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return _os_error_text(exc)
     text = str(exc)
     if _GRAPH_ERROR not in text:
         return text
@@ -52,6 +54,28 @@ def _error_text(exc: BaseException) -> str:
     ]
     found = _NODE.sub("", " ".join(cause))
     return _RACY_NAMES.sub(r"\1<name>", found).strip() or "a TensorFlow operation failed"
+
+
+_SCRATCH = re.compile(r"^.*?/probe-[^/]+/")  # a probe's own temporary folder
+_RANDOM_NAME = re.compile(
+    r"(?:(?<=[-.])|(?<=tmp))[a-z0-9_]{8}(?=$|\.)"
+)  # tempfile's 8 random characters
+
+
+def _os_error_text(exc: OSError) -> str:
+    """An OSError's reason and the folder it happened in, relative to the probe's own folder,
+    without the random parts temporary names carry (``.part-3kx9a1zq``): the same bytes must
+    give the same message, and the probe's folder changes every run."""
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    shown = []
+    for path in paths:
+        inside = _SCRATCH.sub("", path)
+        if inside != path:
+            parent, _, name = inside.rpartition("/")
+            name = _RANDOM_NAME.sub("*", name)
+            path = f"{parent}/{name}" if parent else name
+        shown.append(repr(path))
+    return f"[Errno {exc.errno}] {exc.strerror}: {' -> '.join(shown)}"
 
 
 def describe_exception(exc: BaseException, function: str) -> dict[str, Any]:

@@ -418,26 +418,108 @@ def _optimizer(ns: dict[str, Any]) -> str:
 
 
 def _plot(ns: dict[str, Any]) -> str:
-    history = [{"epoch": 1, "train_loss": 1.0, "test_loss": 1.2, "test_accuracy": 0.5}]
+    history = [
+        {"epoch": 1, "train_loss": 1.0, "test_loss": 1.2, "test_accuracy": 0.5},
+        {"epoch": 2, "train_loss": 0.6, "test_loss": 0.9, "test_accuracy": 0.7},
+        {"epoch": 3, "train_loss": 0.3, "test_loss": 0.8, "test_accuracy": 0.75},
+    ]
     fig = need(ns, "plot_history")(history)
     if not hasattr(fig, "axes") or not hasattr(fig, "savefig"):
         raise CheckFailed(
             f"plot_history returned {type(fig).__name__}; expected a matplotlib Figure. Likely "
             "cause: plt.show() or an Axes returned instead of the figure"
         )
+    curves = [list(line.get_ydata()) for ax in fig.axes for line in ax.get_lines()]
     __import__("matplotlib.pyplot").pyplot.close(fig)
-    return "a figure is returned"
+    for key in ("train_loss", "test_loss", "test_accuracy"):
+        want = [h[key] for h in history]
+        scales = (1.0, 100.0) if key == "test_accuracy" else (1.0,)
+        if not any(
+            len(y) == len(want) and all(abs(a - b * s) < 1e-6 for a, b in zip(y, want))
+            for y in curves
+            for s in scales
+        ):
+            raise fail(
+                f"a curve of the history's {key} ({want})",
+                f"{len(curves)} curve(s), none with those values",
+                f"the {key} curve is missing (plot train and test loss, and test accuracy)",
+            )
+    return "a figure with the training and test loss and the test accuracy"
+
+
+def _download(ns: dict[str, Any]) -> str:
+    try:
+        return fixed(common.download, SEED)(ns)
+    except FileNotFoundError as exc:
+        if "cache" not in str(exc):
+            raise
+        raise fail(
+            "download to create cache_dir when it does not exist yet",
+            f"FileNotFoundError: {exc}",
+            "cache_dir is never created (Path(cache_dir).mkdir(parents=True, exist_ok=True))",
+        ) from None
+
+
+def _stats(ns: dict[str, Any]) -> str:
+    """A fixed colour batch (the shared check may draw grey images): one float32 value per
+    channel, then the shared check's values."""
+    np = __import__("numpy")
+    images = np.random.default_rng(SEED).integers(0, 256, size=(5, 4, 3, 3), dtype=np.uint8)
+    for what, value in zip(("mean", "std"), need(ns, "normalization_stats")(images)):
+        shape, dtype = np.shape(value), getattr(value, "dtype", type(value).__name__)
+        if shape != (3,):
+            raise fail(
+                f"a {what} of shape (3,) for colour images of shape {images.shape}",
+                f"shape {shape}",
+                "the statistics are not taken per channel (reduce over N, H and W only)",
+            )
+        if dtype != np.float32:
+            raise fail(
+                f"the {what} as a float32 array",
+                f"{dtype}",
+                "numpy computes in float64 by default: a missing .astype(np.float32)",
+            )
+    return fixed(common.normalization_stats, SEED)(ns)
+
+
+def _loader_seed(ns: dict[str, Any]) -> str:
+    """One seed, one training order, rebuilt or not; another seed, another order."""
+    torch = _torch()
+    x = torch.arange(20, dtype=torch.float32).view(20, 1, 1, 1)
+
+    def order(seed: int) -> list[int]:
+        train, _ = need(ns, "make_loaders")(x, x[:, 0, 0, 0].long(), x, x[:, 0, 0, 0].long(),
+                                            batch_size=4, seed=seed)  # fmt: skip
+        torch.rand(3)  # other code that draws random numbers between building and training
+        return torch.cat([b[1] for b in train]).tolist()
+
+    first, again, other = order(7), order(7), order(8)
+    if first != again:
+        raise fail(
+            "the same training order from two loaders built with seed=7",
+            f"{first[:6]}... and {again[:6]}...",
+            "the shuffling is not seeded with the seed argument (the global random state "
+            "decides it): DataLoader(..., generator=torch.Generator().manual_seed(seed))",
+        )
+    if first == other:
+        raise fail(
+            "another training order with seed=8 than with seed=7",
+            "the same order",
+            "the seed argument is ignored (a fixed seed written into make_loaders)",
+        )
+    return "the seed alone decides the training order"
 
 
 CHECKS = {
-    "download": {"download: verify, cache, refuse corruption": fixed(common.download, SEED)},
+    "download": {"download: verify, cache, refuse corruption": _download},
     "data": {
-        "normalization_stats: per-channel statistics": fixed(common.normalization_stats, SEED),
+        "normalization_stats: per-channel statistics": _stats,
         "prepare_data: training statistics only": fixed(common.prepare_data, SEED),
         "preprocess: grey and colour images to NCHW": fixed(
             partial(common.preprocess, layout="NCHW"), SEED
         ),
         "make_loaders: training shuffled, test in order": fixed(practice._loaders, SEED),
+        "make_loaders: the seed decides the training order": _loader_seed,
     },
     "model": {
         "build_model: logits, any batch size": _build_model,

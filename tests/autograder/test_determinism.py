@@ -87,3 +87,19 @@ def test_a_tensorflow_graph_error_reads_the_same_whichever_variable_failed_first
     assert "uninitialized" in first and "File" not in first and "node" not in first.lower()
     plain = describe_exception(ValueError("Incompatible shapes: [7] vs. [13]"), "f")["message"]
     assert plain == "Incompatible shapes: [7] vs. [13]"
+
+
+def test_a_file_error_reads_the_same_whatever_the_probes_folder_and_temporary_name():
+    """An OSError quotes a path inside the probe's own folder (new every run) and often a
+    temporary name with random characters: the learner's error keeps the folder inside the
+    probe's and the name without its random part."""
+    from autograder.worker.probe_api import describe_exception
+
+    def missing(path: str) -> dict:
+        return describe_exception(FileNotFoundError(2, "No such file or directory", path), "f")
+
+    first = missing("/tmp/work/probe-ozy4zl6t/cache/nested/.part-sniic005")["message"]
+    second = missing("/tmp/work/probe-k2j4aa0q/cache/nested/.part-x81kd_2a")["message"]
+    assert first == second == "[Errno 2] No such file or directory: 'cache/nested/.part-*'"
+    kept = missing("/tmp/work/probe-ozy4zl6t/cache/download.bin")["message"]
+    assert kept.endswith("'cache/download.bin'")  # a real name is not mistaken for a random one

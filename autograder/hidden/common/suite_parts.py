@@ -16,6 +16,16 @@ def test(name: str, step: str, points: float, probe: str, verdict, doing: str, *
     )
 
 
+def _cache_dir_missing(info: dict) -> str | None:
+    """A download into a cache directory that does not exist yet ends in FileNotFoundError."""
+    if info.get("type") == "FileNotFoundError" and "cache" in str(info.get("message", "")):
+        return (
+            "cache_dir does not exist yet and was never created: the docstring asks download "
+            "to create it (Path(cache_dir).mkdir(parents=True, exist_ok=True))"
+        )
+    return None
+
+
 def download_tests() -> list[HiddenTest]:
     return [
         test(
@@ -25,6 +35,7 @@ def download_tests() -> list[HiddenTest]:
             "download_fetch",
             data.download_fetch,
             "downloading a file:// URL into a new cache directory",
+            diagnose=_cache_dir_missing,
         ),
         test(
             "download_rejects_bad_checksum",

@@ -123,14 +123,35 @@ def download_cache(obs: dict[str, Any], seed: int) -> Verdict:
 
 
 def _channel_stats(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = images.astype(np.float64) / 255.0
-    if x.ndim == 3:
-        x = x[..., None]
+    x = _scaled_nhwc(images)
     return (
         x.mean(axis=(0, 1, 2)),
         x.std(axis=(0, 1, 2)),
         x.reshape(-1, x.shape[-1]).std(axis=0, ddof=1),
     )
+
+
+def _scaled_nhwc(images: np.ndarray) -> np.ndarray:
+    x = images.astype(np.float64) / 255.0
+    return x[..., None] if x.ndim == 3 else x  # (N, H, W) -> (N, H, W, 1)
+
+
+def _stats_dtype_problem(got: dict[str, Any]) -> str | None:
+    """Are mean and std stored as float32? Read from their bytes, decoded as float32 they must
+    be the values the reply shows (a Python float for one channel sends no bytes: fine)."""
+    for what in ("mean", "std"):
+        raw = got.get(f"{what}_bytes")
+        if raw is None:
+            continue
+        if not _matches(_decoded(raw, "<f4"), got[what], atol=1e-6):
+            double = _matches(_decoded(raw, "<f8"), got[what], atol=1e-9)
+            return (
+                f"normalization_stats returns the {what} as "
+                f"{'float64' if double else 'another dtype than float32'}; the contract is float32 "
+                "arrays (numpy computes in float64 by default: cast with .astype(np.float32), "
+                "or every array normalised with it becomes float64 too)"
+            )
+    return None
 
 
 def stats(obs: dict[str, Any], seed: int) -> Verdict:
@@ -166,9 +187,18 @@ def stats(obs: dict[str, Any], seed: int) -> Verdict:
                 f"per-channel means of the {name} images are off (got {np.round(g_mean, 4).tolist()})"
             )
         if not num.close_to_any(g_std, (std, std1), atol=1e-4, rtol=1e-5):
+            per_image = _scaled_nhwc(images).std(axis=(1, 2)).mean(axis=0)
+            if num.close(g_std, per_image, atol=1e-4, rtol=1e-5):
+                return failed(
+                    f"the std of the {name} images is the average of each image's own standard "
+                    "deviation: that leaves out how much the images differ from one another. "
+                    "Take one std per channel over samples, height and width together."
+                )
             return failed(
                 f"per-channel standard deviations of the {name} images are off (got {np.round(g_std, 4).tolist()})"
             )
+        if message := _stats_dtype_problem(got):
+            return failed(message, 0.5)
     return passed()
 
 
@@ -200,7 +230,17 @@ def prepare_data_split(obs: dict[str, Any], seed: int, layout: str = "NCHW") -> 
     ):
         return failed("labels no longer line up with their images after the split")
     per_class = np.bincount(labels[test_ids], minlength=5)
-    expected = np.bincount(labels, minlength=5) * 0.25
+    expected = np.bincount(labels, minlength=5) * 0.25  # the probe's test_size
+    if num.close(per_class, np.bincount(labels, minlength=5) * 0.75, atol=1):
+        return failed(
+            f"the test split holds {len(test_ids)} of the {len(labels)} samples with "
+            "test_size=0.25: train and test are swapped (stratified_split returns (train, test))"
+        )
+    if not num.close(len(test_ids), expected.sum(), atol=len(expected)):
+        return failed(
+            f"the test split holds {len(test_ids)} of the {len(labels)} samples, expected about "
+            f"{expected.sum():.0f} with test_size=0.25: is test_size passed on to the split?"
+        )
     if not num.close(per_class, expected, atol=1):
         return failed(
             f"the test split is not stratified: {per_class.tolist()} test samples per class, expected about {expected.tolist()}"

@@ -252,30 +252,60 @@ def plot_curves(obs: dict[str, Any], seed: int) -> Verdict:
     return passed()
 
 
+TENSORBOARD_TAGS = {
+    "train_loss": "loss/train",
+    "test_loss": "loss/test",
+    "test_accuracy": "accuracy/test",
+}
+"""The history key each TensorBoard tag of the contract holds."""
+
+
 def tensorboard_scalars(obs: dict[str, Any], seed: int) -> Verdict:
     if not obs["n_files"]:
         return failed(
             "no TensorBoard event file was written under log_dir (use SummaryWriter(log_dir) and close it)"
         )
     scalars = {tag: np.asarray(points, np.float64) for tag, points in obs["scalars"].items()}
-    missing = []
+    epochs = np.asarray([h["epoch"] for h in inst.history(seed)], np.float64)
+    missing, elsewhere, shifted = [], [], []
     for name, series in _series(seed).items():
-        found = False
-        for points in scalars.values():
-            if points.ndim != 2 or len(points) != len(series):
-                continue
-            order = np.argsort(points[:, 0], kind="stable")
-            steps, values = points[order, 0], points[order, 1]
-            if num.close(values, series, atol=1e-5, rtol=1e-5) and (
-                np.array_equal(steps, np.arange(1, len(series) + 1))
-                or np.array_equal(steps, np.arange(len(series)))
-            ):
-                found = True
-        if not found:
+        tag = TENSORBOARD_TAGS[name]
+        found = {t: _series_steps(points, series) for t, points in scalars.items()}
+        steps = found.get(tag)
+        if steps is not None and np.array_equal(steps, epochs):
+            continue
+        if steps is not None:
+            shifted.append(f"{tag!r} at steps {steps.astype(int).tolist()}")
+        elif any(s is not None for s in found.values()):
+            other = next(t for t, s in found.items() if s is not None)
+            elsewhere.append(f"{name} under {other!r} instead of {tag!r}")
+        else:
             missing.append(name)
     if missing:
         return failed(
             f"the event files hold no scalar series for {', '.join(missing)} with one value per "
-            f"epoch (tags found: {sorted(scalars)[:6]})"
+            f"epoch (tags found, with their number of values: "
+            f"{ {t: len(p) for t, p in sorted(scalars.items())[:6]} })"
+        )
+    if elsewhere:
+        return failed(
+            f"the history is logged under other tags than the contract's: {'; '.join(elsewhere)}. "
+            "TensorBoard groups runs and dashboards by tag, so use the tags the docstring names."
+        )
+    if shifted:
+        return failed(
+            f"the scalars are logged at the wrong steps ({'; '.join(shifted)}), not at step = "
+            f"epoch ({epochs.astype(int).tolist()}): the x axis must be the history's epoch "
+            "number, not the position in the list"
         )
     return passed()
+
+
+def _series_steps(points: np.ndarray, series: np.ndarray) -> np.ndarray | None:
+    """The steps (in order) at which ``points`` (step, value) hold ``series``, or None."""
+    if points.ndim != 2 or len(points) != len(series):
+        return None
+    order = np.argsort(points[:, 0], kind="stable")
+    if not num.close(points[order, 1], series, atol=1e-5, rtol=1e-5):
+        return None
+    return points[order, 0]

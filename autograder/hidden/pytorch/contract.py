@@ -23,6 +23,7 @@ CONTRACT = [
         "download",
         "cache_dir: directory to keep downloads in (create it if needed)",
         ("download_fetches_and_verifies",),
+        ("download_cache_dir_not_created",),
     ),
     P("download", "sha256: expected hex digest", reason=ARG),
     P(
@@ -60,21 +61,25 @@ CONTRACT = [
         "normalization_stats",
         "Per-channel mean and standard deviation of the training images, scaled to [0, 1]",
         ("stats_per_channel",),
+        ("stats_not_per_channel", "stats_std_per_image", "stats_not_scaled"),
     ),
     P(
         "normalization_stats",
         "x_train: uint8 array (N, H, W) (grey) or (N, H, W, C) (colour)",
         ("stats_per_channel",),
+        ("stats_not_per_channel", "stats_not_scaled"),
     ),
     P(
         "normalization_stats",
         "(mean, std): float32 numpy arrays of shape (C,), C = 1 for grey images",
         ("stats_per_channel",),
+        ("stats_float64", "stats_not_per_channel"),
     ),
     P(
         "normalization_stats",
         "``std`` is the population standard deviation",
         ("stats_per_channel",),
+        ("stats_std_per_image",),
     ),
     # preprocess
     P(
@@ -87,12 +92,14 @@ CONTRACT = [
         "preprocess",
         "images: uint8 array (N, H, W) or (N, H, W, C)",
         ("preprocess_adds_channel_axis", "preprocess_permutes_channels"),
+        ("missing_channel_axis", "reshape_instead_of_permute"),
     ),
     P("preprocess", "labels: integer array (N,)", reason=ARG),
     P(
         "preprocess",
         "mean, std: per-channel statistics of shape (C,) on the [0, 1] scale",
-        ("preprocess_permutes_channels",),
+        ("preprocess_permutes_channels", "preprocess_adds_channel_axis"),
+        ("preprocess_not_scaled",),
     ),
     P(
         "preprocess",
@@ -117,16 +124,19 @@ CONTRACT = [
         "prepare_data",
         "test_size: fraction of each class that goes to the test split",
         ("split_stratified_and_seeded",),
+        ("split_test_size_ignored", "split_not_stratified"),
     ),
     P(
         "prepare_data",
         "seed: seed of the split (same seed, same split)",
         ("split_stratified_and_seeded",),
+        ("split_seed_ignored",),
     ),
     P(
         "prepare_data",
         "dict with ``x_train``, ``y_train``, ``x_test``, ``y_test``",
         ("split_stratified_and_seeded", "stats_from_training_split"),
+        ("split_train_test_unpacked_swapped",),
     ),
     P(
         "prepare_data",
@@ -138,6 +148,7 @@ CONTRACT = [
         "make_loaders",
         "Training and test ``DataLoader``s",
         ("train_loader_shuffled_reproducibly", "test_loader_in_order"),
+        ("loaders_returned_swapped",),
     ),
     P(
         "make_loaders",
@@ -148,8 +159,14 @@ CONTRACT = [
         "make_loaders",
         "batch_size: samples per batch (the last batch may be smaller)",
         ("train_loader_shuffled_reproducibly", "test_loader_in_order"),
+        ("loaders_batch_size_ignored",),
     ),
-    P("make_loaders", "seed: seed of the training order", ("train_loader_shuffled_reproducibly",)),
+    P(
+        "make_loaders",
+        "seed: seed of the training order",
+        ("train_loader_shuffled_reproducibly",),
+        ("train_order_not_seeded", "loader_seed_ignored"),
+    ),
     P(
         "make_loaders",
         "the training loader reshuffles every epoch, in an order that the seed alone determines",
@@ -179,6 +196,7 @@ CONTRACT = [
         "to_device",
         "Move a tensor, or tensors nested in tuples / lists / dicts, to ``device``",
         ("to_device_nested",),
+        ("to_device_ignores_dicts",),
     ),
     P(
         "to_device",
@@ -272,7 +290,7 @@ CONTRACT = [
         ("fit_moves_model", "fit_history", "fit_learns_digits"),
         ("fit_model_not_moved",),
     ),
-    P("fit", "history: one dict per epoch", ("fit_history",)),
+    P("fit", "history: one dict per epoch", ("fit_history",), ("fit_history_last_epoch_only",)),
     P(
         "fit",
         "the epoch's mean training loss",
@@ -288,18 +306,30 @@ CONTRACT = [
         ("report_keeps_splits_apart",),
         ("report_train_test_swapped",),
     ),
-    P("report", "the gap being train accuracy minus test accuracy", ("report_keeps_splits_apart",)),
+    P(
+        "report",
+        "the gap being train accuracy minus test accuracy",
+        ("report_keeps_splits_apart",),
+        ("report_gap_reversed",),
+    ),
     P(
         "plot_history",
         "training and test loss against the epoch, and test accuracy against the epoch",
         ("plot_shows_history",),
+        ("plot_missing_test_loss",),
     ),
-    P("plot_history", "Returns the Figure", ("plot_shows_history",)),
-    P("log_to_tensorboard", "Write the history as TensorBoard scalars", ("tensorboard_scalars",)),
+    P("plot_history", "Returns the Figure", ("plot_shows_history",), ("plot_returns_axes",)),
+    P(
+        "log_to_tensorboard",
+        "Write the history as TensorBoard scalars",
+        ("tensorboard_scalars",),
+        ("tensorboard_wrong_tags",),
+    ),
     P(
         "log_to_tensorboard",
         "One value per epoch, at ``step = epoch``, under the tags",
         ("tensorboard_scalars",),
+        ("tensorboard_step_is_index", "tensorboard_wrong_tags"),
     ),
     P(
         "log_to_tensorboard",

@@ -265,7 +265,7 @@ TESTS = [
 
 SUITE = Suite(
     assignment="pytorch",
-    version="pytorch-5",
+    version="pytorch-6",
     probes_module="autograder.probes.pytorch.probes",
     blocked_modules=["tensorflow", "keras", "jax"],
     tests=TESTS,

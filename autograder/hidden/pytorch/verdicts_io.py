@@ -17,8 +17,11 @@ from autograder.probes.common import instances as inst
 # -- data -------------------------------------------------------------------------------------
 
 
-def _expected_x(images: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    x = images.astype(np.float32) / 255.0
+def _expected_x(
+    images: np.ndarray, mean: np.ndarray, std: np.ndarray, scale: float = 255.0
+) -> np.ndarray:
+    """What preprocess returns; ``scale=1.0``: the images normalised without scaling first."""
+    x = images.astype(np.float32) / scale
     if x.ndim == 3:
         x = x[..., None]
     return ((x - mean) / std).transpose(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)
@@ -47,8 +50,17 @@ def preprocess_channel_axis(obs: dict[str, Any], seed: int) -> Verdict:
     if message:
         return failed(message)
     if not num.close(got["x_values"], expected, atol=1e-4, rtol=1e-5):
+        unscaled = _expected_x(images, inst.GREY_MEAN, inst.GREY_STD, scale=1.0)
+        if num.close(got["x_values"], unscaled, atol=1e-3, rtol=1e-5):
+            return failed(_NOT_SCALED)
         return failed("values are not (images / 255 - mean) / std with the given mean and std")
     return passed()
+
+
+_NOT_SCALED = (
+    "the images were not scaled to [0, 1] before normalising: the values are (images - mean) / "
+    "std with pixels of 0..255, while mean and std are on the [0, 1] scale. Divide by 255 first."
+)
 
 
 def preprocess_permute(obs: dict[str, Any], seed: int) -> Verdict:
@@ -71,6 +83,9 @@ def preprocess_permute(obs: dict[str, Any], seed: int) -> Verdict:
         return failed(message)
     if num.close(values, expected, atol=1e-4, rtol=1e-5):
         return passed()
+    unscaled = _expected_x(images, inst.COLOUR_MEAN, inst.COLOUR_STD, scale=1.0)
+    if num.close(values, unscaled, atol=1e-3, rtol=1e-5):
+        return failed(_NOT_SCALED)
     x01 = images.astype(np.float32) / 255.0
     normalised_nhwc = (x01 - inst.COLOUR_MEAN) / inst.COLOUR_STD
     if num.close_to_any(
@@ -117,6 +132,12 @@ def _flat(ids_per_epoch: dict[str, Any]) -> list[int]:
 def loaders_train(obs: dict[str, Any], seed: int) -> Verdict:
     n, batch = inst.BATCHING["n_train"], inst.BATCHING["batch"]  # the grader's, not the reply's
     a1, a2, b1, c1 = (_flat(obs[k]) for k in ("a1", "a2", "b1", "c1"))
+    test_ids = set(inst.batching_test_ids(seed).tolist())
+    if a1 and set(a1) <= test_ids:
+        return failed(
+            "the first loader make_loaders returns yields the test samples: the loaders are "
+            "swapped (return (train_loader, test_loader), in that order)"
+        )
     if len(a1) > n or len(set(a1)) != len(a1) or len(a1) < n - batch + 1:
         return failed(
             f"one training epoch should visit each of the {n} samples once; it visited {len(a1)} ({len(set(a1))} distinct)"

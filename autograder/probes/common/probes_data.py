@@ -116,6 +116,9 @@ def stats(ctx: ProbeContext) -> dict[str, Any]:
             "pair": True,
             "mean": None if mean is None else mean.astype(np.float64).reshape(-1),
             "std": None if std is None else std.astype(np.float64).reshape(-1),
+            # the bytes they are stored in (a Python float for one channel is fine: none)
+            "mean_bytes": None if isinstance(result[0], float) else _stored_bytes(result[0]),
+            "std_bytes": None if isinstance(result[1], float) else _stored_bytes(result[1]),
         }
     return out
 

@@ -10,7 +10,7 @@ import numpy as np
 from autograder.probes.common import instances as inst
 from autograder.probes.common.observe import as_float, describe
 from autograder.worker.probe_api import ProbeContext
-from course_utils.events import flush_open_writers, read_scalars
+from course_utils.events import settled_scalars
 
 
 def report(ctx: ProbeContext) -> dict[str, Any]:
@@ -44,10 +44,10 @@ def plot(ctx: ProbeContext) -> dict[str, Any]:
 
 def tensorboard(ctx: ProbeContext) -> dict[str, Any]:
     log_dir = ctx.scratch / "runs" / "probe"
-    ctx.call("log_to_tensorboard", inst.history(ctx.seed), str(log_dir))
-    flush_open_writers()
-    return {
-        "scalars": read_scalars(log_dir),
+    history = inst.history(ctx.seed)
+    ctx.call("log_to_tensorboard", history, str(log_dir))
+    return {  # three series of one value per epoch: waited for, from writers left open too
+        "scalars": settled_scalars(log_dir, expected=3 * len(history)),
         "n_files": len(list(log_dir.rglob("events.out.tfevents.*"))),
     }
 

@@ -109,7 +109,15 @@ def _not_returned(flag: str) -> Dict:
 
 _STATS_ONE = OneOf(
     _not_returned("pair"),
-    Dict(required={"pair": Bool(), "mean": Opt(Array("f", 1)), "std": Opt(Array("f", 1))}),
+    Dict(
+        required={
+            "pair": Bool(),
+            "mean": Opt(Array("f", 1)),
+            "std": Opt(Array("f", 1)),
+            "mean_bytes": Opt(Array("u", 1)),
+            "std_bytes": Opt(Array("u", 1)),
+        }
+    ),
 )
 
 _PREPARE_RUN = Dict(
