@@ -19,6 +19,7 @@ CASES = [
             "history_type": "builtins.list",
             "entries": None,
             "evaluations": [],
+            "steps": [],
             "weights": [np.zeros((64, 64), np.float32)] * 3 + [np.zeros(9, np.float32)],
         },
     ),
@@ -104,6 +105,7 @@ def test_an_epoch_without_steps_fails_the_train_loss_test():
         "entries": entries,
         "evaluations": [],
         "steps": [[], [], []],
+        "traces": 0,
         "weights": [],
     }
     reply = {"status": "ok", "elapsed_s": 0.1, "obs": obs}

@@ -202,9 +202,9 @@ def log_to_tensorboard(history, log_dir):
     writer = SummaryWriter(str(log_dir))
     try:
         for i, h in enumerate(history):
-            writer.add_scalar("train/loss", h["train_loss"], global_step=i)
-            writer.add_scalar("test/loss", h["test_loss"], global_step=i)
-            writer.add_scalar("test/accuracy", h["test_accuracy"], global_step=i)
+            writer.add_scalar("loss/train", h["train_loss"], global_step=h["epoch"])
+            writer.add_scalar("loss/test", h["test_loss"], global_step=h["epoch"])
+            writer.add_scalar("accuracy/test", h["test_accuracy"], global_step=h["epoch"])
         writer.flush()
     finally:
         writer.close()

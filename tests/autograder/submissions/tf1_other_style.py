@@ -121,8 +121,8 @@ def log_to_tensorboard(history, log_dir):
     with tf.Graph().as_default():
         w = v1.summary.FileWriter(str(log_dir))
         for i, h in enumerate(history):
-            for tag, key in (("train_loss", "train_loss"), ("test_loss", "test_loss"), ("test_acc", "test_accuracy")):
-                w.add_summary(v1.Summary(value=[v1.Summary.Value(tag=tag, simple_value=h[key])]), i)
+            for tag, key in (("loss/train", "train_loss"), ("loss/test", "test_loss"), ("accuracy/test", "test_accuracy")):
+                w.add_summary(v1.Summary(value=[v1.Summary.Value(tag=tag, simple_value=h[key])]), h["epoch"])
         w.flush()
         w.close()
     return Path(log_dir)

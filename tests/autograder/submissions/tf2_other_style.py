@@ -158,8 +158,8 @@ def plot_history(history):
 def log_to_tensorboard(history, log_dir):
     with tf.summary.create_file_writer(str(log_dir)).as_default():
         for i, h in enumerate(history):
-            tf.summary.scalar("train/loss", h["train_loss"], step=i)
-            tf.summary.scalar("test/loss", h["test_loss"], step=i)
-            tf.summary.scalar("test/accuracy", h["test_accuracy"], step=i)
+            tf.summary.scalar("loss/train", h["train_loss"], step=h["epoch"])
+            tf.summary.scalar("loss/test", h["test_loss"], step=h["epoch"])
+            tf.summary.scalar("accuracy/test", h["test_accuracy"], step=h["epoch"])
         tf.summary.flush()
     return Path(log_dir)
