@@ -541,7 +541,7 @@ MUTANTS = [
         "loaders_returned_swapped",
         "data",
         "swapped",
-        [("    return train_loader, test_loader\n", "    return test_loader, train_loader\n")],
+        [("    return train_loader, test_loader", "    return test_loader, train_loader")],
     ),
     Mutant(
         "plot_returns_axes",
