@@ -74,12 +74,10 @@ def record(results: str | Path, override: Override) -> Override:
         raise OverrideError(f"expected an override of a test or a step, got {override.kind!r}")
     if not override.comment.strip():
         raise OverrideError("an override needs a comment saying why (it shows in the feedback)")
-    records = [
+    records = [  # the learner as apply() reads it: the record's, else its file's name
         r
-        for r in collect(results, with_overrides=False).results.values()
-        if r.learner == override.learner
-        and r.assignment == override.assignment
-        or (not r.learner and Path(r.submission).stem == override.learner)
+        for key, r in collect(results, with_overrides=False).results.items()
+        if (r.learner or key) == override.learner and r.assignment == override.assignment
     ]
     if not records:
         raise OverrideError(
