@@ -162,6 +162,48 @@ MUTANTS = [
         "tf.device",
         [("    with tf.device(device):\n        return tf.identity(obj)", "    return tf.identity(obj)")],
     ),
+    # -- promises that had no mutant (docs/contract.md)
+    Mutant(
+        "layout_always_numpy",
+        "layouts",
+        "return the same kind",
+        [
+            (
+                "    if isinstance(x, np.ndarray):\n        return np.transpose(x, (0, 2, 3, 1))\n"
+                "    if isinstance(x, torch.Tensor):\n        return x.permute(0, 2, 3, 1)\n"
+                "    return tf.transpose(x, (0, 2, 3, 1))\n",
+                "    return np.transpose(np.asarray(x), (0, 2, 3, 1))\n",
+            )
+        ],
+    ),
+    Mutant(
+        "nhwc_to_nchw_axes_copied",
+        "layouts",
+        "should give (N, C, H, W)",
+        [
+            ("        return np.transpose(x, (0, 3, 1, 2))", "        return np.transpose(x, (0, 2, 3, 1))"),
+            ("        return x.permute(0, 3, 1, 2)", "        return x.permute(0, 2, 3, 1)"),
+            ("    return tf.transpose(x, (0, 3, 1, 2))", "    return tf.transpose(x, (0, 2, 3, 1))"),
+        ],
+    ),
+    Mutant(
+        "feature_shape_read_as_chw",
+        "port",
+        "was read as (C, H, W)",
+        [("    h, w, c = feature_shape\n", "    c, h, w = feature_shape\n")],
+    ),
+    Mutant(
+        "port_returns_new_model",
+        "port",
+        "in place",
+        [
+            (
+                "    keras_model.set_weights(torch_to_keras_arrays(torch_weights, feature_shape))\n    return keras_model\n",
+                "    ported = keras.models.clone_model(keras_model)\n"
+                "    ported.set_weights(torch_to_keras_arrays(torch_weights, feature_shape))\n    return ported\n",
+            )
+        ],
+    ),
     # correct code in other styles
     Mutant(
         "alt_moveaxis_einsum_and_tf_first",

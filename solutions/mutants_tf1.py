@@ -152,6 +152,83 @@ MUTANTS = [
             )
         ],
     ),
+    # -- promises that had no mutant (docs/contract.md) ----------------------------------------
+    Mutant(
+        "download_fixed_name",
+        "download",
+        "named after the URL's last part",
+        [('    target = cache_dir / url.rsplit("/", 1)[-1]\n', '    target = cache_dir / "download.bin"\n')],
+    ),
+    Mutant(
+        "download_renamed_before_check",
+        "download",
+        "stayed at its final name",
+        [
+            (
+                "        if hashlib.sha256(data).hexdigest() != sha256:\n"
+                '            raise ValueError(f"sha256 mismatch for {url}")\n'
+                "        os.replace(tmp_name, target)\n",
+                "        os.replace(tmp_name, target)\n"
+                "        if hashlib.sha256(data).hexdigest() != sha256:\n"
+                '            raise ValueError(f"sha256 mismatch for {url}")\n',
+            )
+        ],
+    ),
+    Mutant(
+        "stats_not_scaled",
+        "data",
+        "0..255 scale",
+        [("    x = np.asarray(x_train, dtype=np.float64) / 255.0", "    x = np.asarray(x_train, dtype=np.float64)")],
+    ),
+    Mutant(
+        "stats_float64",
+        "data",
+        "float64",
+        [("    return x.mean(axis=(0, 1, 2)).astype(np.float32), x.std(axis=(0, 1, 2)).astype(np.float32)", "    return x.mean(axis=(0, 1, 2)), x.std(axis=(0, 1, 2))")],
+    ),
+    Mutant(
+        "grey_without_channel_axis",
+        "data",
+        "add a trailing channel axis",
+        [("    if x.ndim == 3:\n        x = x[..., None]  # (N, H, W) -> (N, H, W, 1)\n    x = (x - np", "    x = (x - np")],
+    ),
+    Mutant(
+        "labels_int32",
+        "data",
+        "expected int64",
+        [("np.asarray(labels).astype(np.int64)", "np.asarray(labels).astype(np.int32)")],
+    ),
+    Mutant(
+        "train_evaluates_train_split",
+        "train",
+        "training split",
+        [('        test = evaluate(handles, session, data["x_test"], data["y_test"], batch_size)', "        test = evaluate(handles, session, x, y, batch_size)")],
+    ),
+    Mutant(
+        "plot_missing_test_loss",
+        "report",
+        "no curve",
+        [('    ax_loss.plot(epochs, [h["test_loss"] for h in history], label="test")\n', "")],
+    ),
+    Mutant(
+        "tensorboard_step_is_index",
+        "report",
+        "step = epoch",
+        [
+            ("        for h in history:\n            values = [", "        for i, h in enumerate(history):\n            values = ["),
+            ('global_step=h["epoch"])', "global_step=i)"),
+        ],
+    ),
+    Mutant(
+        "tensorboard_wrong_tags",
+        "report",
+        "tags",
+        [
+            ('tag="loss/train"', 'tag="train_loss"'),
+            ('tag="loss/test"', 'tag="test_loss"'),
+            ('tag="accuracy/test"', 'tag="test_accuracy"'),
+        ],
+    ),
     # -- correct code in other styles: full marks ----------------------------------------------
     Mutant(
         "alt_gradient_descent_and_tf_variable",

@@ -214,6 +214,152 @@ MUTANTS = [
             )
         ],
     ),
+    # -- promises that had no mutant (docs/contract.md) ----------------------------------------
+    Mutant(
+        "download_fixed_name",
+        "download",
+        "named after the URL's last part",
+        [('    target = cache_dir / url.rsplit("/", 1)[-1]\n', '    target = cache_dir / "download.bin"\n')],
+    ),
+    Mutant(
+        "download_renamed_before_check",
+        "download",
+        "stayed at its final name",
+        [
+            (
+                "        if hashlib.sha256(data).hexdigest() != sha256:\n"
+                '            raise ValueError(f"sha256 mismatch for {url}")\n'
+                "        os.replace(tmp_name, target)\n",
+                "        os.replace(tmp_name, target)\n"
+                "        if hashlib.sha256(data).hexdigest() != sha256:\n"
+                '            raise ValueError(f"sha256 mismatch for {url}")\n',
+            )
+        ],
+    ),
+    Mutant(
+        "stats_not_scaled",
+        "data",
+        "0..255 scale",
+        [("    x = np.asarray(x_train, dtype=np.float64) / 255.0", "    x = np.asarray(x_train, dtype=np.float64)")],
+    ),
+    Mutant(
+        "stats_float64",
+        "data",
+        "float64",
+        [("    return x.mean(axis=(0, 1, 2)).astype(np.float32), x.std(axis=(0, 1, 2)).astype(np.float32)", "    return x.mean(axis=(0, 1, 2)), x.std(axis=(0, 1, 2))")],
+    ),
+    Mutant(
+        "stats_std_per_image",
+        "data",
+        "each image's own",
+        [("x.std(axis=(0, 1, 2)).astype(np.float32)", "x.std(axis=(1, 2)).mean(axis=0).astype(np.float32)")],
+    ),
+    Mutant(
+        "grey_without_channel_axis",
+        "data",
+        "add a trailing channel axis",
+        [("    if x.ndim == 3:\n        x = x[..., None]  # (N, H, W) -> (N, H, W, 1)\n    x = (x - np", "    x = (x - np")],
+    ),
+    Mutant(
+        "preprocess_not_scaled",
+        "data",
+        "scaled to [0, 1]",
+        [("    x = np.asarray(images, dtype=np.float32) / 255.0", "    x = np.asarray(images, dtype=np.float32)")],
+    ),
+    Mutant(
+        "labels_int32",
+        "data",
+        "expected int64",
+        [("np.asarray(labels).astype(np.int64)", "np.asarray(labels).astype(np.int32)")],
+    ),
+    Mutant(
+        "prepare_data_splits_swapped",
+        "data",
+        "swapped",
+        [("    return dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,", "    return dict(x_train=x_test, y_train=y_test, x_test=x_train, y_test=y_train,")],
+    ),
+    Mutant(
+        "evaluate_accuracy_mean_of_batch_means",
+        "metric",
+        "per-batch",
+        [
+            (
+                '        metrics["accuracy"].update_state(y, logits)\n'
+                "    return {name: float(metric.result()) for name, metric in metrics.items()}",
+                '        metrics["accuracy"].reset_state()\n'
+                '        metrics["accuracy"].update_state(y, logits)\n'
+                '        batch_accuracies.append(float(metrics["accuracy"].result()))\n'
+                '    return {"loss": float(metrics["loss"].result()), "accuracy": float(np.mean(batch_accuracies))}',
+            ),
+            ("        metric.reset_state()\n    for x, y in dataset:", "        metric.reset_state()\n    batch_accuracies = []\n    for x, y in dataset:"),
+        ],
+    ),
+    Mutant(
+        "fit_evaluates_train_split",
+        "train",
+        "test dataset after every epoch",
+        [("        result = evaluate(model, test_ds, loss_fn, metrics)", "        result = evaluate(model, train_ds, loss_fn, metrics)")],
+    ),
+    Mutant(
+        "fit_evaluates_once_at_end",
+        "train",
+        "one per epoch",
+        [
+            (
+                "        result = evaluate(model, test_ds, loss_fn, metrics)\n"
+                "        history.append(\n"
+                "            {\n"
+                '                "epoch": epoch,\n'
+                '                "train_loss": float(train_loss.result()),\n'
+                '                "test_loss": result["loss"],\n'
+                '                "test_accuracy": result["accuracy"],\n'
+                "            }\n"
+                "        )\n",
+                "    result = evaluate(model, test_ds, loss_fn, metrics)\n"
+                "    history.append(\n"
+                "        {\n"
+                '            "epoch": epoch,\n'
+                '            "train_loss": float(train_loss.result()),\n'
+                '            "test_loss": result["loss"],\n'
+                '            "test_accuracy": result["accuracy"],\n'
+                "        }\n"
+                "    )\n",
+            )
+        ],
+    ),
+    Mutant(
+        "plot_missing_test_loss",
+        "report",
+        "no curve",
+        [('    ax_loss.plot(epochs, [h["test_loss"] for h in history], label="test")\n', "")],
+    ),
+    Mutant(
+        "plot_returns_axes",
+        "report",
+        "matplotlib Figure",
+        [("    fig.tight_layout()\n    return fig\n", "    fig.tight_layout()\n    return ax_loss\n")],
+    ),
+    Mutant(
+        "tensorboard_step_is_index",
+        "report",
+        "step = epoch",
+        [
+            ("        for h in history:\n            tf.summary.scalar(", "        for i, h in enumerate(history):\n            tf.summary.scalar("),
+            ('h["train_loss"], step=h["epoch"])', 'h["train_loss"], step=i)'),
+            ('h["test_loss"], step=h["epoch"])', 'h["test_loss"], step=i)'),
+            ('h["test_accuracy"], step=h["epoch"])', 'h["test_accuracy"], step=i)'),
+        ],
+    ),
+    Mutant(
+        "tensorboard_wrong_tags",
+        "report",
+        "tags",
+        [
+            ('tf.summary.scalar("loss/train"', 'tf.summary.scalar("train_loss"'),
+            ('tf.summary.scalar("loss/test"', 'tf.summary.scalar("test_loss"'),
+            ('tf.summary.scalar("accuracy/test"', 'tf.summary.scalar("test_accuracy"'),
+        ],
+    ),
     # -- correct code in other styles: full marks ----------------------------------------------
     Mutant(
         "alt_subclassed_model",

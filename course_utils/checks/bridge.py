@@ -16,11 +16,21 @@ def _layouts(ns: dict[str, Any]) -> str:
 
     x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
     want = x.transpose(0, 2, 3, 1)
+    kinds = {"numpy": np.ndarray, "torch": torch.Tensor, "tf": tf.Tensor}
     for kind, value, back in (
         ("numpy", x, np.asarray),
         ("torch", torch.from_numpy(x), lambda t: t.numpy()),
         ("tf", tf.constant(x), lambda t: t.numpy()),
     ):
+        for fn, arg in (("nchw_to_nhwc", value), ("nhwc_to_nchw", value)):
+            out = need(ns, fn)(arg)
+            if not isinstance(out, kinds[kind]):
+                raise fail(
+                    f"{fn} of a {kind} array to return a {kind} array",
+                    f"a {type(out).__module__}.{type(out).__name__}",
+                    "a conversion that does not return the same kind of array (np.transpose of "
+                    "a tensor gives a numpy array: use x.permute for torch, tf.transpose for tf)",
+                )
         got = back(need(ns, "nchw_to_nhwc")(value))
         if got.shape != want.shape:
             raise CheckFailed(

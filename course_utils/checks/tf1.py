@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.checks.pytorch import _plot
+from course_utils.checks.pytorch import _plot, _stats
 from course_utils.checks.runner import CheckFailed, need
 from course_utils.practice import common
 from course_utils.practice import tf1 as practice
@@ -195,6 +195,19 @@ def _train(ns: dict[str, Any]) -> str:
             "batches of data['x_test']",
             "the wrong split fed to train_op (train on the training split only)",
         )
+    evaluated = [
+        np.asarray(feed[h["x"]])
+        for fetched, feed in session.runs
+        if h["x"] in feed and not any(f is h["train_op"] for f in fetched)
+    ]
+    if not any(batch.min() >= 5 for batch in evaluated):
+        raise common.fail(
+            "the test numbers from evaluate on data['x_test'], data['y_test'] after each epoch",
+            "evaluation runs on training batches only" if evaluated else "no evaluation run",
+            "train evaluates on the training split, not the test split"
+            if evaluated
+            else "the history's test numbers are not computed with the session",
+        )
     common.returns(history, list, "train", "a list with one dict per epoch")
     if len(history) != 2:
         raise common.fail("2 history entries for epochs=2", f"{len(history)}", "one per epoch")
@@ -275,7 +288,7 @@ def _lr_used(ns: dict[str, Any]) -> str:
 CHECKS = {
     "download": {"download: verify, cache, refuse corruption": fixed(common.download, SEED)},
     "data": {
-        "normalization_stats: per-channel statistics": fixed(common.normalization_stats, SEED),
+        "normalization_stats: per-channel statistics": _stats,
         "prepare_data: training statistics only": fixed(common.prepare_data, SEED),
         "preprocess: grey and colour images to NHWC": fixed(
             partial(common.preprocess, layout="NHWC"), SEED

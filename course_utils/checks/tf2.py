@@ -16,7 +16,7 @@ from unittest import mock
 
 import numpy as np
 
-from course_utils.checks.pytorch import _plot
+from course_utils.checks.pytorch import _plot, _stats
 from course_utils.checks.runner import need
 from course_utils.practice import common
 from course_utils.practice import tf2 as practice
@@ -247,12 +247,15 @@ def _fit(ns: dict[str, Any]) -> str:
     x = np.random.default_rng(SEED).normal(size=(8, 2, 2, 1)).astype(np.float32)
     y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
     data = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)  # 2 batches per epoch
+    x_test = np.random.default_rng(SEED + 1).normal(size=(4, 2, 2, 1)).astype(np.float32)
+    y_test = np.array([2, 2, 1, 0])
+    test = tf.data.Dataset.from_tensor_slices((x_test, y_test)).batch(4)
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     original = ns["train_step"]
     ns["train_step"] = stand_in
     try:
         with _eagerly(), mock.patch.object(tf, "function", counting_function):
-            history = fit(model, data, data, loss_fn, keras.optimizers.SGD(0.1), 2)
+            history = fit(model, data, test, loss_fn, keras.optimizers.SGD(0.1), 2)
     finally:
         ns["train_step"] = original
     if len(made) > 2:
@@ -278,7 +281,32 @@ def _fit(ns: dict[str, Any]) -> str:
             if abs(got - 2.0) < 1e-5
             else "a wrong average of the batch losses",
         )
-    return "fit calls train_step per batch and resets its loss mean every epoch"
+    _test_numbers(history, model, loss_fn, (x_test, y_test), (x, y))
+    return "fit calls train_step per batch, resets its loss mean, evaluates on test_ds"
+
+
+def _test_numbers(history: list[Any], model: Any, loss_fn: Any, test: tuple, train: tuple) -> None:
+    """The stand-in train_step leaves the model as it is, so every epoch's test numbers are the
+    model's loss and accuracy on the test data (not on the training data)."""
+
+    def numbers(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        logits = model(x, training=False)
+        accuracy = float((np.asarray(logits).argmax(1) == y).mean())
+        return float(loss_fn(y, logits)), accuracy
+
+    want, on_train = numbers(*test), numbers(*train)
+    for entry in history:
+        got = tuple(common.finite(entry.get(k), f"history[{entry.get('epoch')!r}][{k!r}]")
+                    for k in ("test_loss", "test_accuracy"))  # fmt: skip
+        if not np.allclose(got, want, atol=1e-5):
+            raise fail(
+                f"test_loss {want[0]:.4f} and test_accuracy {want[1]:.4f} (the unchanged model "
+                "evaluated on test_ds) in every epoch",
+                f"{got[0]:.4f} and {got[1]:.4f} in epoch {entry.get('epoch')}",
+                "fit evaluates on the training data, not on test_ds"
+                if np.allclose(got, on_train, atol=1e-5)
+                else "the test numbers are not evaluate(model, test_ds, ...) after the epoch",
+            )
 
 
 def _fit_keras(ns: dict[str, Any]) -> str:
@@ -312,7 +340,7 @@ def _fit_keras(ns: dict[str, Any]) -> str:
 CHECKS = {
     "download": {"download: verify, cache, refuse corruption": fixed(common.download, SEED)},
     "data": {
-        "normalization_stats: per-channel statistics": fixed(common.normalization_stats, SEED),
+        "normalization_stats: per-channel statistics": _stats,
         "prepare_data: training statistics only": fixed(common.prepare_data, SEED),
         "preprocess: grey and colour images to NHWC": fixed(
             partial(common.preprocess, layout="NHWC"), SEED

@@ -13,11 +13,13 @@ CONTRACT = [
         "nchw_to_nhwc",
         "returns the same kind of array",
         ("layout_numpy", "layout_torch", "layout_tf"),
+        ("layout_always_numpy",),
     ),
     P(
         "nhwc_to_nchw",
         "``(N, H, W, C) -> (N, C, H, W)``, for the same three kinds of arrays",
         ("layout_numpy", "layout_torch", "layout_tf"),
+        ("nhwc_to_nchw_axes_copied",),
     ),
     P(
         "to_channels_last",
@@ -41,11 +43,13 @@ CONTRACT = [
         "torch_to_keras_arrays",
         "``feature_shape`` is ``(H, W, C)`` of the map entering Flatten",
         ("port_dense_after_flatten",),
+        ("feature_shape_read_as_chw",),
     ),
     P(
         "port_torch_to_keras",
         "Set ``keras_model``'s weights (in place) from the PyTorch parameters",
         ("port_logits_match",),
+        ("port_returns_new_model",),
     ),
     P(
         "forward_backward_torch",

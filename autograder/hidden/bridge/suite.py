@@ -58,7 +58,7 @@ TESTS = [
 
 SUITE = Suite(
     assignment="bridge",
-    version="bridge-3",
+    version="bridge-4",
     probes_module="autograder.probes.bridge.probes_torch",
     blocked_modules=["jax"],
     tests=TESTS,

@@ -163,6 +163,12 @@ def _port_shape_problem(obs: dict[str, Any], seed: int) -> str | None:
     per Keras weight (None when it does)."""
     if len(obs["nets"]) != len(nets.PORT_NETS):
         return f"expected {len(nets.PORT_NETS)} ported networks, got {len(obs['nets'])}"
+    if any(got.get("unchanged") for got in obs["nets"]):
+        return (
+            "port_torch_to_keras left the weights of the Keras model it was given as they were "
+            "(a new model made and returned?): set keras_model's weights in place "
+            "(keras_model.set_weights), as the docstring asks"
+        )
     for net, got in zip(nets.PORT_NETS, obs["nets"], strict=True):
         if len(got["weights"]) != len(nets.init_weights(net, seed)):
             return (
@@ -222,6 +228,14 @@ def port_dense_after_flatten(obs: dict[str, Any], seed: int) -> Verdict:
                 "map channel by channel, Keras flattens (H, W, C) pixel by pixel, so the rows of "
                 "that kernel must be re-ordered (reshape to (out, C, H, W), transpose to "
                 "(out, H, W, C), flatten back, then transpose)"
+            )
+        h, wd, c = nets.feature_shape(net)
+        misread = w.reshape(len(w), h, wd, c).transpose(0, 2, 3, 1).reshape(len(w), -1).T
+        if num.close(actual, misread, atol=1e-6, rtol=1e-5):
+            return failed(
+                f"feature_shape ({h}, {wd}, {c}) was read as (C, H, W): it is (H, W, C), the "
+                "shape Keras' Flatten sees (flatten.input.shape[1:]), so the dense kernel's "
+                "columns were re-ordered with the wrong sizes"
             )
         return failed(
             "the first dense kernel after Flatten should be PyTorch's (out, C*H*W) weight with its "

@@ -7,6 +7,7 @@ CONTRACT = [
         "download",
         "The file is saved in ``cache_dir`` under the URL's last part",
         ("download_fetches_and_verifies",),
+        ("download_fixed_name",),
     ),
     P(
         "download",
@@ -18,16 +19,19 @@ CONTRACT = [
         "download",
         "(``ValueError`` and no file left behind on a mismatch)",
         ("download_rejects_bad_checksum",),
+        ("download_renamed_before_check",),
     ),
     P(
         "normalization_stats",
         "Per-channel mean and std, float32 (C,), of uint8 images on the [0, 1] scale",
         ("stats_per_channel",),
+        ("stats_float64", "stats_not_scaled"),
     ),
     P(
         "preprocess",
         "``(x float32 (N, H, W, C) = (images / 255 - mean) / std, y int64 (N,))`` as numpy arrays",
         ("preprocess_channels_last", "preprocess_dtypes"),
+        ("grey_without_channel_axis", "labels_int32"),
     ),
     P(
         "prepare_data",
@@ -94,8 +98,7 @@ CONTRACT = [
         "train",
         'the test numbers from ``evaluate`` on ``data["x_test"], data["y_test"]``',
         ("train_learns_digits",),
-        (),
-        "the history's test numbers are compared with the test split",
+        ("train_evaluates_train_split",),
     ),
     P(
         "report",
@@ -107,11 +110,13 @@ CONTRACT = [
         "plot_history",
         "A matplotlib Figure: train/test loss and test accuracy against the epoch",
         ("plot_shows_history",),
+        ("plot_missing_test_loss",),
     ),
     P(
         "log_to_tensorboard",
         "Scalars ``loss/train``, ``loss/test``, ``accuracy/test`` at ``step = epoch``",
         ("tensorboard_scalars",),
+        ("tensorboard_step_is_index", "tensorboard_wrong_tags"),
     ),
     P(
         "log_to_tensorboard",

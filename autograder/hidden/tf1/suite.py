@@ -34,7 +34,7 @@ TESTS = [
 
 SUITE = Suite(
     assignment="tf1",
-    version="tf1-4",
+    version="tf1-5",
     probes_module="autograder.probes.tf1.probes",
     blocked_modules=["torch", "jax"],
     tests=TESTS,

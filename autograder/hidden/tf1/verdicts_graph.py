@@ -472,7 +472,36 @@ def train_learns(obs: dict[str, Any], seed: int) -> Verdict:
             f"after 3 epochs a trusted linear graph reached only {accuracy:.1%} on the digits' "
             "test split (computed by the grader from the weights)"
         )
-    return passed()
+    return _last_test_numbers(obs, x, labels, n_train) or passed()
+
+
+def _last_test_numbers(
+    obs: dict[str, Any], x: np.ndarray, labels: np.ndarray, n_train: int
+) -> Verdict | None:
+    """The last epoch's test numbers must be the final weights' on the test split, computed
+    here (an evaluation on the training split, or none, shows)."""
+    last = obs["entries"][-1]
+    got = (last.get("test_loss"), last.get("test_accuracy"))
+
+    def numbers(rows: slice) -> tuple[float, float]:
+        logits = x[rows].astype(np.float64) @ obs["w"] + obs["b"]
+        correct = (logits.argmax(1) == labels[rows]).mean()
+        return num.cross_entropy(logits, labels[rows]), float(correct)
+
+    want, on_train = numbers(slice(n_train, None)), numbers(slice(0, n_train))
+    if all(num.close(g, w, atol=1e-4) for g, w in zip(got, want, strict=True)):
+        return None
+    if all(num.close(g, w, atol=1e-4) for g, w in zip(got, on_train, strict=True)):
+        return failed(
+            "the history's test_loss and test_accuracy are the training split's: train "
+            'evaluates on data["x_train"] after each epoch, so the test numbers measure '
+            'memorisation, not generalisation. Evaluate on data["x_test"], data["y_test"].'
+        )
+    return failed(
+        f"the last epoch's test numbers ({got[0]}, {got[1]}) are not the trained graph's loss "
+        f"and accuracy on the test split ({want[0]:.4f}, {want[1]:.4f}, computed by the grader "
+        "from the weights): evaluate on the test split after every epoch"
+    )
 
 
 def init_error_hint(info: dict[str, Any]) -> str | None:

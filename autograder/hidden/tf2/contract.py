@@ -7,6 +7,7 @@ CONTRACT = [
         "download",
         "The file is saved in ``cache_dir`` under the URL's last part",
         ("download_fetches_and_verifies",),
+        ("download_fixed_name",),
     ),
     P(
         "download",
@@ -18,13 +19,20 @@ CONTRACT = [
         "download",
         "Raises ``ValueError`` (leaving no file at the destination) when the digest does not match",
         ("download_rejects_bad_checksum",),
+        ("download_renamed_before_check",),
     ),
     P(
         "normalization_stats",
         "Per-channel mean and std (float32 arrays of shape (C,))",
         ("stats_per_channel",),
+        ("stats_float64", "stats_not_scaled"),
     ),
-    P("normalization_stats", "The std is the population one", ("stats_per_channel",)),
+    P(
+        "normalization_stats",
+        "The std is the population one",
+        ("stats_per_channel",),
+        ("stats_std_per_image",),
+    ),
     P(
         "preprocess",
         "Scale and normalise images for Keras; labels as class indices",
@@ -35,11 +43,13 @@ CONTRACT = [
         "preprocess",
         "images: uint8 (N, H, W) or (N, H, W, C); labels: integers (N,)",
         ("preprocess_channels_last",),
+        ("grey_without_channel_axis",),
     ),
     P(
         "preprocess",
         "mean, std: per-channel statistics (C,) on the [0, 1] scale",
         ("preprocess_channels_last",),
+        ("preprocess_not_scaled",),
     ),
     P(
         "preprocess",
@@ -47,7 +57,7 @@ CONTRACT = [
         ("preprocess_channels_last", "preprocess_dtypes"),
         ("float64_images", "nchw_into_channels_last_model"),
     ),
-    P("preprocess", "``y`` int64 (N,)", ("preprocess_dtypes",)),
+    P("preprocess", "``y`` int64 (N,)", ("preprocess_dtypes",), ("labels_int32",)),
     P(
         "prepare_data",
         "split it (stratified, seeded), preprocess both splits with the training statistics",
@@ -58,6 +68,7 @@ CONTRACT = [
         "prepare_data",
         "Returns a dict with x_train, y_train, x_test, y_test, mean, std",
         ("split_stratified_and_seeded", "stats_from_training_split"),
+        ("prepare_data_splits_swapped",),
     ),
     P(
         "make_datasets",
@@ -116,6 +127,7 @@ CONTRACT = [
         "evaluate",
         "the accuracy exactly over samples; the loss over samples, or as the mean of",
         ("evaluate_values",),
+        ("evaluate_accuracy_mean_of_batch_means",),
     ),
     P(
         "train_step",
@@ -133,6 +145,7 @@ CONTRACT = [
         "fit",
         "Train for ``epochs`` epochs with ``train_step``, evaluating on ``test_ds`` after each",
         ("fit_history", "fit_learns_digits"),
+        ("fit_evaluates_train_split", "fit_evaluates_once_at_end"),
     ),
     P(
         "fit",
@@ -162,8 +175,14 @@ CONTRACT = [
         "plot_history",
         "A matplotlib Figure with train/test loss and test accuracy against the epoch",
         ("plot_shows_history",),
+        ("plot_missing_test_loss", "plot_returns_axes"),
     ),
-    P("log_to_tensorboard", "TensorBoard scalars with ``tf.summary``", ("tensorboard_scalars",)),
+    P(
+        "log_to_tensorboard",
+        "TensorBoard scalars with ``tf.summary``",
+        ("tensorboard_scalars",),
+        ("tensorboard_step_is_index", "tensorboard_wrong_tags"),
+    ),
     P(
         "log_to_tensorboard",
         "Returns ``Path(log_dir)``",

@@ -48,7 +48,7 @@ TESTS = [
 
 SUITE = Suite(
     assignment="tf2",
-    version="tf2-5",
+    version="tf2-6",
     probes_module="autograder.probes.tf2.probes",
     blocked_modules=["torch", "jax"],
     tests=TESTS,

@@ -50,6 +50,13 @@ def preprocess_channels_last(obs: dict[str, Any], seed: int) -> Verdict:
         if message:
             return failed(message)
         if not num.close(got["x_values"], expected, atol=1e-4, rtol=1e-5):
+            unscaled = (x01 * 255.0 - mean) / std
+            if num.close(got["x_values"], unscaled, atol=1e-3, rtol=1e-5):
+                return failed(
+                    f"the {name} images were not scaled to [0, 1] before normalising: the mean "
+                    "and std are on the [0, 1] scale, so divide by 255 first, (images / 255 - "
+                    "mean) / std"
+                )
             return failed(f"{name} values are not (images / 255 - mean) / std, channel by channel")
     return passed()
 
@@ -265,6 +272,16 @@ def evaluate_values(obs: dict[str, Any], seed: int) -> Verdict:
     means = [_means(seed, gain) for gain in _MODES.values()]
     (_, accuracy), _ = means[0]  # a positive gain changes no argmax
     if not num.close(obs["accuracy"], accuracy, atol=1e-5):
+        (_, batch_accuracy) = means[0][1]
+        if not num.close(batch_accuracy, accuracy, atol=1e-5) and num.close(
+            obs["accuracy"], batch_accuracy, atol=1e-5
+        ):
+            return failed(
+                "evaluate's accuracy is the mean of per-batch accuracies: with batches of 5, 5 and "
+                "2 samples, the 2 samples of the last batch count as much as 5. Count the correct "
+                "samples over the whole dataset (SparseCategoricalAccuracy accumulates them when "
+                "it is updated every batch and read once at the end)."
+            )
         return failed(
             f"evaluate's accuracy is off for a model with known outputs (got {obs['accuracy']:.4f})"
         )

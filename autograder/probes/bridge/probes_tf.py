@@ -88,11 +88,17 @@ def port(ctx: ProbeContext) -> dict[str, Any]:
     for net in nets.PORT_NETS:
         model = build(net)
         weights = {name: array.copy() for name, array in nets.init_weights(net, ctx.seed)}
+        before = [np.array(w) for w in model.get_weights()]
         ctx.call("port_torch_to_keras", weights, model)
+        after = [np.asarray(w) for w in model.get_weights()]
         x, _ = _nhwc(net, ctx.seed)
         logits = run_learner("port_torch_to_keras", model, x, training=False)
         nets_out.append(
-            {"weights": [np.asarray(w) for w in model.get_weights()], "logits": np.asarray(logits)}
+            {
+                "weights": after,
+                "logits": np.asarray(logits),
+                "unchanged": all(np.array_equal(a, b) for a, b in zip(before, after, strict=True)),
+            }
         )
     return {"nets": nets_out}
 

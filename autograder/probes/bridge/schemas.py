@@ -86,7 +86,10 @@ SCHEMAS: dict[str, Schema] = {
     "port": Dict(
         required={
             "nets": List(
-                Dict(required={"weights": List(Array(NUMERIC), 100), "logits": Array(NUMERIC)}),
+                Dict(
+                    required={"weights": List(Array(NUMERIC), 100), "logits": Array(NUMERIC)},
+                    optional={"unchanged": Bool()},
+                ),
                 10,
             )
         }
