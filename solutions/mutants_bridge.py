@@ -198,9 +198,9 @@ MUTANTS = [
         "in place",
         [
             (
-                "    keras_model.set_weights(torch_to_keras_arrays(torch_weights, feature_shape))\n    return keras_model\n",
+                "    keras_model.set_weights(torch_to_keras_arrays(torch_weights, feature_shape))\n    return keras_model",
                 "    ported = keras.models.clone_model(keras_model)\n"
-                "    ported.set_weights(torch_to_keras_arrays(torch_weights, feature_shape))\n    return ported\n",
+                "    ported.set_weights(torch_to_keras_arrays(torch_weights, feature_shape))\n    return ported",
             )
         ],
     ),
