@@ -9,6 +9,7 @@ them.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -49,7 +50,18 @@ include = ["course_utils*"]
 
 [tool.setuptools.package-data]
 course_utils = ["datasets/*.npz"]
+
+[tool.setuptools.data-files]
+# JupyterLab's default settings of this environment: no "Jupyter news?" pop-up over outputs
+"share/jupyter/lab/settings" = ["lab-settings/overrides.json"]
 """
+
+LAB_OVERRIDES = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}
+}
+"""Installed as ``<venv>/share/jupyter/lab/settings/overrides.json``: JupyterLab otherwise opens
+with a "Would you like to receive official Jupyter news?" notification over the first outputs
+and asks PyPI for updates."""
 
 _README = """\
 # dlcourse: learner kit
@@ -71,28 +83,28 @@ Linux (the CPU build of PyTorch: from PyPI, `torch` pulls several GB of CUDA lib
     source .venv/bin/activate
     pip install --upgrade pip
     pip install {torch} --index-url {index}
-    pip install -e ".[torch,tf]"
+    pip install ".[torch,tf]"
 
 macOS (Apple silicon; `pip` picks `tensorflow` there, `tensorflow-cpu` elsewhere):
 
     python3 -m venv .venv
     source .venv/bin/activate
     pip install --upgrade pip
-    pip install -e ".[torch,tf]"
+    pip install ".[torch,tf]"
 
 Windows (PowerShell; in cmd.exe activate with `.venv\\Scripts\\activate.bat`):
 
     py -3.11 -m venv .venv
     .venv\\Scripts\\Activate.ps1
     python -m pip install --upgrade pip
-    pip install -e ".[torch,tf]"
+    pip install ".[torch,tf]"
 
 Intel Macs (macOS x86_64): PyTorch {torch_version} and TensorFlow {tf} publish no wheels for
 them (the last ones are PyTorch 2.2 and TensorFlow 2.16), so this kit does not install there;
 use Linux, Windows, a Linux virtual machine or container, or a hosted notebook instead.
 
-Only one framework? `pip install -e ".[torch]"` for notebooks 01 (and the PyTorch half of 04),
-`pip install -e ".[tf]"` for 02 and 03.
+Only one framework? `pip install ".[torch]"` for notebooks 01 (and the PyTorch half of 04),
+`pip install ".[tf]"` for 02 and 03.
 
 ## Work in JupyterLab
 
@@ -138,6 +150,9 @@ def write_learner_bundle(out: Path, root: Path | None = None) -> list[Path]:
         not_apple=NOT_APPLE_SILICON,
     )
     (out / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    (out / "lab-settings").mkdir()
+    overrides = json.dumps(LAB_OVERRIDES, indent=2) + "\n"
+    (out / "lab-settings" / "overrides.json").write_text(overrides, encoding="utf-8")
     readme = _README.format(
         torch=TORCH,
         torch_version=TORCH.split("==")[1],

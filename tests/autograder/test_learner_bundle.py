@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder.cli import main
 from autograder.isolation import hidden_files
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.torch
 
@@ -31,7 +33,7 @@ def kit(tmp_path_factory):
 
 
 def test_the_kit_holds_notebooks_and_course_utils_only(kit):
-    """Is every file a student notebook, part of course_utils, or the kit's own two files?"""
+    """Is every file a student notebook, part of course_utils, or the kit's own three files?"""
     files = [p.relative_to(kit).as_posix() for p in kit.rglob("*") if p.is_file()]
     assert sorted(p for p in files if p.startswith("assignments/")) == [
         "assignments/01_pytorch_pipeline.ipynb",
@@ -40,7 +42,7 @@ def test_the_kit_holds_notebooks_and_course_utils_only(kit):
         "assignments/04_bridge.ipynb",
     ]
     others = [p for p in files if not p.startswith(("assignments/", "course_utils/"))]
-    assert sorted(others) == ["README.md", "pyproject.toml"]
+    assert sorted(others) == ["README.md", "lab-settings/overrides.json", "pyproject.toml"]
     assert not any(part in p for p in files for part in ("autograder", "hidden", "solution"))
 
 
@@ -136,7 +138,6 @@ def test_the_kit_readme_gives_commands_the_kit_has(kit):
 def test_the_kit_terminal_check_gives_the_notebook_verdict(tmp_path):
     """Does `python -m course_utils FILE STEP` pass the reference's step and fail a stub's, with
     the exit status saying so?"""
-    from tests.conftest import ROOT
 
     def run(path):
         return subprocess.run(
@@ -151,3 +152,58 @@ def test_the_kit_terminal_check_gives_the_notebook_verdict(tmp_path):
     stub = run(ROOT / "assignments" / "01_pytorch_pipeline.ipynb")
     assert good.returncode == 0 and "all checks pass" in good.stdout, good.stdout + good.stderr
     assert stub.returncode == 1 and "not implemented" in stub.stdout.lower(), stub.stdout
+
+
+@pytest.mark.slow
+def test_the_installed_kit_runs_the_solved_pytorch_notebook(kit, tmp_path):
+    """Installed as its README says (``pip install ".[torch]"``) into a fresh venv with nothing
+    of this checkout on its path, does the kit run the solved PyTorch notebook through nbclient
+    to passing checks, and does it set JupyterLab's defaults (no news pop-up over outputs)?"""
+    import json
+    import os
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DLCOURSE_PRACTICE")}
+    env |= {"PIP_RETRIES": "0", "PIP_DEFAULT_TIMEOUT": "10"}
+    env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '')}"  # the kernel's `python` is the venv's
+    install = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", f"{kit}[torch]"],
+        env=env, capture_output=True, text=True, timeout=1500,
+    )  # fmt: skip
+    assert install.returncode == 0, install.stderr[-3000:]
+    overrides = venv / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    settings = json.loads(overrides.read_text(encoding="utf-8"))
+    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+
+    work = tmp_path / "work"
+    work.mkdir()
+    notebook = work / "solved.ipynb"
+    solved = nbformat.read(ROOT / "examples" / "pytorch" / "reference.ipynb", 4)
+    probe = "import sys\nprint('GRADER MODULES', sorted(m for m in sys.modules if 'grader' in m))"
+    solved.cells.append(nbformat.v4.new_code_cell(probe))
+    nbformat.write(solved, notebook)
+    runner = (
+        "import nbformat, sys\n"
+        "from nbclient import NotebookClient\n"
+        "nb = nbformat.read(sys.argv[1], 4)\n"
+        "NotebookClient(nb, timeout=300, kernel_name='python3').execute()\n"
+        "nbformat.write(nb, sys.argv[1])\n"
+    )
+    run = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", runner, str(notebook)],
+        cwd=work, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+
+    def text(cell: dict) -> str:
+        return "".join(
+            "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+            for o in cell.get("outputs", [])
+        )
+
+    checks = [text(c) for c in cells if "".join(c["source"]).startswith("check(")]
+    assert len(checks) == 7 and all("all checks pass" in c for c in checks), checks
+    probe = text(cells[-1])
+    assert probe.startswith("GRADER MODULES []"), probe
