@@ -450,7 +450,8 @@ MUTANTS = [
         "",
         [
             (
-                "    h = model.fit(train_ds, validation_data=test_ds, epochs=epochs, verbose=0).history",
+                "    h = model.fit(train_ds, validation_data=test_ds, epochs=epochs, shuffle=False, verbose=0)\n"
+                "    h = h.history",
                 "    seen = []\n"
                 "    callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(dict(logs)))\n"
                 "    model.fit(train_ds, validation_data=test_ds, epochs=epochs, verbose=0, callbacks=[callback])\n"
