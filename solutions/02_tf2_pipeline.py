@@ -137,7 +137,11 @@ def preprocess(images, labels, mean, std):
 
 def prepare_data(path, test_size=0.2, seed=0):
     """Load a course ``.npz``, split it (stratified, seeded), preprocess both splits with the
-    training statistics. Returns a dict with x_train, y_train, x_test, y_test, mean, std."""
+    training statistics. Returns a dict with x_train, y_train, x_test, y_test, mean, std.
+
+    ``course_utils.load_npz(path)`` returns the file's ``(images, labels)`` as numpy arrays
+    (uint8 (N, H, W) and uint8 (N,)); ``stratified_split(labels, test_size, seed)`` returns the
+    ``(train_idx, test_idx)`` index arrays."""
     # BEGIN SOLUTION
     images, labels = load_npz(path)
     train_idx, test_idx = stratified_split(labels, test_size, seed)

@@ -127,7 +127,9 @@ def prepare_data(path, test_size=0.2, seed=0):
         dict with ``x_train``, ``y_train``, ``x_test``, ``y_test`` (as returned by ``preprocess``)
         and ``mean``, ``std`` (the statistics used for both splits).
 
-    ``course_utils.stratified_split(labels, test_size, seed)`` gives a stratified split.
+    ``course_utils.load_npz(path)`` returns the file's ``(images, labels)`` as numpy arrays
+    (here uint8 (N, H, W) and uint8 (N,)); ``course_utils.stratified_split(labels, test_size,
+    seed)`` returns the ``(train_idx, test_idx)`` index arrays of a stratified split.
     """
     images, labels = load_npz(path)
     train_idx, test_idx = stratified_split(labels, test_size, seed)

@@ -140,8 +140,13 @@ CONTRACT = [
     ),
     P(
         "prepare_data",
-        "``course_utils.stratified_split(labels, test_size, seed)`` gives a stratified split",
-        reason="a hint, not a promise",
+        "``course_utils.load_npz(path)`` returns the file's ``(images, labels)``",
+        reason="what a course helper returns: a hint, not a promise",
+    ),
+    P(
+        "prepare_data",
+        "``course_utils.stratified_split(labels, test_size, seed)`` returns the",
+        reason="what a course helper returns: a hint, not a promise",
     ),
     # make_loaders
     P(

@@ -35,6 +35,16 @@ CONTRACT = [
     ),
     P(
         "prepare_data",
+        "``course_utils.load_npz(path)`` returns the file's ``(images, labels)``",
+        reason="what a course helper returns: a hint, not a promise",
+    ),
+    P(
+        "prepare_data",
+        "``stratified_split(labels, test_size, seed)`` returns the",
+        reason="what a course helper returns: a hint, not a promise",
+    ),
+    P(
+        "prepare_data",
         "Load, split (stratified, seeded), preprocess with training statistics",
         ("split_stratified_and_seeded", "stats_from_training_split"),
         ("stats_from_all_data",),
