@@ -44,6 +44,16 @@ c.ClearSolutions.code_stub = {{"python": 'raise NotImplementedError("write your 
 # c.GradeAsSubmitted.run_learner_code = True
 import os  # noqa: E402
 os.environ["DLCOURSE_NBGRADER_TRUSTED"] = "1"
+# nbgrader's OverwriteCells, which also puts back a hidden-test cell a learner deleted (nbgrader
+# scores a missing one 0) and warns about a hidden-test cell only when the learner changed it
+# (autograder/exports/nbgrader_cells.py).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.exports.nbgrader_cells.CourseCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
     "autograder.exports.nbgrader_hooks.GradeAsSubmitted",
     "nbgrader.preprocessors.Execute",

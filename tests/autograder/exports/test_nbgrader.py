@@ -89,10 +89,31 @@ def test_notebooks_of_other_courses_are_left_alone():
     assert nb.cells[0].outputs[0].text == "w\n"
 
 
+def _delete_and_edit_locked_cells(nb: nbformat.NotebookNode) -> None:
+    """What a learner may do to read-only cells: delete the hidden-test cells of two steps,
+    edit a third and a step's check cell."""
+    tests = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if _is_test(c)}
+    deleted = {f"{TEST_CELL_PREFIX}data", f"{TEST_CELL_PREFIX}train"}
+    nb.cells = [
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in deleted
+    ]
+    tests[f"{TEST_CELL_PREFIX}model"].source = "print('full marks please')"
+    check = next(c for c in nb.cells if c.source.startswith('check("model")'))
+    check.source = "# no need to check"
+
+
+TAMPERED = {"deleter": ("reference", _delete_and_edit_locked_cells)}
+
+
+def _is_test(cell: nbformat.NotebookNode) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade")) and str(meta.get("grade_id", "")).startswith(TEST_CELL_PREFIX)
+
+
 def _autograded_course(root: Path, students: dict[str, list[str]], config: str = "") -> Path:
     """An nbgrader course under ``root`` (``config`` added to its nbgrader_config.py): the
     assignments of ``students`` released, submitted by them and autograded for real (each
-    notebook costs 20-40 s there)."""
+    notebook costs 20-40 s there); nbgrader's log in ``autograde-<assignment>.log``."""
     write_course(root)
     if config:
         with (root / "nbgrader_config.py").open("a", encoding="utf-8") as f:
@@ -102,12 +123,16 @@ def _autograded_course(root: Path, students: dict[str, list[str]], config: str =
         released = root / "release" / assignment / layout(assignment).notebook_name
         for name in names:
             nb = nbformat.read(released, 4)
-            if name != "stub":  # the stub is the released notebook as it is
-                fill_code_cells(nb, variant_code(assignment, name))
+            base, tamper = TAMPERED.get(name, (name, None))
+            if base != "stub":  # the stub is the released notebook as it is
+                fill_code_cells(nb, variant_code(assignment, base))
+            if tamper is not None:
+                tamper(nb)
             target = root / "submitted" / name / assignment / released.name
             target.parent.mkdir(parents=True)
             nbformat.write(nb, target)
-        tool("nbgrader", "autograde", assignment, "--force", cwd=root)
+        done = tool("nbgrader", "autograde", assignment, "--force", cwd=root)
+        (root / f"autograde-{assignment}.log").write_text(done.stdout + done.stderr)
     return root
 
 
@@ -115,7 +140,7 @@ def _autograded_course(root: Path, students: dict[str, list[str]], config: str =
 def course(tmp_path_factory):
     """The exported course as it is: ``SUBMISSIONS``, a walker and a rewriter."""
     students = {a: list(names) for a, names in SUBMISSIONS.items()}
-    students["pytorch"] += ["walker", "rewriter"]
+    students["pytorch"] += ["walker", "rewriter", *TAMPERED]
     return _autograded_course(tmp_path_factory.mktemp("nbgrader-course"), students), students
 
 
@@ -146,7 +171,7 @@ def test_nbgrader_gives_the_same_points_per_step_as_dlcourse(course, assignment)
     correct alternative and each mutant exactly like ``dlcourse grade`` scores the same files?"""
     root, students = course
     name = layout(assignment).notebook_name
-    honest = [s for s in students[assignment] if s not in EXTRAS]
+    honest = [s for s in students[assignment] if s not in (*EXTRAS, *TAMPERED)]
     files = [root / "submitted" / s / assignment / name for s in honest]
     ours_by_student = dict(zip(honest, our_steps(files, assignment)))
     plan = layout(assignment)
@@ -156,7 +181,7 @@ def test_nbgrader_gives_the_same_points_per_step_as_dlcourse(course, assignment)
         assert theirs == ours_by_student[student], student
     assert _nbgrader_steps(root, assignment, "reference") == full
     assert set(_nbgrader_steps(root, assignment, "stub").values()) == {0.0}
-    mutants = [s for s in students[assignment] if s not in ("reference", "stub", *EXTRAS)]
+    mutants = [s for s in honest if s not in ("reference", "stub")]
     for student in mutants:
         total = sum(_nbgrader_steps(root, assignment, student).values())
         assert (total == sum(full.values())) == student.startswith("alt_"), student
@@ -286,3 +311,33 @@ def test_the_course_config_times_cells_out_in_minutes_and_copies_no_tensorboard_
     (submitted / "data.txt").write_text("kept")
     copied = find_all_files(str(submitted), config.CourseDirectory.ignore + ["*.ipynb"])
     assert copied == [str(submitted / "data.txt")]
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+@pytest.mark.tensorflow
+def test_deleted_or_edited_locked_cells_cost_no_points_under_nbgrader(course):
+    """A reference whose hidden-test cells of two steps were deleted and of a third edited, and
+    a check cell edited: does nbgrader give the same full marks as ``dlcourse grade`` (it scores
+    a missing grade cell 0), say in the graded notebook which cells were put back, and warn
+    about changed checksums only for the cells the learner changed?"""
+    root, _ = course
+    plan = layout("pytorch")
+    full = {t.step: plan.step_points(t.step) for t in plan.tests}
+    submitted = root / "submitted" / "deleter" / "pytorch" / plan.notebook_name
+    assert our_steps([submitted], "pytorch")[0] == full
+    assert _nbgrader_steps(root, "pytorch", "deleter") == full
+    graded = {
+        c.metadata["nbgrader"]["grade_id"]: c for c in _ours(_graded_notebook(root, "deleter"))
+    }
+    assert set(graded) == {f"{TEST_CELL_PREFIX}{step}" for step in full}
+    for step in ("data", "train"):
+        assert (
+            "was missing from your notebook" in graded[f"{TEST_CELL_PREFIX}{step}"].outputs[0].text
+        )
+    log = (root / "autograde-pytorch.log").read_text()
+    changed = [line for line in log.splitlines() if "Attribute 'checksum'" in line]
+    ours = [line for line in changed if TEST_CELL_PREFIX in line]
+    assert len(ours) == 1 and f"{TEST_CELL_PREFIX}model" in ours[0], ours  # only the edited one
+    assert len(changed) == 2, changed  # and the edited check cell
+    assert sum("was deleted from the submission" in line for line in log.splitlines()) == 2
