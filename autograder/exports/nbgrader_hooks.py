@@ -21,6 +21,7 @@ stderr, which nbgrader scores 0. So grading happens in nbgrader's own process, a
 from __future__ import annotations
 
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,17 @@ def assignment_of(notebook_id: str) -> str | None:
     return None
 
 
+WIDTH = 96
+"""Characters per line of a hidden-test cell's text: nbgrader's feedback page shows outputs in
+a box that does not wrap, and cut a failing test's message off after about 100."""
+
+
+def _wrap(line: str) -> list[str]:
+    return textwrap.wrap(
+        line, WIDTH, subsequent_indent="     ", break_on_hyphens=False, break_long_words=False
+    )
+
+
 def trusted_outputs(result: dict[str, Any], step: str, first: bool = False) -> list[Any]:
     """The outputs a hidden-test cell gets: the feedback lines (the first cell also the record's
     notes: what went wrong while loading the notebook), then the points as its value."""
@@ -53,7 +65,10 @@ def trusted_outputs(result: dict[str, Any], step: str, first: bool = False) -> l
     from autograder.exports.cell import feedback_lines, step_total
 
     notes = [f"note: {n}" for n in result.get("notes", []) if isinstance(n, str)] if first else []
-    text = "".join(f"{line}\n" for line in notes + feedback_lines(result, step))
+    lines = [
+        wrapped for line in notes + feedback_lines(result, step) for wrapped in _wrap(line) or [""]
+    ]
+    text = "".join(f"{line}\n" for line in lines)
     value = {"text/plain": repr(step_total(result, step))}
     outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)] if text else []
     return outputs + [nbformat.v4.new_output("execute_result", data=value, execution_count=None)]

@@ -32,6 +32,7 @@ _CHECK_MODULES = {
 
 
 _HEADERS = ("check", "result", "what it means")
+_HEAD = "text-align:left;padding:3px 10px 3px 0;border-bottom:1px solid #d0d7de"
 
 
 class CheckFailed(Exception):
@@ -66,7 +67,8 @@ class StepReport:
         return bool(self.results) and all(r.passed for r in self.results)
 
     def _repr_html_(self) -> str:
-        left = "text-align:left;vertical-align:top"  # JupyterLab right-aligns cells otherwise
+        # JupyterLab right-aligns cells otherwise; nbgrader's feedback page has no cell padding
+        left = "text-align:left;vertical-align:top;padding:3px 10px 3px 0"
         rows = "".join(
             f"<tr><td style='{left}'>{html.escape(r.name)}</td>"
             f"<td style='{left};color:{'#1a7f37' if r.passed else '#cf222e'};font-weight:bold'>"
@@ -79,9 +81,7 @@ class StepReport:
             f"<div><b>check('{html.escape(self.step)}')</b>: {verdict} "
             f"<small>({self.elapsed_s:.2f} s{'; ' if self.practice_seed is not None else ''}"
             f"{html.escape(self._practice_note)})</small>"
-            "<table><tr>"
-            + "".join(f"<th style='text-align:left'>{h}</th>" for h in _HEADERS)
-            + "</tr>"
+            "<table><tr>" + "".join(f"<th style='{_HEAD}'>{h}</th>" for h in _HEADERS) + "</tr>"
             f"{rows}</table></div>"
         )
 

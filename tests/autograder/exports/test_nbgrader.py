@@ -76,6 +76,11 @@ def test_trusted_outputs_are_the_feedback_then_the_points():
     record["notes"] = ["cell 3 raised NameError while loading"]
     assert "cell 3 raised" not in trusted_outputs(record, "data")[0].text
     assert trusted_outputs(record, "data", first=True)[0].text.startswith("note: cell 3 raised")
+    long = "expected the mean over samples; observed the mean of batch means " * 4
+    record["tests"][1]["message"] = long.strip()
+    text = trusted_outputs(record, "data")[0].text
+    assert max(len(line) for line in text.splitlines()) <= 100, text  # nbgrader's page cuts
+    assert " ".join(text.split()).endswith(" ".join(long.split())), text  # nothing lost
 
 
 def test_notebooks_of_other_courses_are_left_alone():
