@@ -137,3 +137,79 @@ def test_learner_fills_a_stub_in_jupyterlab_and_check_shows_it(tmp_path, assignm
     assert "not implemented" in later, progress
     assert modules.strip() == "[]", f"the learner's kernel imported the grader: {modules}"
     assert (shots / f"{assignment}-check.png").stat().st_size > 10_000
+
+
+def _open(page, lab, name: str) -> None:  # noqa: ANN001
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(lab.url) else route.abort(),
+    )
+    page.goto(lab.notebook_url(name))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function(_KERNEL_IDLE, timeout=120_000)
+
+
+def _cell_output(page, index: int) -> str:  # noqa: ANN001
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.scroll_into_view_if_needed()
+    area = cell.locator(".jp-OutputArea")
+    return area.inner_text() if area.count() else ""
+
+
+def test_a_headline_mistake_fails_the_default_check_with_its_likely_cause(tmp_path):
+    """A learner's PyTorch notebook whose preprocess reshapes where a permute is needed, run
+    cell by cell in JupyterLab with practice mode off (the default): does check('data') show a
+    failure whose text names the likely cause, on screen?"""
+    from autograder.exports.layout import fill_code_cells
+    from tests.autograder.exports.helpers import variant_code
+
+    sync_playwright = browser_or_skip()
+    student = ROOT / "assignments" / NOTEBOOKS["pytorch"]
+    nb = fill_code_cells(
+        nbformat.read(student, 4), variant_code("pytorch", "reshape_instead_of_permute")
+    )
+    source = tmp_path / "mistake.ipynb"
+    nbformat.write(nb, source)
+    index, _ = _cell_source(source, 'check("data")')
+    shots = ARTIFACTS / "browser"
+    shots.mkdir(parents=True, exist_ok=True)
+    with jupyter_lab(tmp_path) as lab, sync_playwright() as pw:
+        name = copy_notebook(source, lab)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            _open(page, lab, name)
+            _run_every_cell(page, index + 1)
+            text = _cell_output(page, index)
+            page.screenshot(path=str(shots / "pytorch-reshape-check.png"))
+        except Exception:
+            page.screenshot(path=str(shots / "pytorch-reshape-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    assert "check('data'): some checks fail" in text, text
+    assert "Likely cause" in text and "permute" in text, text
+    assert (shots / "pytorch-reshape-check.png").stat().st_size > 10_000
+
+
+def test_the_tf2_notebook_starts_without_tensorflow_logs(tmp_path):
+    """Running the TF2 notebook's imports cell in JupyterLab: is its output area empty (no
+    TensorFlow start-up logs in red under a comment that says they are hidden)?"""
+    sync_playwright = browser_or_skip()
+    student = ROOT / "assignments" / NOTEBOOKS["tf2"]
+    nb = nbformat.read(student, 4)
+    first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    shots = ARTIFACTS / "browser"
+    shots.mkdir(parents=True, exist_ok=True)
+    with jupyter_lab(tmp_path) as lab, sync_playwright() as pw:
+        name = copy_notebook(student, lab)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            _open(page, lab, name)
+            _run_every_cell(page, first + 1)
+            text = _cell_output(page, first)
+            page.screenshot(path=str(shots / "tf2-first-cell.png"))
+        finally:
+            browser.close()
+    assert text.strip() == "", f"the imports cell printed: {text[:500]}"
