@@ -91,6 +91,9 @@ HINTS: dict[str, dict[str, list[str]]] = {
             "The loss and the training step are nodes of the graph too.",
             "Mean cross-entropy of the logits; one optimizer op with the learning rate you were given.",
             "tf.nn.sparse_softmax_cross_entropy_with_logits, tf.reduce_mean, tf.compat.v1.train.AdamOptimizer(lr).minimize(loss).",
+            "Batch norm: which op updates the moving mean and variance, and what runs it?",
+            "The assign ops go into the UPDATE_OPS collection; the training op must depend on them, or the moving statistics stay at 0 and 1.",
+            "tf.nn.moments(h, axes=[0, 1, 2]), tf.cond(training, ...), tf1.assign, tf1.add_to_collection(tf1.GraphKeys.UPDATE_OPS, op), with tf1.control_dependencies(tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)):.",
         ],
         "metric": [
             "Does your evaluate create any tf.* operation?",

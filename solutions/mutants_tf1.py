@@ -229,6 +229,37 @@ MUTANTS = [
             ('tag="accuracy/test"', 'tag="test_accuracy"'),
         ],
     ),
+    # -- batch norm in a graph (loss_opt)
+    Mutant(
+        "bn_training_flag_ignored",
+        "loss_opt",
+        "the training flag ignored",
+        [("    mean, var = tf.cond(training, lambda: (batch_mean, batch_var), lambda: (tf.identity(moving_mean), tf.identity(moving_var)))", "    mean, var = batch_mean, batch_var")],
+    ),
+    Mutant(
+        "bn_updates_not_collected",
+        "loss_opt",
+        "UPDATE_OPS",
+        [("        tf1.add_to_collection(tf1.GraphKeys.UPDATE_OPS, update)\n", "        del update  # made, never collected\n")],
+    ),
+    Mutant(
+        "bn_momentum_swapped",
+        "loss_opt",
+        "momentum and 1 - momentum swapped",
+        [("momentum * moving + (1 - momentum) * batch)", "(1 - momentum) * moving + momentum * batch)")],
+    ),
+    Mutant(
+        "bn_stats_over_channels_too",
+        "loss_opt",
+        "channels included",
+        [("    batch_mean, batch_var = tf.nn.moments(h, axes=list(range(len(h.shape) - 1)))", "    batch_mean, batch_var = tf.nn.moments(h, axes=list(range(len(h.shape))))")],
+    ),
+    Mutant(
+        "train_op_without_update_ops",
+        "loss_opt",
+        "update ops did not run",
+        [("    with tf1.control_dependencies(tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)):\n        return optimizer.minimize(loss)", "    return optimizer.minimize(loss)")],
+    ),
     # -- correct code in other styles: full marks ----------------------------------------------
     Mutant(
         "alt_gradient_descent_and_tf_variable",
@@ -262,5 +293,18 @@ MUTANTS = [
         None,
         "",
         [("        writer.close()\n    return Path(log_dir)", "    return Path(log_dir)")],
+    ),
+    Mutant(
+        "alt_bn_nn_batch_normalization_and_group",
+        None,
+        "",
+        [
+            ("        update = tf1.assign(moving, momentum * moving + (1 - momentum) * batch)", "        update = tf1.assign_sub(moving, (1 - momentum) * (moving - batch))"),
+            ("    return gamma * (h - mean) / tf.sqrt(var + epsilon) + beta", "    return tf.nn.batch_normalization(h, mean, var, offset=beta, scale=gamma, variance_epsilon=epsilon)"),
+            (
+                "    with tf1.control_dependencies(tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)):\n        return optimizer.minimize(loss)",
+                "    step = optimizer.minimize(loss)\n    return tf.group(step, *tf1.get_collection(tf1.GraphKeys.UPDATE_OPS))",
+            ),
+        ],
     ),
 ]

@@ -285,6 +285,137 @@ def _lr_used(ns: dict[str, Any]) -> str:
     return "train_op's step follows lr"
 
 
+def _bn_graph(ns: dict[str, Any], x: np.ndarray, momentum: float) -> dict[str, Any]:
+    """The learner's batch_norm in a new graph on ``x``'s shape: its outputs in both modes, and
+    the moving statistics after one run of its update ops."""
+    import tensorflow as tf
+
+    tf1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        h = tf1.placeholder(tf.float32, [None, *x.shape[1:]])
+        training = tf1.placeholder_with_default(False, [])
+        out = need(ns, "batch_norm")(h, training, "bn", momentum=momentum, epsilon=1e-3)
+        if not isinstance(out, tf.Tensor):
+            raise CheckFailed(
+                f"batch_norm returned {type(out).__name__}; expected a tensor. Likely cause: a "
+                "missing or wrong return statement"
+            )
+        updates = tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)
+        found = {v.op.name: v for v in tf1.global_variables()}
+        trainable = {v.op.name for v in tf1.trainable_variables()}
+        init = tf1.global_variables_initializer()
+    with tf1.Session(graph=graph) as s:
+        s.run(init)
+        got = {"train": s.run(out, {h: x, training: True}), "infer": s.run(out, {h: x})}
+        if updates:
+            s.run(updates, {h: x, training: True})
+        got["moving"] = {n: s.run(found[f"bn/{n}"]) for n in ("moving_mean", "moving_variance")
+                         if f"bn/{n}" in found}  # fmt: skip
+    return got | {"updates": len(updates), "trainable": trainable}
+
+
+def _batch_norm(ns: dict[str, Any]) -> str:
+    """batch_norm on a fixed (5, 2, 2, 3) batch: batch statistics in training, moving ones in
+    inference, update ops in UPDATE_OPS that move them with the momentum given."""
+    rng = np.random.default_rng(SEED)
+    x = np.array([1.0, -3.0, 0.5]) + np.array([2.0, 0.5, 1.0]) * rng.normal(size=(5, 2, 2, 3))
+    x = x.astype(np.float32)
+    m = 0.7
+    got = _bn_graph(ns, x, m)
+    mean, var = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
+    want_train = (x - mean) / np.sqrt(var + 1e-3)
+    want_infer = x / np.sqrt(1 + 1e-3)
+    if not np.allclose(got["train"], want_train, atol=1e-4):
+        flat = (x - x.mean()) / np.sqrt(x.var() + 1e-3)
+        raise common.fail(
+            "(h - batch mean) / sqrt(batch variance + epsilon), per channel, with training True",
+            "other values",
+            "the training flag ignored or inverted (the moving statistics used in training)"
+            if np.allclose(got["train"], want_infer, atol=1e-4)
+            else "one mean and variance over every axis, channels included (the statistics are "
+            "per channel: every axis but the last)"
+            if np.allclose(got["train"], flat, atol=1e-4)
+            else "another formula, or gamma and beta not starting at 1 and 0",
+        )
+    if not np.allclose(got["infer"], want_infer, atol=1e-4):
+        raise common.fail(
+            "the moving statistics (mean 0, variance 1 before any update) with training False",
+            "the batch's own statistics"
+            if np.allclose(got["infer"], want_train, atol=1e-4)
+            else "other values",
+            "the training flag ignored: inference must not depend on the rest of the batch",
+        )
+    if not got["updates"]:
+        raise common.fail(
+            "the moving statistics' update ops in tf1.GraphKeys.UPDATE_OPS",
+            "an empty collection",
+            "the assign ops made but not added with tf1.add_to_collection(tf1.GraphKeys."
+            "UPDATE_OPS, op): nothing can then run them",
+        )
+    if {"bn/moving_mean", "bn/moving_variance"} & got["trainable"]:
+        raise common.fail(
+            "non-trainable moving statistics",
+            "trainable ones",
+            "get_variable without trainable=False",
+        )
+    moving = got["moving"]
+    if len(moving) < 2:
+        raise common.fail(
+            "variables bn/moving_mean and bn/moving_variance",
+            "no such variables",
+            "other names, or no variable scope named after the name argument",
+        )
+    want_mean, want_var = (1 - m) * mean, m + (1 - m) * var
+    if not (np.allclose(moving["moving_mean"], want_mean, atol=1e-4)
+            and np.allclose(moving["moving_variance"], want_var, atol=1e-4)):  # fmt: skip
+        swapped = np.allclose(moving["moving_mean"], m * mean, atol=1e-4)
+        raise common.fail(
+            f"after one update with momentum {m}: moving = {m} * moving + {1 - m:.1f} * batch",
+            f"moving mean {np.round(moving['moving_mean'], 3).tolist()} instead of "
+            f"{np.round(want_mean, 3).tolist()}",
+            "momentum and 1 - momentum swapped"
+            if swapped
+            else "the momentum argument ignored, "
+            "or an update that does not assign to the variables",
+        )
+    return "batch statistics in training, moving ones in inference, updates in UPDATE_OPS"
+
+
+def _train_op_updates(ns: dict[str, Any]) -> str:
+    """minimize_with_updates on a small graph with an update op of its own in UPDATE_OPS: one run
+    of the returned op runs that update once and takes one optimizer step."""
+    import tensorflow as tf
+
+    tf1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        w = tf1.get_variable("w", initializer=tf.constant([1.0, -2.0]))
+        counter = tf1.get_variable("counter", initializer=tf.constant(0.0), trainable=False)
+        tf1.add_to_collection(tf1.GraphKeys.UPDATE_OPS, tf1.assign_add(counter, 1.0))
+        loss = tf.reduce_sum(tf.square(w))
+        op = need(ns, "minimize_with_updates")(tf1.train.GradientDescentOptimizer(0.1), loss)
+        init = tf1.global_variables_initializer()
+    with tf1.Session(graph=graph) as s:
+        s.run(init)
+        s.run(op)
+        runs, weights = s.run([counter, w])
+    if runs == 0:
+        raise common.fail(
+            "the UPDATE_OPS to run with the training op",
+            "an update op that never ran",
+            "optimizer.minimize(loss) without tf1.control_dependencies(tf1.get_collection("
+            "tf1.GraphKeys.UPDATE_OPS)): batch norm's moving statistics then stay at 0 and 1",
+        )
+    if not np.allclose(weights, [0.8, -1.6], atol=1e-5):
+        raise common.fail(
+            "one optimizer step (w = [1, -2] -> [0.8, -1.6])",
+            f"w = {np.round(weights, 4).tolist()}",
+            "no optimizer step in the returned op (the update ops returned alone?)",
+        )
+    return "one run: the update ops and one optimizer step"
+
+
 CHECKS = {
     "download": {"download: verify, cache, refuse corruption": fixed(common.download, SEED)},
     "data": {
@@ -302,6 +433,8 @@ CHECKS = {
         "loss: mean cross-entropy": _loss_value,
         "train_op: uses lr": _lr_used,
         "train_op lowers the loss": _loss,
+        "batch_norm: both modes, update ops": _batch_norm,
+        "minimize_with_updates: runs the update ops": _train_op_updates,
     },
     "metric": {
         "evaluate: runs existing tensors only": _evaluate,

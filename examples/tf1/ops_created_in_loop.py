@@ -122,6 +122,39 @@ def build_graph(input_shape=(8, 8, 1), num_classes=10, lr=1e-3):
 check("model")
 
 
+def batch_norm(h, training, name, momentum=0.9, epsilon=1e-3):
+    """Batch normalisation of ``h`` over every axis but the last (the channels), in the graph.
+
+    Creates, in variable scope ``name``, the trainable ``gamma`` (ones) and ``beta`` (zeros)
+    and the non-trainable ``moving_mean`` (zeros) and ``moving_variance`` (ones), each of shape
+    (channels,). Where ``training`` is True it normalises with the batch's mean and variance
+    (the biased variance, as ``tf.nn.moments`` gives it); where False, with the moving ones.
+    It adds to ``tf1.GraphKeys.UPDATE_OPS`` the ops that move the moving statistics towards the
+    batch's: ``moving = momentum * moving + (1 - momentum) * batch``.
+    Returns ``gamma * (h - mean) / sqrt(variance + epsilon) + beta``, of ``h``'s shape.
+    """
+    channels = h.shape[-1]
+    with tf1.variable_scope(name):
+        gamma = tf1.get_variable("gamma", [channels], initializer=tf1.ones_initializer())
+        beta = tf1.get_variable("beta", [channels], initializer=tf1.zeros_initializer())
+        moving_mean = tf1.get_variable("moving_mean", [channels], initializer=tf1.zeros_initializer(), trainable=False)
+        moving_var = tf1.get_variable("moving_variance", [channels], initializer=tf1.ones_initializer(), trainable=False)
+    batch_mean, batch_var = tf.nn.moments(h, axes=list(range(len(h.shape) - 1)))
+    for moving, batch in ((moving_mean, batch_mean), (moving_var, batch_var)):
+        update = tf1.assign(moving, momentum * moving + (1 - momentum) * batch)
+        tf1.add_to_collection(tf1.GraphKeys.UPDATE_OPS, update)
+    mean, var = tf.cond(training, lambda: (batch_mean, batch_var), lambda: (tf.identity(moving_mean), tf.identity(moving_var)))
+    return gamma * (h - mean) / tf.sqrt(var + epsilon) + beta
+
+
+def minimize_with_updates(optimizer, loss):
+    """The training op: ``optimizer.minimize(loss)`` made to depend on every op in the graph's
+    ``tf1.GraphKeys.UPDATE_OPS`` (``tf1.control_dependencies``), so that running it also runs
+    them. Returns that op."""
+    with tf1.control_dependencies(tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)):
+        return optimizer.minimize(loss)
+
+
 check("loss_opt")
 
 

@@ -80,6 +80,50 @@ CONTRACT = [
         ("optimizer_uses_lr",),
         ("init_before_optimizer",),
     ),
+    # batch_norm
+    P(
+        "batch_norm",
+        "Batch normalisation of ``h`` over every axis but the last (the channels)",
+        ("batch_norm_modes",),
+        ("bn_stats_over_channels_too",),
+    ),
+    P(
+        "batch_norm",
+        "the trainable ``gamma`` (ones) and ``beta`` (zeros) and the non-trainable",
+        ("batch_norm_modes", "batch_norm_update_ops"),
+        ("bn_updates_not_collected",),
+    ),
+    P(
+        "batch_norm",
+        "Where ``training`` is True it normalises with the batch's mean and variance",
+        ("batch_norm_modes",),
+        ("bn_training_flag_ignored",),
+    ),
+    P(
+        "batch_norm",
+        "It adds to ``tf1.GraphKeys.UPDATE_OPS`` the ops that move the moving statistics",
+        ("batch_norm_update_ops",),
+        ("bn_updates_not_collected", "bn_momentum_swapped"),
+    ),
+    P(
+        "batch_norm",
+        "Returns ``gamma * (h - mean) / sqrt(variance + epsilon) + beta``",
+        ("batch_norm_modes",),
+        ("bn_stats_over_channels_too",),
+    ),
+    # minimize_with_updates
+    P(
+        "minimize_with_updates",
+        "The training op: ``optimizer.minimize(loss)`` made to depend on every op",
+        ("train_op_runs_update_ops",),
+        ("train_op_without_update_ops",),
+    ),
+    P(
+        "minimize_with_updates",
+        "Returns that op",
+        ("train_op_runs_update_ops",),
+        ("train_op_without_update_ops",),
+    ),
     P(
         "evaluate",
         "Mean loss and accuracy over all samples of ``(x, y)``",

@@ -252,3 +252,29 @@ def final_metrics(seed: int) -> tuple[dict, dict]:
         "accuracy": round(float(r.uniform(0.6, 0.9)), 4),
     }
     return train, test
+
+
+BN_MOMENTUM, BN_EPSILON = 0.8, 1e-3
+"""What the TF1 batch-norm probes pass as ``momentum`` and ``epsilon`` (not the defaults, so a
+function that ignores them shows)."""
+BN_LR = 0.5
+"""Learning rate of the trusted graph's plain gradient descent in the train-op probe."""
+
+
+def bn_batch(seed: int) -> np.ndarray:
+    """A (6, 3, 3, 4) NHWC batch whose channels have different means and spreads."""
+    r = rng(seed, 31)
+    centre = np.array([2.0, -1.0, 0.5, 4.0])
+    spread = np.array([3.0, 0.5, 1.0, 2.0])
+    return (centre + spread * r.normal(size=(6, 3, 3, 4))).astype(np.float32)
+
+
+def bn_dense_problem(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs (8, 5), int64 targets of 3 classes, and the weights (5, 3) and bias (3,) of a
+    dense layer after batch norm."""
+    r = rng(seed, 32)
+    x = (np.array([1.0, -2.0, 0.0, 3.0, 0.5]) + r.normal(size=(8, 5)) * 2).astype(np.float32)
+    y = r.integers(0, 3, size=8).astype(np.int64)
+    weight = r.normal(0, 0.5, size=(5, 3)).astype(np.float32)
+    bias = r.normal(0, 0.1, size=3).astype(np.float32)
+    return x, y, weight, bias

@@ -60,6 +60,11 @@ _STEPS = List(
 )
 """``probes_graph._StepLog.steps``: per run of the training op, the data rows and labels fed."""
 
+_BN_OUT = Array(NUMERIC, max_size=4096)
+"""One output of the learner's ``batch_norm`` on the (6, 3, 3, 4) seed batch (any shape: the
+verdict says what a wrong one means)."""
+_VECTOR = Array("f", 1, max_size=64)
+
 SCHEMAS: dict[str, Schema] = {
     **DATA,
     **REPORT,
@@ -107,6 +112,25 @@ SCHEMAS: dict[str, Schema] = {
                     optional={"entries": HISTORY},
                 ),
             ),
+        }
+    ),
+    "batch_norm": Dict(
+        required={
+            "variables": List(Str(200), 50),
+            "trainable": List(Str(200), 50),
+            "updates": Int(min=0),
+            "training": _BN_OUT,
+            "inference": _BN_OUT,
+            "moving": Dict(optional={"moving_mean": _VECTOR, "moving_variance": _VECTOR}),
+            "inference_after": _BN_OUT,
+        }
+    ),
+    "bn_train_op": Dict(
+        required={
+            "moving_mean": _VECTOR,
+            "moving_variance": _VECTOR,
+            "w": Array("f", 2, max_size=64),
+            "b": _VECTOR,
         }
     ),
 }

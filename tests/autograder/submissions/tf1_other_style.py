@@ -74,6 +74,29 @@ def build_graph(input_shape=(8, 8, 1), num_classes=10, lr=1e-3):
             "train_op": train_op, "accuracy": accuracy, "init": init}
 
 
+def batch_norm(h, training, name, momentum=0.9, epsilon=1e-3):
+    # one mean/variance pair per channel, moving averages kept with assign_sub
+    n = int(h.shape[-1])
+    with tf.compat.v1.variable_scope(name):
+        scale = tf.compat.v1.get_variable("gamma", initializer=tf.ones([n]))
+        shift = tf.compat.v1.get_variable("beta", initializer=tf.zeros([n]))
+        mu = tf.compat.v1.get_variable("moving_mean", initializer=tf.zeros([n]), trainable=False)
+        sigma2 = tf.compat.v1.get_variable("moving_variance", initializer=tf.ones([n]), trainable=False)
+    axes = [i for i in range(h.shape.ndims - 1)]
+    m, v = tf.nn.moments(h, axes)
+    tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.UPDATE_OPS, tf.compat.v1.assign_sub(mu, (1 - momentum) * (mu - m)))
+    tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.UPDATE_OPS, tf.compat.v1.assign_sub(sigma2, (1 - momentum) * (sigma2 - v)))
+    use_mean = tf.cond(training, lambda: m, lambda: tf.identity(mu))
+    use_var = tf.cond(training, lambda: v, lambda: tf.identity(sigma2))
+    return tf.nn.batch_normalization(h, use_mean, use_var, shift, scale, epsilon)
+
+
+def minimize_with_updates(optimizer, loss):
+    updates = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+    step = optimizer.minimize(loss)
+    return tf.group(step, *updates)
+
+
 def evaluate(handles, session, x, y, batch_size):
     losses, accs, sizes = [], [], []
     for i in range(0, len(x), batch_size):

@@ -241,6 +241,43 @@ def build_graph(input_shape=(8, 8, 1), num_classes=10, lr=1e-3):
     }
 
 
+def batch_norm(h, training, name, momentum=0.9, epsilon=1e-3):
+    """Batch norm the long way: variables, moments, then a cond on the mode."""
+    depth = h.get_shape().as_list()[-1]
+    with tf1.variable_scope(name):
+        gamma = tf1.get_variable("gamma", shape=[depth], initializer=tf1.constant_initializer(1.0))
+        beta = tf1.get_variable("beta", shape=[depth], initializer=tf1.constant_initializer(0.0))
+        moving_mean = tf1.get_variable(
+            "moving_mean", shape=[depth], initializer=tf1.constant_initializer(0.0), trainable=False
+        )
+        moving_variance = tf1.get_variable(
+            "moving_variance", shape=[depth], initializer=tf1.constant_initializer(1.0), trainable=False
+        )
+    rank = len(h.get_shape().as_list())
+    batch_mean = tf.reduce_mean(h, axis=list(range(rank - 1)))
+    batch_variance = tf.reduce_mean(tf.square(h - batch_mean), axis=list(range(rank - 1)))
+    update_mean = moving_mean.assign(momentum * moving_mean + (1.0 - momentum) * batch_mean)
+    update_variance = moving_variance.assign(momentum * moving_variance + (1.0 - momentum) * batch_variance)
+    tf1.add_to_collection(tf1.GraphKeys.UPDATE_OPS, update_mean)
+    tf1.add_to_collection(tf1.GraphKeys.UPDATE_OPS, update_variance)
+
+    def train_branch():
+        return (h - batch_mean) / tf.sqrt(batch_variance + epsilon)
+
+    def infer_branch():
+        return (h - moving_mean) / tf.sqrt(moving_variance + epsilon)
+
+    return gamma * tf.cond(training, train_branch, infer_branch) + beta
+
+
+def minimize_with_updates(optimizer, loss):
+    """As in the TF1 docs: the step depends on the batch-norm updates."""
+    update_ops = tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)
+    with tf1.control_dependencies(update_ops):
+        train_op = optimizer.minimize(loss)
+    return train_op
+
+
 # ---------------------------------------------------------------------------------------------
 # Step 5: metric
 # ---------------------------------------------------------------------------------------------
