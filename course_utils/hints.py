@@ -88,12 +88,9 @@ HINTS: dict[str, dict[str, list[str]]] = {
             "g = tf.Graph(); with g.as_default():, tf.compat.v1.placeholder(tf.float32, [None, *input_shape]), tf.compat.v1.get_variable, tf.nn.conv2d, tf.reshape(h, [-1, n]).",
         ],
         "loss_opt": [
-            "The loss and the training step are nodes of the graph too.",
-            "Mean cross-entropy of the logits; one optimizer op with the learning rate you were given.",
-            "tf.nn.sparse_softmax_cross_entropy_with_logits, tf.reduce_mean, tf.compat.v1.train.AdamOptimizer(lr).minimize(loss).",
-            "Batch norm: which op updates the moving mean and variance, and what runs it?",
-            "The assign ops go into the UPDATE_OPS collection; the training op must depend on them, or the moving statistics stay at 0 and 1.",
-            "tf.nn.moments(h, axes=[0, 1, 2]), tf.cond(training, ...), tf1.assign, tf1.add_to_collection(tf1.GraphKeys.UPDATE_OPS, op), with tf1.control_dependencies(tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)):.",
+            "The loss and the training step are nodes of the graph too; so are batch norm's updates of its moving statistics, and a node runs only when something asks for it.",
+            "Mean cross-entropy of the logits; one optimizer op with the learning rate you were given. Batch norm: batch statistics when training, moving ones otherwise; its assign ops go into the UPDATE_OPS collection and the training op must depend on them.",
+            "tf.nn.sparse_softmax_cross_entropy_with_logits, tf.reduce_mean, tf.compat.v1.train.AdamOptimizer(lr).minimize(loss); tf.nn.moments, tf.cond, tf1.assign, tf1.add_to_collection, tf1.control_dependencies(update_ops).",
         ],
         "metric": [
             "Does your evaluate create any tf.* operation?",

@@ -67,7 +67,7 @@ def _graph(ns: dict[str, Any]) -> str:
 def _loss(ns: dict[str, Any]) -> str:
     import tensorflow as tf
 
-    h = _handles(ns)
+    h = _shared_handles(ns)
     x = np.random.default_rng(0).normal(size=(16, 8, 8, 1)).astype(np.float32)
     y = np.arange(16) % 10
     with tf.compat.v1.Session(graph=h["graph"]) as s:
@@ -214,10 +214,25 @@ def _train(ns: dict[str, Any]) -> str:
     return "init once, training batches only, two epochs, and the graph did not grow"
 
 
+_SHARED: list[tuple[Any, dict[str, Any]]] = []
+
+
+def _shared_handles(ns: dict[str, Any]) -> dict[str, Any]:
+    """One graph of the learner's current ``build_graph`` (lr 1e-2) for the loss_opt checks,
+    which only run it in sessions of their own: building it once keeps ``check("loss_opt")``
+    well under a second. Another ``build_graph`` (the cell run again) builds anew."""
+    build = need(ns, "build_graph")
+    if _SHARED and _SHARED[0][0] is build:
+        return _SHARED[0][1]
+    handles = _handles(ns)
+    _SHARED[:] = [(build, handles)]
+    return handles
+
+
 def _loss_value(ns: dict[str, Any]) -> str:
     import tensorflow as tf
 
-    h = _handles(ns)
+    h = _shared_handles(ns)
     rng = np.random.default_rng(SEED)
     x = rng.normal(size=(6, 8, 8, 1)).astype(np.float32)
     y = np.array([0, 1, 2, 3, 4, 5])
@@ -258,16 +273,20 @@ def _accuracy(
 
 
 def _lr_used(ns: dict[str, Any]) -> str:
-    """One train_op step with lr 1e-4 and with lr 1e-1 from the same weights: the weights must
-    move about a thousand times further with the larger rate."""
+    """One train_op step with lr 1e-2 and with lr 1 from the same weights: the weights must
+    move about a hundred times further with the larger rate (Adam's first step is lr per
+    weight; plain SGD's scales with lr too)."""
     import tensorflow as tf
 
     rng = np.random.default_rng(SEED)
     x = rng.normal(size=(6, 8, 8, 1)).astype(np.float32)
     y = np.array([0, 1, 2, 3, 4, 5])
     moves = []
-    for lr in (1e-4, 1e-1):
-        h = need(ns, "build_graph")(input_shape=(8, 8, 1), num_classes=10, lr=lr)
+    for lr in (1e-2, 1.0):
+        if lr == 1e-2:
+            h = _shared_handles(ns)
+        else:
+            h = need(ns, "build_graph")(input_shape=(8, 8, 1), num_classes=10, lr=lr)
         with h["graph"].as_default():
             variables = tf.compat.v1.trainable_variables()
         with tf.compat.v1.Session(graph=h["graph"]) as s:
@@ -278,7 +297,7 @@ def _lr_used(ns: dict[str, Any]) -> str:
         moves.append(max(float(np.abs(a - b).max()) for a, b in zip(after, before)))
     if not moves[1] > 10 * moves[0]:
         raise common.fail(
-            "a step about 1000 times larger with lr=0.1 than with lr=0.0001",
+            "a step about 100 times larger with lr=1 than with lr=0.01",
             f"largest weight changes {moves[0]:.2g} and {moves[1]:.2g}",
             "the lr argument is ignored (a learning rate written into the optimizer)",
         )
