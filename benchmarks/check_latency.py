@@ -89,11 +89,11 @@ def main() -> None:
         data = measure(assignment, args.calls)
         report["assignments"][assignment] = data
         print(f"\n{assignment}: solved notebook ran in {data['notebook_s']:.1f} s")
-        print(f"  {'step':<10}{'median':>10}{'first':>10}{'max':>10}   practice median / max")
+        print(f"  {'step':<13}{'median':>10}{'first':>10}{'max':>10}   practice median / max")
         for step in steps_of(assignment):
             p, q = data["plain"][step], data["practice"][step]
             print(
-                f"  {step:<10}{p['median_s'] * 1000:>8.0f}ms{p['first_s'] * 1000:>8.0f}ms"
+                f"  {step:<13}{p['median_s'] * 1000:>8.0f}ms{p['first_s'] * 1000:>8.0f}ms"
                 f"{p['max_s'] * 1000:>8.0f}ms   {q['median_s'] * 1000:>6.0f}ms / "
                 f"{q['max_s'] * 1000:.0f}ms"
             )
