@@ -20,7 +20,7 @@ demo: install
 	$(BIN)/dlcourse demo --out $(OUT)
 
 test: install lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=30
 
 lint: install
 	$(BIN)/ruff check autograder course_utils tests benchmarks solutions
