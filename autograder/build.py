@@ -7,6 +7,7 @@ only if its content changed (so ``git diff`` shows real changes only).
 from __future__ import annotations
 
 import importlib.util
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,14 +95,21 @@ def apply_edits(code: str, mutant: Mutant) -> str:
 
 
 def load_mutants(assignment: Assignment, root: Path) -> list[Mutant]:
-    """``solutions/mutants_<name>.py`` defines ``MUTANTS``."""
+    """``solutions/mutants_<name>.py`` defines ``MUTANTS``; it may import its siblings in
+    ``solutions/`` (``mutants_tf_common``: the mutants the TF notebooks share)."""
     path = root / "solutions" / f"mutants_{assignment.name}.py"
     if not path.exists():
         return []
     spec = importlib.util.spec_from_file_location(f"_mutants_{assignment.name}", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
+        for name in [n for n in sys.modules if n.startswith("mutants_")]:
+            del sys.modules[name]  # another root's siblings are read afresh
     return list(module.MUTANTS)
 
 

@@ -2,8 +2,10 @@
 alternatives (``step=None``: full marks). Checked by ``tests/autograder/test_tf2_mutants.py``."""
 
 from autograder.build import Mutant
+from mutants_tf_common import COMMON  # the download, data and report code both notebooks share
 
 MUTANTS = [
+    *COMMON,
     Mutant(
         "metrics_plain_accuracy",
         "metric",
@@ -15,12 +17,6 @@ MUTANTS = [
         "train",
         "lr argument is ignored",
         [("    model.compile(optimizer=make_optimizer(lr), ", "    model.compile(optimizer=make_optimizer(1e-3), ")],
-    ),
-    Mutant(
-        "download_cache_unverified",
-        "download",
-        "without verifying its checksum",
-        [("    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == sha256:\n", "    if target.exists():\n")],
     ),
     # -- data ----------------------------------------------------------------------------------
     Mutant(
@@ -197,57 +193,7 @@ MUTANTS = [
         ],
     ),
     # -- report --------------------------------------------------------------------------------
-    Mutant(
-        "report_train_test_swapped",
-        "report",
-        "swapped",
-        [
-            (
-                '        "train_loss": float(train_metrics["loss"]),\n'
-                '        "train_accuracy": float(train_metrics["accuracy"]),\n'
-                '        "test_loss": float(test_metrics["loss"]),\n'
-                '        "test_accuracy": float(test_metrics["accuracy"]),',
-                '        "train_loss": float(test_metrics["loss"]),\n'
-                '        "train_accuracy": float(test_metrics["accuracy"]),\n'
-                '        "test_loss": float(train_metrics["loss"]),\n'
-                '        "test_accuracy": float(train_metrics["accuracy"]),',
-            )
-        ],
-    ),
     # -- promises that had no mutant (docs/contract.md) ----------------------------------------
-    Mutant(
-        "download_fixed_name",
-        "download",
-        "named after the URL's last part",
-        [('    target = cache_dir / url.rsplit("/", 1)[-1]\n', '    target = cache_dir / "download.bin"\n')],
-    ),
-    Mutant(
-        "download_renamed_before_check",
-        "download",
-        "stayed at its final name",
-        [
-            (
-                "        if hashlib.sha256(data).hexdigest() != sha256:\n"
-                '            raise ValueError(f"sha256 mismatch for {url}")\n'
-                "        os.replace(tmp_name, target)\n",
-                "        os.replace(tmp_name, target)\n"
-                "        if hashlib.sha256(data).hexdigest() != sha256:\n"
-                '            raise ValueError(f"sha256 mismatch for {url}")\n',
-            )
-        ],
-    ),
-    Mutant(
-        "stats_not_scaled",
-        "data",
-        "0..255 scale",
-        [("    x = np.asarray(x_train, dtype=np.float64) / 255.0", "    x = np.asarray(x_train, dtype=np.float64)")],
-    ),
-    Mutant(
-        "stats_float64",
-        "data",
-        "float64",
-        [("    return x.mean(axis=(0, 1, 2)).astype(np.float32), x.std(axis=(0, 1, 2)).astype(np.float32)", "    return x.mean(axis=(0, 1, 2)), x.std(axis=(0, 1, 2))")],
-    ),
     Mutant(
         "stats_std_per_image",
         "data",
@@ -255,22 +201,10 @@ MUTANTS = [
         [("x.std(axis=(0, 1, 2)).astype(np.float32)", "x.std(axis=(1, 2)).mean(axis=0).astype(np.float32)")],
     ),
     Mutant(
-        "grey_without_channel_axis",
-        "data",
-        "add a trailing channel axis",
-        [("    if x.ndim == 3:\n        x = x[..., None]  # (N, H, W) -> (N, H, W, 1)\n    x = (x - np", "    x = (x - np")],
-    ),
-    Mutant(
         "preprocess_not_scaled",
         "data",
         "scaled to [0, 1]",
         [("    x = np.asarray(images, dtype=np.float32) / 255.0", "    x = np.asarray(images, dtype=np.float32)")],
-    ),
-    Mutant(
-        "labels_int32",
-        "data",
-        "expected int64",
-        [("np.asarray(labels).astype(np.int64)", "np.asarray(labels).astype(np.int32)")],
     ),
     Mutant(
         "prepare_data_splits_swapped",
@@ -326,12 +260,6 @@ MUTANTS = [
                 "    )\n",
             )
         ],
-    ),
-    Mutant(
-        "plot_missing_test_loss",
-        "report",
-        "no curve",
-        [('    ax_loss.plot(epochs, [h["test_loss"] for h in history], label="test")\n', "")],
     ),
     Mutant(
         "plot_returns_axes",
