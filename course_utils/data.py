@@ -40,10 +40,25 @@ DIGITS = Dataset(
     description="scikit-learn digits: images uint8 (1797, 8, 8) in 0..255, labels uint8 (1797,)",
 )
 
+WORDS = Dataset(
+    name="words",
+    url=(_DATA_DIR / "words.npz").as_uri(),
+    sha256="b4ae90823772cf503f21c2aba1f77273ca1674d9c3957be7bdce86175b2420c6",
+    size=33833,
+    description=(
+        "common words of 8 languages (en de fr es it nl pl fi), 600 each, 3-14 characters: "
+        "words unicode (4800,), labels uint8 (4800,), languages (8,); from wordfreq 3.1.1, "
+        "CC BY-SA 4.0 (course_utils/datasets/make_words.py)"
+    ),
+)
+"""Variable-length sequences for the sequences assignment (a word's language from its
+characters)."""
+
 REGISTRY: dict[str, Dataset] = {
     d.name: d
     for d in (
         DIGITS,
+        WORDS,
         Dataset(
             name="mnist-train-images",
             url="https://storage.googleapis.com/cvdf-datasets/mnist/train-images-idx3-ubyte.gz",

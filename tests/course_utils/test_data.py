@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,6 +28,20 @@ def test_bundled_digits_match_the_registry():
     images, labels = load_npz(digits_path())
     assert images.shape == (1797, 8, 8) and images.dtype == np.uint8 and images.max() == 255
     assert labels.shape == (1797,) and set(np.unique(labels)) == set(range(10))
+
+
+def test_bundled_words_match_the_registry():
+    """Does the shipped word list have its registry sha256 and size, 600 words of 3 to 14
+    characters per language, and no word in two languages?"""
+    path = Path(data.WORDS.url.removeprefix("file://"))
+    assert sha256_of(path) == data.WORDS.sha256 and path.stat().st_size == data.WORDS.size
+    with np.load(path) as f:  # unicode arrays: no pickle needed
+        words, labels, languages = f["words"], f["labels"], f["languages"]
+    assert list(languages) == ["en", "de", "fr", "es", "it", "nl", "pl", "fi"]
+    assert words.shape == labels.shape == (4800,) and labels.dtype == np.uint8
+    assert np.bincount(labels).tolist() == [600] * 8
+    assert all(3 <= len(w) <= 14 for w in words) and len(set(words)) == 4800
+    assert get_dataset("words") is data.WORDS
 
 
 def test_unknown_dataset_lists_the_known_ones():
