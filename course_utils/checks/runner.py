@@ -231,6 +231,15 @@ def describe_error(exc: BaseException) -> str:
     return text
 
 
+_RUNS = 0
+
+
+def current_run() -> int:
+    """Which ``check(step)`` call is running: a check may keep what it built for the other
+    checks of the same call (the learner may redefine a helper before the next call)."""
+    return _RUNS
+
+
 class MissingFunction(Exception):
     pass
 
@@ -271,6 +280,8 @@ class Checker:
         return self._run(step)
 
     def _run(self, step: str) -> StepReport:
+        global _RUNS
+        _RUNS += 1
         started = time.perf_counter()
         checks: dict[str, PublicCheck] = dict(self._module.CHECKS[step])
         seed = None

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from course_utils.checks.pytorch import _plot, _stats
-from course_utils.checks.runner import CheckFailed, need
+from course_utils.checks.runner import CheckFailed, current_run, need
 from course_utils.practice import common
 from course_utils.practice import tf1 as practice
 from course_utils.practice.common import fixed
@@ -214,18 +214,19 @@ def _train(ns: dict[str, Any]) -> str:
     return "init once, training batches only, two epochs, and the graph did not grow"
 
 
-_SHARED: list[tuple[Any, dict[str, Any]]] = []
+_SHARED: list[tuple[int, Any, dict[str, Any]]] = []
 
 
 def _shared_handles(ns: dict[str, Any]) -> dict[str, Any]:
-    """One graph of the learner's current ``build_graph`` (lr 1e-2) for the loss_opt checks,
-    which only run it in sessions of their own: building it once keeps ``check("loss_opt")``
-    well under a second. Another ``build_graph`` (the cell run again) builds anew."""
-    build = need(ns, "build_graph")
-    if _SHARED and _SHARED[0][0] is build:
-        return _SHARED[0][1]
+    """One graph of the learner's ``build_graph`` (lr 1e-2) for the loss_opt checks of one
+    ``check("loss_opt")`` call, which only run it in sessions of their own: building it once
+    keeps the call well under a second. The next call builds anew (a helper of build_graph may
+    have been redefined in between)."""
+    build, run = need(ns, "build_graph"), current_run()
+    if _SHARED and _SHARED[0][0] == run and _SHARED[0][1] is build:
+        return _SHARED[0][2]
     handles = _handles(ns)
-    _SHARED[:] = [(build, handles)]
+    _SHARED[:] = [(run, build, handles)]
     return handles
 
 

@@ -136,3 +136,22 @@ def test_a_function_that_never_returns_is_stopped_with_a_message(monkeypatch):
     (result,) = report.results
     assert result.status == "timed out" and "endless loop" in result.message
     assert runner.run_check("next", lambda ns: "ran", {}).passed
+
+
+@pytest.mark.tensorflow
+def test_a_redefined_helper_of_build_graph_counts_at_the_next_check():
+    """The TF1 loss_opt checks build the learner's graph once per check() call: after the
+    learner fixes a helper that build_graph calls (its cell run again, build_graph's not), does
+    the next check('loss_opt') see the fix?"""
+    ns = _namespace(ROOT / "examples" / "tf1" / "reference.ipynb")  # build_graph's globals
+    fixed = ns["_dense"]
+    tf = ns["tf"]
+
+    def summed_dense(h, units, name):  # every class the same logit: training cannot lower the loss
+        dense = fixed(h, units, name)
+        return dense * 0.0 + tf.reduce_sum(dense, 1, keepdims=True)
+
+    ns["_dense"] = summed_dense
+    assert not Checker("tf1", ns)("loss_opt").passed
+    ns["_dense"] = fixed
+    assert Checker("tf1", ns)("loss_opt").passed
