@@ -408,4 +408,16 @@ MUTANTS = [
         "",
         [("    writer.close()\n    return Path(log_dir)", "    return Path(log_dir)")],
     ),
+    Mutant(
+        "alt_fit_keras_with_tensorboard_callback",
+        None,
+        "",
+        [
+            (
+                "    h = model.fit(train_ds, validation_data=test_ds, epochs=epochs, shuffle=False, verbose=0)\n",
+                "    board = keras.callbacks.TensorBoard(log_dir=tempfile.mkdtemp(prefix=\"fit-keras-\"))\n"
+                "    h = model.fit(train_ds, validation_data=test_ds, epochs=epochs, shuffle=False, verbose=0, callbacks=[board])\n",
+            )
+        ],
+    ),
 ]

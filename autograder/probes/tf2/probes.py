@@ -30,10 +30,15 @@ def prepare_worker() -> None:
 def materialize_tf_keras() -> None:
     """``tf.keras`` starts as a lazy loader that replaces itself with the real module on first
     use; resolve it now, before the tamper baseline, so ``from tensorflow import keras`` in
-    learner code is not mistaken for replacing a framework module."""
+    learner code is not mistaken for replacing a framework module. Likewise import
+    ``tensorflow.summary`` and ``tensorflow.compat`` by those names: the first import of them
+    (``keras.callbacks.TensorBoard`` does one) rebinds ``tf.summary`` and ``tf.compat`` to new
+    module objects, which the tamper check took for learner code replacing them."""
     import tensorflow as tf
 
     _ = tf.keras.layers
+    for name in ("tensorflow.summary", "tensorflow.compat"):
+        importlib.import_module(name)
 
 
 def seed_child(seed: int) -> None:
