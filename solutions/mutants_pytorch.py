@@ -283,6 +283,12 @@ MUTANTS = [
         [("        loss.backward()\n        optimizer.step()\n", "        optimizer.step()\n        loss.backward()\n")],
     ),
     Mutant(
+        "logits_detached",
+        "train",
+        "detach",
+        [("        loss = loss_fn(model(x), y)\n        loss.backward()", "        loss = loss_fn(model(x).detach(), y)\n        loss.backward()")],
+    ),
+    Mutant(
         "zero_grad_between_backward_and_step",
         "train",
         "between backward() and step()",

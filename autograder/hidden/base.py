@@ -226,7 +226,7 @@ def describe_learner_error(test: HiddenTest, info: dict[str, Any], where: str = 
             f"`{fn}` called exit(){location} while {test.doing}; a function should return or raise",
         )
     detail = f"{info.get('type')}: {info.get('message')}".strip()
-    hint = _diagnosis(test, info)
+    hint = _diagnosis(test, info) or _known_error(str(info.get("message", "")))
     if info.get("type") == "ModuleNotFoundError" and "None in sys.modules" in str(
         info.get("message")
     ):
@@ -235,6 +235,22 @@ def describe_learner_error(test: HiddenTest, info: dict[str, Any], where: str = 
     if hint:
         message += f". Likely cause: {hint}"
     return result_for(test, "error", message)
+
+
+_KNOWN_ERRORS = (
+    (
+        "does not require grad and does not have a grad_fn",
+        "the loss was computed from a tensor cut off the autograd graph (.detach(), .data, or "
+        "a value taken out with .item() / .numpy() and made a tensor again, or the forward pass "
+        "under torch.no_grad()), so backward() has nothing to differentiate",
+    ),
+)
+"""Framework errors whose misconception is the same in every test (a test's own ``diagnose``
+comes first)."""
+
+
+def _known_error(message: str) -> str | None:
+    return next((cause for text, cause in _KNOWN_ERRORS if text in message), None)
 
 
 def _diagnosis(test: HiddenTest, info: dict[str, Any]) -> str | None:

@@ -196,6 +196,9 @@ _KNOWN_ERRORS = (
      "variables read before the initializer ran: session.run(handles['init']) first"),
     (("already exists, disallowed",),
      "build_graph adds to the default graph: build in a new tf.Graph() each call"),
+    (("does not require grad and does not have a grad_fn",),
+     "the loss was computed from a tensor cut off the autograd graph (.detach(), .data, or "
+     "the forward pass under torch.no_grad()): backward() has nothing to differentiate"),
     (("'nonetype' object has no attribute 'numpy'", "no gradients provided"),
      "a gradient is None: the forward pass ran outside the GradientTape"),
     (("singleton tf.variables",),

@@ -274,6 +274,7 @@ CONTRACT = [
         (
             "no_zero_grad",
             "step_before_backward",
+            "logits_detached",
             "zero_grad_between_backward_and_step",
             "zero_grad_once_per_epoch",
             "train_mode_not_restored",
