@@ -22,7 +22,7 @@ BUDGET_S = 60  # the course promises a solved notebook in under a minute on a 2-
 
 
 _PROBE = (
-    "import sys\nprint('GRADER MODULES', sorted(m for m in sys.modules if 'autograder' in m))\n"
+    "import sys\nprint('GRADER MODULES', sorted(m for m in sys.modules if 'grader' in m))\n"
     "print('TENSORFLOW', 'tensorflow' in sys.modules)"
 )
 

@@ -79,6 +79,17 @@ def test_cell_source(name: str, step: str, notebook: str, points: float) -> str:
     )
 
 
+def test_cell_meta(grade_id: str, points: float) -> dict[str, Any]:
+    """nbgrader metadata of a hidden-test cell (a locked autograder cell worth ``points``)."""
+    return {
+        "grade": True,
+        "solution": False,
+        "locked": True,
+        "points": points,
+        "grade_id": grade_id,
+    }
+
+
 def _cell(cell: SourceCell, meta: dict[str, Any] | None, cell_id: str) -> dict[str, Any]:
     node = new_cell(cell.kind, cell.source)
     if meta is not None:
@@ -114,17 +125,8 @@ def notebook(plan: Layout) -> Any:
             add(item.check, "locked")
             points = plan.step_points(item.step)
             source = test_cell_source(plan.assignment.name, item.step, plan.notebook_name, points)
-            test = _cell(
-                SourceCell("code", source),
-                {
-                    "grade": True,
-                    "solution": False,
-                    "locked": True,
-                    "points": points,
-                    "grade_id": f"{TEST_CELL_PREFIX}{item.step}",
-                },
-                f"{TEST_CELL_PREFIX}{item.step}",
-            )
+            grade_id = f"{TEST_CELL_PREFIX}{item.step}"
+            test = _cell(SourceCell("code", source), test_cell_meta(grade_id, points), grade_id)
             cells.append(test)
         else:
             add(item, _default_role(item))

@@ -24,6 +24,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import OverwriteCells
 
 from autograder.exports import TEST_CELL_PREFIX
+from autograder.exports.nbgrader import test_cell_meta
 from autograder.exports.nbgrader_hooks import RESTORED, assignment_of
 
 
@@ -54,7 +55,7 @@ class CourseCells(OverwriteCells):  # type: ignore[misc]
         super().report_change(name, attr, old, new)
 
     def preprocess_cell(self, cell: Any, resources: Any, cell_index: int) -> tuple[Any, Any]:
-        grade_id = str(cell.metadata.get("nbgrader", {}).get("grade_id", ""))
+        grade_id = _grade_id(cell)
         self._quiet = None
         if grade_id.startswith(TEST_CELL_PREFIX):
             source = self._source_cell(grade_id)
@@ -87,15 +88,11 @@ class CourseCells(OverwriteCells):  # type: ignore[misc]
 
         source = gradebook.find_notebook(self.notebook_id, self.assignment_id)
         points = {c.name: float(c.max_score) for c in source.grade_cells}
-        present = {
-            str(c.metadata.get("nbgrader", {}).get("grade_id", ""))
-            for c in nb.cells
-            if "nbgrader" in c.get("metadata", {})
-        }
         order = [c.name for c in source.source_cells]
         for original in source.source_cells:
             name = original.name
-            if not name.startswith(TEST_CELL_PREFIX) or name in present:
+            index = {_grade_id(c): i for i, c in enumerate(nb.cells)}
+            if not name.startswith(TEST_CELL_PREFIX) or name in index:
                 continue
             self.log.warning(
                 "Hidden-test cell %s was deleted from the submission: put back (its step is "
@@ -103,29 +100,23 @@ class CourseCells(OverwriteCells):  # type: ignore[misc]
                 name,
             )
             cell = nbformat.v4.new_code_cell(original.source)
-            cell.metadata["nbgrader"] = {
-                "grade": True,
-                "grade_id": name,
-                "locked": True,
-                "points": points[name],
-                "solution": False,
-                "schema_version": 3,
-            }
+            cell.metadata["nbgrader"] = {"schema_version": 3, **test_cell_meta(name, points[name])}
             cell.metadata["deletable"] = False
             cell.metadata["editable"] = False
             cell.metadata[RESTORED] = True
             cell.metadata["nbgrader"]["checksum"] = utils.compute_checksum(cell)
-            nb.cells.insert(_after_previous(nb, order, name), cell)
-            present.add(name)
+            nb.cells.insert(_after_previous(index, order, name, len(nb.cells)), cell)
 
 
-def _after_previous(nb: Any, order: list[str], name: str) -> int:
+def _grade_id(cell: Any) -> str:
+    return str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
+
+
+def _after_previous(index: dict[str, int], order: list[str], name: str, end: int) -> int:
     """Where a put-back cell goes: after the nearest cell before it in the source that the
-    submission still has (its step's check cell, usually), else at the end."""
-    index = {
-        str(c.metadata.get("nbgrader", {}).get("grade_id", "")): i for i, c in enumerate(nb.cells)
-    }
+    submission still has (``index``: grade id -> position; its step's check cell, usually),
+    else at the ``end``."""
     for earlier in reversed(order[: order.index(name)]):
         if earlier in index:
             return index[earlier] + 1
-    return len(nb.cells)
+    return end

@@ -13,6 +13,7 @@ import pytest
 from autograder.cli import main
 from autograder.isolation import hidden_files
 from tests.conftest import ROOT
+from tests.test_notebooks import _PROBE, _text
 
 pytestmark = pytest.mark.torch
 
@@ -180,8 +181,7 @@ def test_the_installed_kit_runs_the_solved_pytorch_notebook(kit, tmp_path):
     work.mkdir()
     notebook = work / "solved.ipynb"
     solved = nbformat.read(ROOT / "examples" / "pytorch" / "reference.ipynb", 4)
-    probe = "import sys\nprint('GRADER MODULES', sorted(m for m in sys.modules if 'grader' in m))"
-    solved.cells.append(nbformat.v4.new_code_cell(probe))
+    solved.cells.append(nbformat.v4.new_code_cell(_PROBE))  # what did the kernel import?
     nbformat.write(solved, notebook)
     runner = (
         "import nbformat, sys\n"
@@ -195,15 +195,8 @@ def test_the_installed_kit_runs_the_solved_pytorch_notebook(kit, tmp_path):
         cwd=work, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-
-    def text(cell: dict) -> str:
-        return "".join(
-            "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
-            for o in cell.get("outputs", [])
-        )
-
-    checks = [text(c) for c in cells if "".join(c["source"]).startswith("check(")]
+    cells = nbformat.read(notebook, 4).cells
+    checks = [_text(c) for c in cells if c.source.startswith("check(")]
     assert len(checks) == 7 and all("all checks pass" in c for c in checks), checks
-    probe = text(cells[-1])
+    probe = _text(cells[-1])
     assert probe.startswith("GRADER MODULES []"), probe

@@ -5,7 +5,10 @@ that step and failures for the others. Screenshots are kept as test artefacts.""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -80,21 +83,14 @@ def _append_cell_and_run(page, code: str) -> str:  # noqa: ANN001
     return cell.query_selector(".jp-OutputArea").inner_text()
 
 
-@pytest.mark.parametrize("assignment", sorted(NOTEBOOKS))
-def test_learner_fills_a_stub_in_jupyterlab_and_check_shows_it(tmp_path, assignment):
-    """Typing the download step into the page and running the cells: does check() show
-    download passing and every other step failing as not implemented, in the real UI?"""
+@contextmanager
+def _notebook_page(tmp_path: Path, notebook: Path, failure_shot: str) -> Iterator[Any]:
+    """A Chromium page on ``notebook`` in a fresh JupyterLab, its kernel idle; only the loopback
+    server can be reached. When the block fails, a full-page screenshot ``failure_shot`` is kept
+    among the artefacts."""
     sync_playwright = browser_or_skip()
-    student = ROOT / "assignments" / NOTEBOOKS[assignment]
-    index, solved = _cell_source(
-        ROOT / "examples" / assignment / "reference.ipynb", "def download("
-    )
-    assert _cell_source(student, "def download(")[0] == index
-    shots = ARTIFACTS / "browser"
-    shots.mkdir(parents=True, exist_ok=True)
-
     with jupyter_lab(tmp_path) as lab, sync_playwright() as pw:
-        name = copy_notebook(student, lab)
+        name = copy_notebook(notebook, lab)
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -107,27 +103,49 @@ def test_learner_fills_a_stub_in_jupyterlab_and_check_shows_it(tmp_path, assignm
             page.goto(lab.notebook_url(name))
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
             page.wait_for_function(_KERNEL_IDLE, timeout=120_000)
-            cells = page.locator(".jp-Notebook .jp-Cell")
-            count = cells.count()
-
-            # the learner replaces the stub: click into the cell, select all, type the code
-            editor = cells.nth(index).locator(".cm-content")
-            editor.click()
-            page.keyboard.press("Control+a")
-            page.keyboard.insert_text(solved)
-            assert "raise NotImplementedError" not in editor.inner_text()
-
-            _run_every_cell(page, count)
-            progress = _append_cell_and_run(page, "check()")
-            page.screenshot(path=str(shots / f"{assignment}-check.png"))
-            modules = _append_cell_and_run(
-                page, "import sys\nprint(sorted(m for m in sys.modules if 'autograder' in m))"
-            )
-        except Exception:
-            page.screenshot(path=str(shots / f"{assignment}-failure.png"), full_page=True)
-            raise
+            try:
+                yield page
+            except Exception:
+                page.screenshot(path=str(_shots() / failure_shot), full_page=True)
+                raise
         finally:
             browser.close()
+
+
+def _shots() -> Path:
+    shots = ARTIFACTS / "browser"
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
+
+
+@pytest.mark.parametrize("assignment", sorted(NOTEBOOKS))
+def test_learner_fills_a_stub_in_jupyterlab_and_check_shows_it(tmp_path, assignment):
+    """Typing the download step into the page and running the cells: does check() show
+    download passing and every other step failing as not implemented, in the real UI?"""
+    student = ROOT / "assignments" / NOTEBOOKS[assignment]
+    index, solved = _cell_source(
+        ROOT / "examples" / assignment / "reference.ipynb", "def download("
+    )
+    assert _cell_source(student, "def download(")[0] == index
+    shots = _shots()
+
+    with _notebook_page(tmp_path, student, f"{assignment}-failure.png") as page:
+        cells = page.locator(".jp-Notebook .jp-Cell")
+        count = cells.count()
+
+        # the learner replaces the stub: click into the cell, select all, type the code
+        editor = cells.nth(index).locator(".cm-content")
+        editor.click()
+        page.keyboard.press("Control+a")
+        page.keyboard.insert_text(solved)
+        assert "raise NotImplementedError" not in editor.inner_text()
+
+        _run_every_cell(page, count)
+        progress = _append_cell_and_run(page, "check()")
+        page.screenshot(path=str(shots / f"{assignment}-check.png"))
+        modules = _append_cell_and_run(
+            page, "import sys\nprint(sorted(m for m in sys.modules if 'autograder' in m))"
+        )
 
     verdicts = dict(re.findall(r"check\('(\w+)'\): (all checks pass|some checks fail)", progress))
     assert verdicts == {s: "some checks fail" for s in STEPS} | {"download": "all checks pass"}, (
@@ -137,16 +155,6 @@ def test_learner_fills_a_stub_in_jupyterlab_and_check_shows_it(tmp_path, assignm
     assert "not implemented" in later, progress
     assert modules.strip() == "[]", f"the learner's kernel imported the grader: {modules}"
     assert (shots / f"{assignment}-check.png").stat().st_size > 10_000
-
-
-def _open(page, lab, name: str) -> None:  # noqa: ANN001
-    page.route(
-        "**/*",
-        lambda route: route.continue_() if route.request.url.startswith(lab.url) else route.abort(),
-    )
-    page.goto(lab.notebook_url(name))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_function(_KERNEL_IDLE, timeout=120_000)
 
 
 def _cell_output(page, index: int) -> str:  # noqa: ANN001
@@ -163,7 +171,6 @@ def test_a_headline_mistake_fails_the_default_check_with_its_likely_cause(tmp_pa
     from autograder.exports.layout import fill_code_cells
     from tests.autograder.exports.helpers import variant_code
 
-    sync_playwright = browser_or_skip()
     student = ROOT / "assignments" / NOTEBOOKS["pytorch"]
     nb = fill_code_cells(
         nbformat.read(student, 4), variant_code("pytorch", "reshape_instead_of_permute")
@@ -171,45 +178,24 @@ def test_a_headline_mistake_fails_the_default_check_with_its_likely_cause(tmp_pa
     source = tmp_path / "mistake.ipynb"
     nbformat.write(nb, source)
     index, _ = _cell_source(source, 'check("data")')
-    shots = ARTIFACTS / "browser"
-    shots.mkdir(parents=True, exist_ok=True)
-    with jupyter_lab(tmp_path) as lab, sync_playwright() as pw:
-        name = copy_notebook(source, lab)
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            _open(page, lab, name)
-            _run_every_cell(page, index + 1)
-            text = _cell_output(page, index)
-            page.screenshot(path=str(shots / "pytorch-reshape-check.png"))
-        except Exception:
-            page.screenshot(path=str(shots / "pytorch-reshape-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    shot = _shots() / "pytorch-reshape-check.png"
+    with _notebook_page(tmp_path, source, "pytorch-reshape-failure.png") as page:
+        _run_every_cell(page, index + 1)
+        text = _cell_output(page, index)
+        page.screenshot(path=str(shot))
     assert "check('data'): some checks fail" in text, text
     assert "Likely cause" in text and "permute" in text, text
-    assert (shots / "pytorch-reshape-check.png").stat().st_size > 10_000
+    assert shot.stat().st_size > 10_000
 
 
 def test_the_tf2_notebook_starts_without_tensorflow_logs(tmp_path):
     """Running the TF2 notebook's imports cell in JupyterLab: is its output area empty (no
     TensorFlow start-up logs in red under a comment that says they are hidden)?"""
-    sync_playwright = browser_or_skip()
     student = ROOT / "assignments" / NOTEBOOKS["tf2"]
     nb = nbformat.read(student, 4)
     first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-    shots = ARTIFACTS / "browser"
-    shots.mkdir(parents=True, exist_ok=True)
-    with jupyter_lab(tmp_path) as lab, sync_playwright() as pw:
-        name = copy_notebook(student, lab)
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            _open(page, lab, name)
-            _run_every_cell(page, first + 1)
-            text = _cell_output(page, first)
-            page.screenshot(path=str(shots / "tf2-first-cell.png"))
-        finally:
-            browser.close()
+    with _notebook_page(tmp_path, student, "tf2-first-cell-failure.png") as page:
+        _run_every_cell(page, first + 1)
+        text = _cell_output(page, first)
+        page.screenshot(path=str(_shots() / "tf2-first-cell.png"))
     assert text.strip() == "", f"the imports cell printed: {text[:500]}"

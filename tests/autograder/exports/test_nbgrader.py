@@ -12,7 +12,7 @@ import pytest
 from autograder.exports import TEST_CELL_PREFIX
 from autograder.exports.layout import fill_code_cells, layout
 from autograder.exports.nbgrader import write_course
-from autograder.exports.nbgrader_hooks import TrustedScores, trusted_outputs
+from autograder.exports.nbgrader_hooks import TrustedScores, is_test_cell, trusted_outputs
 from tests.autograder.exports.helpers import EXTRAS, SUBMISSIONS, our_steps, tool, variant_code
 
 
@@ -97,7 +97,7 @@ def test_notebooks_of_other_courses_are_left_alone():
 def _delete_and_edit_locked_cells(nb: nbformat.NotebookNode) -> None:
     """What a learner may do to read-only cells: delete the hidden-test cells of two steps,
     edit a third and a step's check cell."""
-    tests = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if _is_test(c)}
+    tests = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if is_test_cell(c)}
     deleted = {f"{TEST_CELL_PREFIX}data", f"{TEST_CELL_PREFIX}train"}
     nb.cells = [
         c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in deleted
@@ -108,11 +108,6 @@ def _delete_and_edit_locked_cells(nb: nbformat.NotebookNode) -> None:
 
 
 TAMPERED = {"deleter": ("reference", _delete_and_edit_locked_cells)}
-
-
-def _is_test(cell: nbformat.NotebookNode) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
-    return bool(meta.get("grade")) and str(meta.get("grade_id", "")).startswith(TEST_CELL_PREFIX)
 
 
 def _autograded_course(root: Path, students: dict[str, list[str]], config: str = "") -> Path:
