@@ -24,8 +24,9 @@ from pathlib import Path
 import nbformat
 from jupyter_client.manager import start_new_kernel
 
+from autograder.assignments import get_assignment
+
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ("download", "data", "model", "loss_opt", "metric", "train", "report")
 
 
 def _run(client, code: str, timeout: float = 300) -> float:  # noqa: ANN001
@@ -36,14 +37,6 @@ def _run(client, code: str, timeout: float = 300) -> float:  # noqa: ANN001
     if reply["content"]["status"] != "ok":
         raise RuntimeError(f"{code[:60]!r} failed: {reply['content'].get('evalue')}")
     return elapsed
-
-
-BRIDGE_STEPS = ("layouts", "port", "parity", "accumulation", "placement")
-
-
-def steps_of(assignment: str) -> tuple[str, ...]:
-    """The steps ``check()`` knows for the assignment (the bridge has parts of its own)."""
-    return BRIDGE_STEPS if assignment == "bridge" else STEPS
 
 
 def measure(assignment: str, calls: int) -> dict:
@@ -61,7 +54,7 @@ def measure(assignment: str, calls: int) -> dict:
             result: dict = {"notebook_s": round(notebook_s, 2), "plain": {}, "practice": {}}
             for mode in ("plain", "practice"):
                 _run(client, f"from course_utils import practice; practice({mode == 'practice'})")
-                for step in steps_of(assignment):
+                for step in get_assignment(assignment).steps:
                     times = [_run(client, f'check("{step}")') for _ in range(calls)]
                     result[mode][step] = {
                         "median_s": round(statistics.median(times), 4),
@@ -90,7 +83,7 @@ def main() -> None:
         report["assignments"][assignment] = data
         print(f"\n{assignment}: solved notebook ran in {data['notebook_s']:.1f} s")
         print(f"  {'step':<13}{'median':>10}{'first':>10}{'max':>10}   practice median / max")
-        for step in steps_of(assignment):
+        for step in get_assignment(assignment).steps:
             p, q = data["plain"][step], data["practice"][step]
             print(
                 f"  {step:<13}{p['median_s'] * 1000:>8.0f}ms{p['first_s'] * 1000:>8.0f}ms"
