@@ -17,8 +17,8 @@ SEED = 20_26
 """Seed of the fixed instances (any fixed number: the instance is the check's own)."""
 
 
-def _handles(ns: dict[str, Any]) -> dict[str, Any]:
-    handles = need(ns, "build_graph")(input_shape=(8, 8, 1), num_classes=10, lr=1e-2)
+def _handles(ns: dict[str, Any], lr: float = 1e-2) -> dict[str, Any]:
+    handles = need(ns, "build_graph")(input_shape=(8, 8, 1), num_classes=10, lr=lr)
     missing = {
         "graph",
         "x",
@@ -283,11 +283,7 @@ def _lr_used(ns: dict[str, Any]) -> str:
     x = rng.normal(size=(6, 8, 8, 1)).astype(np.float32)
     y = np.array([0, 1, 2, 3, 4, 5])
     moves = []
-    for lr in (1e-2, 1.0):
-        if lr == 1e-2:
-            h = _shared_handles(ns)
-        else:
-            h = need(ns, "build_graph")(input_shape=(8, 8, 1), num_classes=10, lr=lr)
+    for h in (_shared_handles(ns), _handles(ns, lr=1.0)):  # lr 1e-2, then lr 1
         with h["graph"].as_default():
             variables = tf.compat.v1.trainable_variables()
         with tf.compat.v1.Session(graph=h["graph"]) as s:
