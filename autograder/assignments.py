@@ -1,16 +1,20 @@
-"""The assignments of the course: names, sources, notebooks."""
+"""The assignments of the course, with the grader's part of each record.
+
+The public record (name, notebook, steps, checks, practice) is ``course_utils.assignments``: one
+declaration per assignment. The grader adds what learners never get, derived from the same
+record: the source notebook, the hidden-test suite, the contract table and the mutants.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+from course_utils.assignments import ALL_STEPS, BRIDGE_STEPS, STEPS, CourseAssignment
+from course_utils.assignments import ASSIGNMENTS as PUBLIC
 from course_utils.errors import CourseError
 
-STEPS = ("download", "data", "model", "loss_opt", "metric", "train", "report")
-"""The seven pipeline steps of the framework assignments."""
-BRIDGE_STEPS = ("layouts", "port", "parity", "accumulation", "placement")
-ALL_STEPS = STEPS + BRIDGE_STEPS
-"""Every step of the course, in the order tables and reports show them."""
+__all__ = ["ALL_STEPS", "ASSIGNMENTS", "BRIDGE_STEPS", "STEPS", "Assignment", "get_assignment"]
 
 
 class UnknownAssignmentError(CourseError, KeyError):
@@ -18,52 +22,36 @@ class UnknownAssignmentError(CourseError, KeyError):
 
 
 @dataclass(frozen=True)
-class Assignment:
-    name: str
-    """Short id used on the command line and in notebook metadata, e.g. ``pytorch``."""
-    title: str
-    source: str
-    """Single source of truth, relative to the repository root (``solutions/...``)."""
-    notebook: str
-    """Generated student notebook, relative to the repository root (``assignments/...``)."""
-    framework: str
-    steps: tuple[str, ...] = STEPS
+class Assignment(CourseAssignment):
+    """An assignment as the grader sees it: the public record and where its grading lives."""
+
+    @property
+    def source(self) -> str:
+        """Single source of truth, relative to the repository root (``solutions/<stem>.py``)."""
+        return f"solutions/{self.stem}.py"
+
+    @property
+    def suite(self) -> str:
+        """Module of the hidden-test suite (``SUITE``)."""
+        return f"autograder.hidden.{self.name}.suite"
+
+    @property
+    def contract(self) -> str:
+        """Module of the contract table (``CONTRACT``: every docstring promise, graded or not)."""
+        return f"autograder.hidden.{self.name}.contract"
+
+    @property
+    def mutants(self) -> str:
+        """File of the mistakes and correct alternatives that grade the grader (``MUTANTS``),
+        relative to the repository root."""
+        return f"solutions/mutants_{self.name}.py"
 
 
 ASSIGNMENTS: dict[str, Assignment] = {
-    a.name: a
-    for a in (
-        Assignment(
-            name="pytorch",
-            title="Assignment 1: the deep-learning pipeline in PyTorch",
-            source="solutions/01_pytorch_pipeline.py",
-            notebook="assignments/01_pytorch_pipeline.ipynb",
-            framework="torch",
-        ),
-        Assignment(
-            name="tf2",
-            title="Assignment 2: the same pipeline in TensorFlow 2",
-            source="solutions/02_tf2_pipeline.py",
-            notebook="assignments/02_tf2_pipeline.ipynb",
-            framework="tensorflow",
-        ),
-        Assignment(
-            name="tf1",
-            title="Assignment 3: the pipeline as a TF1 static graph",
-            source="solutions/03_tf1_graph_pipeline.py",
-            notebook="assignments/03_tf1_graph_pipeline.ipynb",
-            framework="tensorflow",
-        ),
-        Assignment(
-            name="bridge",
-            title="Assignment 4: the bridge between PyTorch and TensorFlow",
-            source="solutions/04_bridge.py",
-            notebook="assignments/04_bridge.ipynb",
-            framework="torch+tensorflow",
-            steps=BRIDGE_STEPS,
-        ),
-    )
+    name: Assignment(**{f.name: getattr(a, f.name) for f in dataclasses.fields(a)})
+    for name, a in PUBLIC.items()
 }
+"""Every assignment, in course order (the records of ``course_utils.assignments``)."""
 
 
 def get_assignment(name: str) -> Assignment:

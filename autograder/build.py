@@ -97,7 +97,7 @@ def apply_edits(code: str, mutant: Mutant) -> str:
 def load_mutants(assignment: Assignment, root: Path) -> list[Mutant]:
     """``solutions/mutants_<name>.py`` defines ``MUTANTS``; it may import its siblings in
     ``solutions/`` (``mutants_tf_common``: the mutants the TF notebooks share)."""
-    path = root / "solutions" / f"mutants_{assignment.name}.py"
+    path = root / assignment.mutants
     if not path.exists():
         return []
     spec = importlib.util.spec_from_file_location(f"_mutants_{assignment.name}", path)

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.assignments import get_assignment
+
 SECTION = re.compile(r"^\s*(Args|Arguments|Returns|Raises|Yields):\s*$")
 ENTRY = re.compile(r"^\s{4}[\w*, ()]+: ")
 
@@ -78,7 +80,7 @@ def promises(assignment: str) -> list[Promise] | None:
     """The assignment's table (``autograder.hidden.<assignment>.contract.CONTRACT``), or None
     when it has none yet."""
     try:
-        module = importlib.import_module(f"autograder.hidden.{assignment}.contract")
+        module = importlib.import_module(get_assignment(assignment).contract)
     except ModuleNotFoundError:
         return None
     return list(module.CONTRACT)

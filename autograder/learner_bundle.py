@@ -66,11 +66,12 @@ and asks PyPI for updates."""
 _README = """\
 # dlcourse: learner kit
 
-Four notebooks (PyTorch, TensorFlow 2, TensorFlow 1 graphs, and a bridge between them) with
-teaching text, stubs to fill in, `check("<step>")` cells with public checks, `hint("<step>")`
-for graded hints, and practice mode (`from course_utils import practice; practice()`) for fresh
-random instances with expected-vs-observed explanations. The tests used for grading are not in
-this kit.
+{notebooks}
+
+Each has teaching text, stubs to fill in, `check("<step>")` cells with public checks,
+`hint("<step>")` for graded hints, and practice mode (`from course_utils import practice;
+practice()`) for fresh random instances with expected-vs-observed explanations. The tests used
+for grading are not in this kit.
 
 ## Install (Python >= 3.11)
 
@@ -103,8 +104,7 @@ Intel Macs (macOS x86_64): PyTorch {torch_version} and TensorFlow {tf} publish n
 them (the last ones are PyTorch 2.2 and TensorFlow 2.16), so this kit does not install there;
 use Linux, Windows, a Linux virtual machine or container, or a hosted notebook instead.
 
-Only one framework? `pip install ".[torch]"` for notebooks 01 (and the PyTorch half of 04),
-`pip install ".[tf]"` for 02 and 03.
+Only one framework? {one_framework}
 
 ## Work in JupyterLab
 
@@ -117,7 +117,7 @@ Open a notebook, fill in a step, and run its `check("<step>")` cell.
 ## Run the checks from a terminal
 
 For a notebook, or for a `.py` file written in your own editor (name it like the notebook, e.g.
-`01_my_pipeline.py`, or pass `--assignment pytorch|tf2|tf1|bridge`):
+`01_my_pipeline.py`, or pass `--assignment {names}`):
 
     dlcourse-check assignments/01_pytorch_pipeline.ipynb          # every step
     dlcourse-check assignments/01_pytorch_pipeline.ipynb train    # one step
@@ -154,6 +154,9 @@ def write_learner_bundle(out: Path, root: Path | None = None) -> list[Path]:
     overrides = json.dumps(LAB_OVERRIDES, indent=2) + "\n"
     (out / "lab-settings" / "overrides.json").write_text(overrides, encoding="utf-8")
     readme = _README.format(
+        notebooks="\n".join(f"- `{a.notebook}`: {a.title}" for a in ASSIGNMENTS.values()),
+        one_framework=_one_framework(),
+        names="|".join(ASSIGNMENTS),
         torch=TORCH,
         torch_version=TORCH.split("==")[1],
         tf=TENSORFLOW,
@@ -161,6 +164,23 @@ def write_learner_bundle(out: Path, root: Path | None = None) -> list[Path]:
     )
     (out / "README.md").write_text(readme, encoding="utf-8")
     return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+def _one_framework() -> str:
+    """Which notebooks each framework's extra is enough for, from the assignments' records."""
+
+    def numbers(names: list[str]) -> str:
+        return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+    records = list(ASSIGNMENTS.values())
+    both = [a.number for a in records if len(a.frameworks) > 1]
+    torch = [a.number for a in records if a.frameworks == ("torch",)]
+    tf = [a.number for a in records if a.frameworks == ("tensorflow",)]
+    halves = f" (and the PyTorch half of {numbers(both)})" if both else ""
+    return (
+        f'`pip install ".[torch]"` for notebook{"s" * (len(torch) > 1)} {numbers(torch)}{halves},'
+        f'\n`pip install ".[tf]"` for {numbers(tf)}.'
+    )
 
 
 def _version(root: Path) -> str:

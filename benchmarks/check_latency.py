@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 from jupyter_client.manager import start_new_kernel
 
-from autograder.assignments import get_assignment
+from autograder.assignments import ASSIGNMENTS, get_assignment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +69,7 @@ def measure(assignment: str, calls: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--assignment", nargs="+", default=["pytorch", "tf2", "tf1", "bridge"])
+    parser.add_argument("--assignment", nargs="+", default=list(ASSIGNMENTS))
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

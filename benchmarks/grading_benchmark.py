@@ -24,13 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from course_utils.assignments import ASSIGNMENTS
+
 ROOT = Path(__file__).resolve().parent.parent
-FRAMEWORK = {
-    "pytorch": "torch",
-    "tf2": "tensorflow",
-    "tf1": "tensorflow",
-    "bridge": "torch, tensorflow",
-}
+FRAMEWORK = {name: ", ".join(a.frameworks) for name, a in ASSIGNMENTS.items()}
+"""What a bare import of each assignment's frameworks imports."""
 
 
 def _timed(cmd: list[str]) -> tuple[float, float]:

@@ -41,13 +41,10 @@ sys.path.insert(0, str(ROOT))
 
 from autograder.sandbox import _resident  # noqa: E402
 from benchmarks import anchors  # noqa: E402
+from course_utils.assignments import ASSIGNMENTS  # noqa: E402
 
-FRAMEWORK = {
-    "pytorch": "torch",
-    "tf2": "tensorflow",
-    "tf1": "tensorflow",
-    "bridge": "torch, tensorflow",
-}
+FRAMEWORK = {name: ", ".join(a.frameworks) for name, a in ASSIGNMENTS.items()}
+"""What a bare import of each assignment's frameworks imports."""
 
 
 def _tree_pss(root: psutil.Process) -> float:

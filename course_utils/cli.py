@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-_ASSIGNMENTS = {"01": "pytorch", "02": "tf2", "03": "tf1", "04": "bridge"}
+from course_utils.assignments import ASSIGNMENTS, by_number
 
 
 def _cells(path: Path) -> tuple[list[str], str | None]:
@@ -33,7 +33,8 @@ def _cells(path: Path) -> tuple[list[str], str | None]:
             if c.get("cell_type") == "code"
         ]
         return code, meta.get("assignment")
-    return [text], _ASSIGNMENTS.get(path.name[:2])
+    record = by_number(path.name[:2])
+    return [text], record.name if record else None
 
 
 def _kept(node: ast.stmt) -> bool:
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dlcourse-check", description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path, help="a course notebook (.ipynb) or a .py file")
     parser.add_argument("step", nargs="?", help="one step (default: every step)")
-    parser.add_argument("--assignment", choices=sorted(_ASSIGNMENTS.values()))
+    parser.add_argument("--assignment", choices=list(ASSIGNMENTS))
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up logs
     # TF 2.21 prints its oneDNN notice (and absl's "before InitializeLog" warning) whatever the

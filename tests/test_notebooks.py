@@ -9,14 +9,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from autograder.assignments import ASSIGNMENTS, STEPS
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.torch, pytest.mark.tensorflow]
-NOTEBOOKS = {
-    "pytorch": "01_pytorch_pipeline.ipynb",
-    "tf2": "02_tf2_pipeline.ipynb",
-    "tf1": "03_tf1_graph_pipeline.ipynb",
-}
+NOTEBOOKS = {a.name: a.notebook for a in ASSIGNMENTS.values() if a.steps == STEPS}
+"""The seven-step pipeline assignments' student notebooks."""
 
 BUDGET_S = 60  # the course promises a solved notebook in under a minute on a 2-core CPU
 
@@ -80,7 +78,7 @@ def test_solved_notebook_reaches_95_percent_within_a_minute(tmp_path, assignment
 @pytest.mark.parametrize("assignment", sorted(NOTEBOOKS))
 def test_student_notebook_reports_stubs_without_crashing_the_kernel(tmp_path, assignment):
     """Does the untouched notebook run to the end with every check saying 'not implemented'?"""
-    nb, _ = _run(ROOT / "assignments" / NOTEBOOKS[assignment], tmp_path, allow_errors=True)
+    nb, _ = _run(ROOT / NOTEBOOKS[assignment], tmp_path, allow_errors=True)
     checks = [_text(c) for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")]
     assert len(checks) == 7 and all("NOT IMPLEMENTED" in c for c in checks), checks
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
@@ -105,7 +103,7 @@ def test_bridge_notebook_passes_its_checks_and_measures_layouts(tmp_path):
 
 def test_bridge_student_notebook_reports_stubs(tmp_path):
     """Does the untouched bridge notebook run to the end, every check saying 'not implemented'?"""
-    nb, _ = _run(ROOT / "assignments" / "04_bridge.ipynb", tmp_path, allow_errors=True)
+    nb, _ = _run(ROOT / ASSIGNMENTS["bridge"].notebook, tmp_path, allow_errors=True)
     checks = [_text(c) for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")]
     assert len(checks) == 5 and all("NOT IMPLEMENTED" in c for c in checks), checks
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]

@@ -20,16 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.practice import PRACTICE_MODULES, practice_enabled
-
-STEPS = ("download", "data", "model", "loss_opt", "metric", "train", "report")
-_CHECK_MODULES = {
-    "pytorch": "course_utils.checks.pytorch",
-    "tf2": "course_utils.checks.tf2",
-    "tf1": "course_utils.checks.tf1",
-    "bridge": "course_utils.checks.bridge",
-}
-
+from course_utils.assignments import ASSIGNMENTS
+from course_utils.practice import practice_enabled
 
 _HEADERS = ("check", "result", "what it means")
 _HEAD = "text-align:left;padding:3px 10px 3px 0;border-bottom:1px solid #d0d7de"
@@ -259,12 +251,13 @@ class Checker:
     """``check = Checker("pytorch")``; then ``check("data")`` or ``check()`` for all steps."""
 
     def __init__(self, assignment: str, namespace: dict[str, Any] | None = None):
-        if assignment not in _CHECK_MODULES:
+        if assignment not in ASSIGNMENTS:
             raise ValueError(
-                f"no public checks for assignment {assignment!r}; known: {sorted(_CHECK_MODULES)}"
+                f"no public checks for assignment {assignment!r}; known: {sorted(ASSIGNMENTS)}"
             )
         self.assignment = assignment
-        self._module = importlib.import_module(_CHECK_MODULES[assignment])
+        self._record = ASSIGNMENTS[assignment]
+        self._module = importlib.import_module(self._record.checks)
         if namespace is None:
             frame = inspect.currentframe()
             namespace = frame.f_back.f_globals if frame and frame.f_back else {}
@@ -273,7 +266,7 @@ class Checker:
     @property
     def steps(self) -> tuple[str, ...]:
         """This assignment's steps, in notebook order."""
-        return tuple(self._module.CHECKS)
+        return self._record.steps
 
     def __call__(self, step: str | None = None) -> StepReport | Progress:
         if step is None:
@@ -290,7 +283,7 @@ class Checker:
         seed = None
         if practice_enabled():
             seed = secrets.randbelow(10**6)
-            practice = importlib.import_module(PRACTICE_MODULES[self.assignment]).PRACTICE[step]
+            practice = importlib.import_module(self._record.practice).PRACTICE[step]
             for i, (name, func) in enumerate(practice.items()):
                 rng = np.random.default_rng([seed, i])
                 checks[f"practice: {name}"] = partial(func, rng=rng)

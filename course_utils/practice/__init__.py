@@ -33,11 +33,3 @@ def practice_enabled() -> bool:
     if _state["on"] is not None:
         return bool(_state["on"])
     return os.environ.get(_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-PRACTICE_MODULES = {
-    "pytorch": "course_utils.practice.pytorch",
-    "tf2": "course_utils.practice.tf2",
-    "tf1": "course_utils.practice.tf1",
-    "bridge": "course_utils.practice.bridge",
-}

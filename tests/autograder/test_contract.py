@@ -6,12 +6,10 @@ from __future__ import annotations
 import pytest
 
 from autograder import contract
-from autograder.assignments import get_assignment
+from autograder.assignments import ASSIGNMENTS, get_assignment
 from autograder.build import load_mutants
 from autograder.suites import get_suite
 from tests.conftest import ROOT
-
-ASSIGNMENTS = ("pytorch", "tf2", "tf1", "bridge")
 
 
 def _problems(assignment: str) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from autograder.assignments import ASSIGNMENTS
 from autograder.results import SubmissionResult
 from tests.conftest import grade_sources, mutant_sources
 
@@ -26,7 +27,6 @@ def _record(result: SubmissionResult) -> dict:
     }
 
 
-ASSIGNMENTS = ["pytorch", "tf2", "tf1", "bridge"]
 ONE_AT_A_TIME = 6
 """Submissions per assignment graded again one at a time (the reference and every n-th)."""
 

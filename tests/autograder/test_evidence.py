@@ -7,11 +7,11 @@ import re
 
 import pytest
 
+from autograder.assignments import ASSIGNMENTS
 from autograder.suites import get_suite
 from tests.conftest import ROOT
 
 KINDS = ("recomputed", "behaviour", "self-described")
-ASSIGNMENTS = ("pytorch", "tf2", "tf1", "bridge")
 
 
 def _text() -> str:

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from autograder.assignments import ASSIGNMENTS as ALL
 from autograder.hidden import base
-from autograder.suites import SUITE_MODULES, get_suite
+from autograder.suites import get_suite
 
-ASSIGNMENTS = sorted(SUITE_MODULES)
+ASSIGNMENTS = list(ALL)
 
 
 def _verdict_file(verdict: object) -> Path:

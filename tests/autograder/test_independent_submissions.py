@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.assignments import ASSIGNMENTS
 from autograder.grade import grade_file
 
 pytestmark = [pytest.mark.torch, pytest.mark.tensorflow]
@@ -13,7 +14,7 @@ HERE = Path(__file__).parent / "submissions"
 
 
 @pytest.mark.parametrize("style", ["other_style", "tutorial_style"])
-@pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1", "bridge"])
+@pytest.mark.parametrize("assignment", list(ASSIGNMENTS))
 def test_other_style_submission_gets_full_marks(assignment, style):
     """Is a correct submission that shares no code with the reference graded as correct?
     ``tutorial_style``: written from the notebook alone, the way the PyTorch examples, the

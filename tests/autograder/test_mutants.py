@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.assignments import get_assignment
+from autograder.assignments import ASSIGNMENTS, get_assignment
 from autograder.build import load_mutants
 from autograder.suites import get_suite
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.torch, pytest.mark.tensorflow]
 
-ASSIGNMENTS = ("pytorch", "tf2", "tf1", "bridge")
 CASES = [(a, m) for a in ASSIGNMENTS for m in load_mutants(get_assignment(a), ROOT)]
 MISTAKES = [(a, m) for a, m in CASES if m.step is not None]
 ALTERNATIVES = [(a, m) for a, m in CASES if m.step is None]
@@ -91,8 +90,19 @@ REQUIRED = {
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_course_spec_mistake_has_a_mutant(assignment):
     """Is each mistake of course-spec.md for this assignment covered by a mutant?"""
+    assert assignment in REQUIRED, f"list course-spec's mistakes for {assignment!r} in REQUIRED"
     names = {m.name for a, m in MISTAKES if a == assignment}
     assert REQUIRED[assignment] <= names, REQUIRED[assignment] - names
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS.values(), ids=lambda a: a.name)
+def test_every_step_has_a_mistake_and_the_assignment_an_alternative(assignment):
+    """Does every step of the record have a mutant that costs it, and is there correct code in
+    another style? (A missing ``solutions/mutants_<name>.py`` holds none.)"""
+    mutants = load_mutants(assignment, ROOT)
+    assert (ROOT / assignment.mutants).exists(), f"{assignment.mutants} is missing"
+    assert [s for s in assignment.steps if not any(m.step == s for m in mutants)] == []
+    assert any(m.step is None for m in mutants), "no correct alternative"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

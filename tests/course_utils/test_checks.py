@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
 import pytest
 
-from autograder.assignments import BRIDGE_STEPS
+from autograder.assignments import ASSIGNMENTS, BRIDGE_STEPS
 from autograder.extract import extract
 from autograder.reader import read_submission
 from autograder.suites import get_suite
 from course_utils.checks import Checker
-from course_utils.checks.runner import STEPS
+from course_utils.hints import HINTS
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.torch
@@ -24,6 +25,16 @@ def test_each_assignment_checks_its_own_steps():
     assert checker.steps == BRIDGE_STEPS
     with pytest.raises(ValueError, match="layouts, port, parity, accumulation, placement"):
         checker("train")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS.values(), ids=lambda a: a.name)
+def test_checks_practice_and_hints_cover_exactly_the_records_steps(assignment):
+    """Does every step the assignment's record names have public checks, practice checks and
+    hints, and no module hold a step the record does not name?"""
+    steps = list(assignment.steps)
+    assert list(importlib.import_module(assignment.checks).CHECKS) == steps
+    assert sorted(importlib.import_module(assignment.practice).PRACTICE) == sorted(steps)
+    assert sorted(HINTS[assignment.name]) == sorted(steps)
 
 
 def _namespace(path):
@@ -42,14 +53,7 @@ def stub_ns():
     return _namespace(ROOT / "assignments" / "01_pytorch_pipeline.ipynb")
 
 
-_NOTEBOOKS = {
-    "pytorch": "01_pytorch_pipeline.ipynb",
-    "tf2": "02_tf2_pipeline.ipynb",
-    "tf1": "03_tf1_graph_pipeline.ipynb",
-    "bridge": "04_bridge.ipynb",
-}
-_STEPS = {name: STEPS for name in ("pytorch", "tf2", "tf1")} | {"bridge": BRIDGE_STEPS}
-CASES = [(a, s) for a in sorted(_NOTEBOOKS) for s in _STEPS[a]]
+CASES = [(a.name, s) for a in ASSIGNMENTS.values() for s in a.steps]
 _CACHE: dict = {}
 
 
@@ -58,7 +62,7 @@ def _ns(kind: str, assignment: str) -> dict:
         path = (
             ROOT / "examples" / assignment / "reference.ipynb"
             if kind == "reference"
-            else ROOT / "assignments" / _NOTEBOOKS[assignment]
+            else ROOT / ASSIGNMENTS[assignment].notebook
         )
         _CACHE[kind, assignment] = _namespace(path)
     return _CACHE[kind, assignment]
@@ -106,7 +110,7 @@ def test_public_checks_reveal_no_hidden_test():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().endswith("False")
-    for name in _NOTEBOOKS:
+    for name in ASSIGNMENTS:
         for test in get_suite(name).tests:
             assert test.name not in out
         source = (ROOT / "course_utils" / "checks" / f"{name}.py").read_text()

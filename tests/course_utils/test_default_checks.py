@@ -16,13 +16,11 @@ from autograder.build import apply_edits, load_mutants
 from autograder.extract import extract
 from autograder.reader import CodeCell, Submission
 from course_utils import practice
+from course_utils.assignments import ASSIGNMENTS
 from course_utils.checks import Checker
-from course_utils.practice import PRACTICE_MODULES
 from tests.conftest import ROOT, reference_code_of
 
 pytestmark = [pytest.mark.torch, pytest.mark.tensorflow]
-
-ASSIGNMENTS = sorted(PRACTICE_MODULES)
 
 
 def _namespace(code: str) -> dict:

@@ -16,8 +16,8 @@ from autograder.build import apply_edits, load_mutants
 from autograder.extract import extract
 from autograder.reader import CodeCell, Submission
 from course_utils import practice
+from course_utils.assignments import ASSIGNMENTS
 from course_utils.checks import Checker
-from course_utils.practice import PRACTICE_MODULES
 from tests.conftest import ROOT, reference_code_of
 
 pytestmark = [pytest.mark.torch, pytest.mark.tensorflow]
@@ -123,7 +123,7 @@ def _practice_results(report):
     return {r.name.removeprefix("practice: "): r for r in report.results if "practice" in r.name}
 
 
-@pytest.mark.parametrize("assignment", sorted(PRACTICE_MODULES))
+@pytest.mark.parametrize("assignment", list(ASSIGNMENTS))
 def test_reference_passes_every_practice_check_on_fresh_instances(assignment):
     """Does the reference pass every practice check, on a new random instance each call?"""
     check = Checker(assignment, _namespace(_sources(assignment)["reference"]))
@@ -152,7 +152,7 @@ def test_practice_check_catches_the_mistake_with_expected_and_observed(assignmen
             assert part in result.message, result.message
 
 
-@pytest.mark.parametrize("assignment", sorted(PRACTICE_MODULES))
+@pytest.mark.parametrize("assignment", list(ASSIGNMENTS))
 def test_correct_alternatives_pass_every_practice_check(assignment):
     """Does correct code in another style (the alt_* variants) pass every practice check?"""
     for name, code in _sources(assignment).items():

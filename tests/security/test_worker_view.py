@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.assignments import ASSIGNMENTS
 from autograder.cli import grade_paths, main
 from autograder.engines import LocalEngine
 from autograder.extract import extract
@@ -163,7 +164,7 @@ def test_markers_come_from_every_grader_side_module():
     """Are there markers from the hidden tests of every assignment, and the salt?"""
     found = markers()
     assert base._SEED_SALT in found
-    for assignment in ("pytorch", "tf2", "tf1", "bridge"):
+    for assignment in ASSIGNMENTS:
         verdicts = [p for p in grader_side_modules() if p.parent.name == assignment]
         assert verdicts and any(set(found) & _strings(p) for p in verdicts), assignment
 

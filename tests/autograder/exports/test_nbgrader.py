@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.assignments import ASSIGNMENTS
 from autograder.exports import TEST_CELL_PREFIX
 from autograder.exports.layout import fill_code_cells, layout
 from autograder.exports.nbgrader import write_course
@@ -21,7 +22,7 @@ def _source_notebook(tmp_path: Path, assignment: str) -> nbformat.NotebookNode:
     return nbformat.read(tmp_path / "source" / assignment / layout(assignment).notebook_name, 4)
 
 
-@pytest.mark.parametrize("assignment", ["pytorch", "tf2", "tf1", "bridge"])
+@pytest.mark.parametrize("assignment", list(ASSIGNMENTS))
 def test_source_has_schema_3_metadata_and_a_test_cell_per_step(tmp_path, assignment):
     """Is every graded step one locked test cell worth its points, and is learners' code in
     solution cells?"""

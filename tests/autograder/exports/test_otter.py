@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.assignments import ASSIGNMENTS
 from autograder.exports.layout import fill_code_cells, layout
 from autograder.exports.otter import SHARES, master, write_masters
 from tests.autograder.exports.helpers import SUBMISSIONS, our_steps, tool, variant_code
@@ -48,7 +49,7 @@ def assign(tmp_path_factory):
     return run
 
 
-@pytest.fixture(params=["pytorch", "tf2", "tf1", "bridge"])
+@pytest.fixture(params=list(ASSIGNMENTS))
 def assigned(request, assign):
     return assign(request.param)
 
