@@ -29,7 +29,7 @@ from course_utils.errors import CourseError
 
 CANVAS = re.compile(r"^(?P<name>[^_/]+?)_(?:LATE_)?(?P<lms>\d{2,})_(?P<sub>\d{2,})_(?P<file>.+)$")
 MOODLE = re.compile(r"^(?P<name>[^/]+?)_(?P<lms>\d+)_assign(?:submission|feedback)_\w+?_")
-NOTEBOOK_NAMES = {Path(a.notebook).stem for a in ASSIGNMENTS.values()}
+NOTEBOOK_NAMES = {a.stem for a in ASSIGNMENTS.values()}
 SKIPPED_FOLDERS = {".ipynb_checkpoints", "__pycache__", "__MACOSX"}
 
 

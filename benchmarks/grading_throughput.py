@@ -41,10 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from autograder.sandbox import _resident  # noqa: E402
 from benchmarks import anchors  # noqa: E402
-from course_utils.assignments import ASSIGNMENTS  # noqa: E402
-
-FRAMEWORK = {name: ", ".join(a.frameworks) for name, a in ASSIGNMENTS.items()}
-"""What a bare import of each assignment's frameworks imports."""
+from benchmarks.grading_benchmark import FRAMEWORK  # noqa: E402
 
 
 def _tree_pss(root: psutil.Process) -> float:

@@ -8,6 +8,7 @@ import signal
 
 import pytest
 
+from autograder.assignments import get_assignment
 from autograder.cli import grade_paths
 from autograder.engines import LocalEngine
 from autograder.grade import grade_file
@@ -22,16 +23,11 @@ SAMPLES = {
     "tf2": ["reference.ipynb", "metrics_not_reset.py", "forward_outside_tape.py"],
     "tf1": ["reference.ipynb", "ops_created_in_loop.py"],
 }
-STUDENT = {
-    "pytorch": "01_pytorch_pipeline.ipynb",
-    "tf2": "02_tf2_pipeline.ipynb",
-    "tf1": "03_tf1_graph_pipeline.ipynb",
-}
 
 
 def _paths(assignment):
     return [ROOT / "examples" / assignment / n for n in SAMPLES[assignment]] + [
-        ROOT / "assignments" / STUDENT[assignment]
+        ROOT / get_assignment(assignment).notebook
     ]
 
 

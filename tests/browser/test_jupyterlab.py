@@ -13,6 +13,7 @@ from typing import Any
 import nbformat
 import pytest
 
+from autograder.assignments import get_assignment
 from tests.browser.lab import (
     ARTIFACTS,
     CHROMIUM,
@@ -25,7 +26,7 @@ from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-NOTEBOOKS = {"pytorch": "01_pytorch_pipeline.ipynb", "tf2": "02_tf2_pipeline.ipynb"}
+NOTEBOOKS = {name: ROOT / get_assignment(name).notebook for name in ("pytorch", "tf2")}
 STEPS = ("download", "data", "model", "loss_opt", "metric", "train", "report")
 
 
@@ -122,7 +123,7 @@ def _shots() -> Path:
 def test_learner_fills_a_stub_in_jupyterlab_and_check_shows_it(tmp_path, assignment):
     """Typing the download step into the page and running the cells: does check() show
     download passing and every other step failing as not implemented, in the real UI?"""
-    student = ROOT / "assignments" / NOTEBOOKS[assignment]
+    student = NOTEBOOKS[assignment]
     index, solved = _cell_source(
         ROOT / "examples" / assignment / "reference.ipynb", "def download("
     )
@@ -171,7 +172,7 @@ def test_a_headline_mistake_fails_the_default_check_with_its_likely_cause(tmp_pa
     from autograder.exports.layout import fill_code_cells
     from tests.autograder.exports.helpers import variant_code
 
-    student = ROOT / "assignments" / NOTEBOOKS["pytorch"]
+    student = NOTEBOOKS["pytorch"]
     nb = fill_code_cells(
         nbformat.read(student, 4), variant_code("pytorch", "reshape_instead_of_permute")
     )
@@ -191,7 +192,7 @@ def test_a_headline_mistake_fails_the_default_check_with_its_likely_cause(tmp_pa
 def test_the_tf2_notebook_starts_without_tensorflow_logs(tmp_path):
     """Running the TF2 notebook's imports cell in JupyterLab: is its output area empty (no
     TensorFlow start-up logs in red under a comment that says they are hidden)?"""
-    student = ROOT / "assignments" / NOTEBOOKS["tf2"]
+    student = NOTEBOOKS["tf2"]
     nb = nbformat.read(student, 4)
     first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     with _notebook_page(tmp_path, student, "tf2-first-cell-failure.png") as page:

@@ -5,8 +5,6 @@ and the feedback must say that a NaN was returned."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from autograder.assignments import get_assignment
@@ -127,7 +125,7 @@ _GRADED: dict[str, dict[str, SubmissionResult]] = {}
 
 
 def stub_code(assignment: str) -> str:
-    notebook = ROOT / "assignments" / f"{Path(get_assignment(assignment).source).stem}.ipynb"
+    notebook = ROOT / get_assignment(assignment).notebook
     return extract(read_submission(notebook)).code
 
 
